@@ -1,0 +1,1 @@
+"""Prefect flows of dossier-pipeline and the `dossier` command line."""

@@ -1,0 +1,168 @@
+"""The `dossier` command line: run, validate, list, demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tasks.config import Config, ConfigError, load_config
+from tasks.store import OutputError, Store
+
+LOAD_HINT = """\
+Load it in a notebook:
+    import pandas as pd
+    df = pd.read_parquet("{path}")"""
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    """Prefect logs every task run at INFO; the CLI prints its own summary instead.
+    Must run before prefect is imported."""
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+
+
+def _check_output(output: str, config: Config, slugs: list[str]) -> None:
+    for slug in slugs:
+        Store(output, slug, "").prepare()
+
+
+def _print_summary(record: dict[str, Any]) -> None:
+    c = record["counts"]
+    expected = c["expected"] if c["expected"] is not None else "?"
+    print(f"\n{record['dossier']}: run {record['run_id']}")
+    print(f"  expected {expected} · discovered {c['discovered']} · fetched {c['fetched']} · "
+          f"written {c['written']} (updated {c['updated']}) · unchanged {c['unchanged']} · "
+          f"duplicate {c['duplicate']} · skipped {c['skipped']} · not article {c['not_article']} · "
+          f"failed {c['failed']}")
+    if record.get("incomplete"):
+        print(f"  note: the site states {c['expected']} articles but {c['discovered']} were discovered")
+    for reason, count in list(record["reasons"].items())[:8]:
+        print(f"  {count:>6} × {reason}")
+    for failure in record["source_failures"][:5]:
+        print(f"  source problem: {failure['source_url']}: {failure['reason']}")
+    print(f"  dataset: {record['dataset']}")
+
+
+def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | None,
+               refresh: bool) -> list[dict[str, Any]]:
+    from flows.scrape import scrape_dossier
+
+    return [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh)
+            for slug in slugs]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.all == bool(args.slug):
+        raise ConfigError("give a dossier SLUG or --all (not both)")
+    slugs = sorted(config.dossiers) if args.all else [config.get(args.slug).slug]
+    _check_output(args.output, config, slugs)
+    for record in _run_flows(args.config, slugs, args.output, args.limit, args.refresh):
+        _print_summary(record)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    for slug, dossier in config.dossiers.items():
+        kinds = ", ".join(s.kind for s in dossier.sources)
+        print(f"{slug}: {len(dossier.sources)} source(s) ({kinds}); domains: {', '.join(dossier.domains)}")
+    print(f"{args.config}: OK, {len(config.dossiers)} dossier(s)")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    for slug, dossier in config.dossiers.items():
+        store = Store(args.output, slug, "")
+        line = f"{slug}: {dossier.title or ''}"
+        if store.articles.exists():
+            table = store.read_articles(["published_at"])
+            runs = store.read_runs()
+            span = ""
+            if table.num_rows:
+                import pyarrow.compute as pc
+
+                lo, hi = pc.min(table["published_at"]).as_py(), pc.max(table["published_at"]).as_py()
+                if lo and hi:
+                    span = f", published {lo:%Y-%m-%d} … {hi:%Y-%m-%d}"
+            last = f", last run {runs[-1]['finished_at'][:19]}" if runs else ""
+            line += f"\n    {table.num_rows} articles{span}, {len(runs)} run(s){last} — {store.root}"
+        else:
+            line += "\n    no dataset yet"
+        print(line)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tasks.demo.site import demo_config, serve_demo
+
+    server, _ = serve_demo(copies=args.copies)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            config_path = Path(tmp) / "dossiers.toml"
+            config_path.write_text(demo_config(server.base_url), encoding="utf-8")
+            print(f"Demo news site running at {server.base_url} (offline, on this machine)")
+            _check_output(args.output, load_config(config_path), ["demo"])
+            record = _run_flows(str(config_path), ["demo"], args.output, None, args.refresh)[0]
+    finally:
+        server.close()
+    _print_summary(record)
+    print(LOAD_HINT.format(path=record["dataset"]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dossier", description="Turn news dossiers into Parquet datasets.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's task-run logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, output: bool = True) -> None:
+        p.add_argument("--config", default="dossiers.toml", help="dossier config (default: ./dossiers.toml)")
+        if output:
+            p.add_argument("--output", default="datasets", help="output root (default: ./datasets)")
+
+    run = sub.add_parser("run", help="scrape one dossier or all of them")
+    run.add_argument("slug", nargs="?")
+    run.add_argument("--all", action="store_true", help="every dossier of the config")
+    run.add_argument("--limit", type=int, help="fetch at most N new URLs per dossier")
+    run.add_argument("--refresh", action="store_true", help="re-fetch stored articles (conditional GET)")
+    common(run)
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a config file")
+    common(validate, output=False)
+    validate.set_defaults(func=cmd_validate)
+
+    lst = sub.add_parser("list", help="dossiers of the config and what their datasets hold")
+    common(lst)
+    lst.set_defaults(func=cmd_list)
+
+    demo = sub.add_parser("demo", help="run the pipeline on the bundled offline demo site")
+    demo.add_argument("--output", default="datasets", help="output root (default: ./datasets)")
+    demo.add_argument("--copies", type=int, default=1, help="replicate the demo articles N times")
+    demo.add_argument("--refresh", action="store_true", help=argparse.SUPPRESS)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _quiet_prefect(args.verbose)
+    try:
+        return args.func(args)
+    except (ConfigError, OutputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The `scrape_dossier` flow: discover -> fetch -> extract -> normalise -> write.
+
+Fetching batch n+1 overlaps the extraction of batch n (extraction runs on a process pool
+with one worker per core); the write of batch n follows once batch n+1's extraction has
+been handed to the pool, so both cores stay busy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from tasks.config import load_config
+from tasks.extract import ExtractorPool
+from tasks.run import Run
+from tasks.steps import commit_task, discover_task, extract_task, fetch_task, finish_task, plan_task
+
+
+@flow(name="scrape_dossier", log_prints=True)
+def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = "datasets",
+                   limit: int | None = None, refresh: bool = False, batch_size: int = 256) -> dict[str, Any]:
+    """Scrape one dossier into ``<output>/<slug>/``; returns the run record."""
+    config = load_config(config_path)
+    parameters = {"slug": slug, "config_path": config_path, "output": output, "limit": limit,
+                  "refresh": refresh, "batch_size": batch_size}
+    pool = ExtractorPool()
+    run = Run(str(flow_run.get_id()), config, config.get(slug), output, parameters, pool)
+    try:
+        run.prepare()
+        pool.warm()
+        todo = plan_task(run, discover_task(run), refresh, limit)
+        pending = None
+        for start in range(0, len(todo), batch_size):
+            fetched = fetch_task(run, todo[start : start + batch_size])
+            done = pending.result() if pending is not None else None
+            pending = extract_task.submit(run, fetched)
+            if done is not None:
+                commit_task(run, done)
+        if pending is not None:
+            commit_task(run, pending.result())
+        return finish_task(run)
+    finally:
+        pool.close()

@@ -1,0 +1,1 @@
+"""The steps of dossier-pipeline as plain, typed functions (Prefect wrappers in steps.py)."""

@@ -1,0 +1,235 @@
+"""Dossier configuration: a TOML file read and validated once, into typed objects.
+
+Every error names the file, the dossier and the key, so a user can fix a config without
+reading code. Unknown keys are errors too: a typo such as ``max_page`` must not be
+silently ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+DEFAULT_USER_AGENT = "dossier-pipeline/0.1 (+https://github.com/dossier-pipeline/dossier-pipeline)"
+
+
+class ConfigError(Exception):
+    """A configuration the pipeline cannot run with; the message is meant for the user."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Settings(_Strict):
+    """Fetch and normalisation settings; set in [defaults], overridable per dossier."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    requests_per_second: float = Field(2.0, gt=0)
+    max_connections_per_host: int = Field(4, ge=1, le=64)
+    allow_private_addresses: bool = False
+    timeout_seconds: float = Field(20.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+    max_retry_after_seconds: float = Field(120.0, ge=0)
+    max_body_bytes: int = Field(10_000_000, ge=1024)
+    max_redirects: int = Field(5, ge=0, le=30)
+    respect_robots_txt: bool = True
+    timezone: str = "UTC"  # applied to dates a page gives without an offset
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+SETTING_KEYS = frozenset(Settings.model_fields)
+
+
+class ListingSource(_Strict):
+    kind: Literal["listing"]
+    url: str
+    first_page: int = Field(1, ge=0)
+    max_pages: int = Field(50, ge=1)
+    link_pattern: str | None = None
+
+    @field_validator("link_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
+
+
+class FeedSource(_Strict):
+    kind: Literal["feed"]
+    url: str
+
+
+class SitemapSource(_Strict):
+    kind: Literal["sitemap"]
+    url: str
+    max_sitemaps: int = Field(100, ge=1)
+
+
+class UrlsSource(_Strict):
+    kind: Literal["urls"]
+    urls: list[str] = []
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UrlsSource:
+        if not self.urls and not self.file:
+            raise ValueError("give 'urls', 'file' or both")
+        return self
+
+
+Source = Annotated[ListingSource | FeedSource | SitemapSource | UrlsSource, Field(discriminator="kind")]
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+class Dossier(_Strict):
+    slug: str
+    title: str | None = None
+    language: str | None = None
+    allowed_domains: list[str] = []
+    sources: list[Source] = Field(min_length=1)
+    settings: Settings
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise ValueError(f"slug {value!r} must match [a-z0-9-]+ (it is used in paths)")
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _urls(cls, sources: list[Any]) -> list[Any]:
+        for source in sources:
+            for url in [getattr(source, "url", None), *getattr(source, "urls", [])]:
+                if url is not None:
+                    _check_http_url(url.replace("{page}", "1"))
+        return sources
+
+    @property
+    def domains(self) -> list[str]:
+        """Allowed domains: the configured ones, else the hosts of the sources."""
+        if self.allowed_domains:
+            return [d.lower().lstrip(".") for d in self.allowed_domains]
+        from tasks.urls import host_of  # local import: urls imports nothing from here
+
+        hosts: list[str] = []
+        for source in self.sources:
+            for url in [getattr(source, "url", None), *getattr(source, "urls", [])]:
+                if url and (host := host_of(url.replace("{page}", "1"))) and host not in hosts:
+                    hosts.append(host)
+        return hosts
+
+
+class Config(_Strict):
+    path: Path
+    digest: str
+    dossiers: dict[str, Dossier]
+
+    def get(self, slug: str) -> Dossier:
+        try:
+            return self.dossiers[slug]
+        except KeyError:
+            known = ", ".join(sorted(self.dossiers)) or "none"
+            raise ConfigError(f"{self.path}: no dossier {slug!r} (known: {known})") from None
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("listing", "feed", "sitemap", "urls", "function-after[_something(), UrlsSource]"):
+            continue  # discriminator tags pydantic inserts in the location
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(dossier)"
+
+
+def _format(path: Path, slug: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = _loc(err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{path}: dossier {slug!r}: key {key!r}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate the TOML text of a config file; ``path`` is used in messages and for relative files."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    unknown = set(raw) - {"defaults", "dossiers"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level table(s): {', '.join(sorted(unknown))}")
+    defaults = raw.get("defaults", {})
+    try:
+        Settings(**defaults)
+    except ValidationError as exc:
+        raise ConfigError(_format(path, "[defaults]", exc).replace("dossier '[defaults]'", "[defaults]")) from None
+    dossiers_raw = raw.get("dossiers", {})
+    if not isinstance(dossiers_raw, dict) or not dossiers_raw:
+        raise ConfigError(f"{path}: no [dossiers.<slug>] table defined")
+    dossiers: dict[str, Dossier] = {}
+    errors: list[str] = []
+    for slug, body in dossiers_raw.items():
+        if not isinstance(body, dict):
+            errors.append(f"{path}: dossier {slug!r}: must be a table")
+            continue
+        own = {k: v for k, v in body.items() if k in SETTING_KEYS}
+        rest = {k: v for k, v in body.items() if k not in SETTING_KEYS}
+        sources = [_resolve_file(s, path) for s in rest.pop("sources", [])]
+        try:
+            dossiers[slug] = Dossier(slug=slug, sources=sources, settings={**defaults, **own}, **rest)
+        except ValidationError as exc:
+            errors.append(_format(path, slug, exc).replace("key 'settings.", "key '"))
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return Config(path=path, digest=hashlib.sha256(text.encode()).hexdigest(), dossiers=dossiers)
+
+
+def _resolve_file(source: Any, path: Path) -> Any:
+    """Make a ``urls`` source's ``file`` relative to the config file, as users expect."""
+    if isinstance(source, dict) and isinstance(source.get("file"), str):
+        source = {**source, "file": str((path.parent / source["file"]).resolve())}
+    return source
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raises ConfigError with a user-facing message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (use --config to choose another)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    return parse_config(text, path)

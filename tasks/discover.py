@@ -1,0 +1,300 @@
+"""Discovery: turn a dossier's sources into the list of article URLs to fetch.
+
+Feeds and sitemaps are parsed here with lxml rather than with trafilatura's ``feeds`` /
+``sitemaps`` helpers because those return bare links: they drop the item and ``lastmod``
+/ news-sitemap dates kept here as date hints, and their courlan domain checks reject
+IP-addressed hosts. The XML parser never resolves entities nor loads DTDs or network
+resources, so a "billion laughs" document cannot expand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import courlan
+import lxml.html
+from lxml import etree
+
+from tasks.config import Dossier, FeedSource, ListingSource, SitemapSource, UrlsSource
+from tasks.fetch import Fetcher, FetchResult, Politeness
+from tasks.urls import in_domains, normalise_url
+
+EXPECTED_RE = re.compile(r"\((\d[\d\s\u00a0\u202f.,]*)\)\s*$")
+XML_PARSER_OPTS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
+                   "recover": True}
+MAX_XML_BYTES = 50_000_000
+
+
+@dataclass
+class DiscoveredURL:
+    url: str  # normalised
+    source_kind: str
+    source_url: str
+    hints: dict[str, str] = field(default_factory=dict)  # dates/titles seen at discovery
+
+
+@dataclass
+class Discovery:
+    urls: list[DiscoveredURL] = field(default_factory=list)
+    expected: int | None = None
+    pages_fetched: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)  # source-level problems
+
+    def add(self, item: DiscoveredURL, seen: dict[str, DiscoveredURL]) -> bool:
+        """Keep the first source that found a URL; merge later hints into it."""
+        if item.url in seen:
+            for key, value in item.hints.items():
+                seen[item.url].hints.setdefault(key, value)
+            return False
+        seen[item.url] = item
+        self.urls.append(item)
+        return True
+
+
+def _xml_root(body: bytes) -> etree._Element | None:
+    if body[:2] == b"\x1f\x8b":  # .xml.gz served as a file rather than Content-Encoding
+        body = _gunzip(body)
+    parser = etree.XMLParser(**XML_PARSER_OPTS)
+    try:
+        return etree.fromstring(body.strip(), parser)
+    except etree.XMLSyntaxError:
+        return None
+
+
+def _gunzip(body: bytes) -> bytes:
+    """Decompress with an output cap, so a gzip bomb cannot take the memory."""
+    out = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    data = out.decompress(body, MAX_XML_BYTES)
+    if out.unconsumed_tail:
+        raise ValueError(f"compressed document expands over {MAX_XML_BYTES} bytes")
+    return data
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _child_text(element: etree._Element, *names: str) -> str | None:
+    for child in element.iter():
+        if _local(child.tag) in names and child.text and child.text.strip():
+            return child.text.strip()
+    return None
+
+
+def parse_sitemap(body: bytes, base: str) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
+    """Return (page URLs with date hints, child sitemap URLs) of a sitemap, sitemap
+    index, news sitemap or plain-text sitemap."""
+    stripped = body.lstrip()
+    if stripped[:2] == b"\x1f\x8b":
+        stripped = _gunzip(stripped).lstrip()
+    if not stripped.startswith(b"<"):
+        lines = stripped.decode("utf-8", errors="replace").splitlines()
+        return [(u, {}) for u in (line.strip() for line in lines) if u.startswith("http")], []
+    root = _xml_root(stripped)
+    if root is None:
+        raise ValueError("not a parseable XML sitemap")
+    pages: list[tuple[str, dict[str, str]]] = []
+    children: list[str] = []
+    kind = _local(root.tag)
+    for entry in root:
+        name = _local(entry.tag)
+        loc = _child_text(entry, "loc")
+        if not loc:
+            continue
+        if kind == "sitemapindex" or name == "sitemap":
+            children.append(loc)
+            continue
+        hints: dict[str, str] = {}
+        if lastmod := _child_text(entry, "lastmod"):
+            hints["sitemap_lastmod"] = lastmod
+        if published := _child_text(entry, "publication_date"):
+            hints["news_sitemap_date"] = published
+        if title := _child_text(entry, "title"):
+            hints["title"] = title
+        pages.append((loc, hints))
+    return pages, children
+
+
+def parse_feed(body: bytes) -> list[tuple[str, dict[str, str]]]:
+    """Items of an RSS 1/2 or Atom feed: (link, hints with the item's date and title)."""
+    root = _xml_root(body)
+    if root is None:
+        raise ValueError("not a parseable RSS/Atom feed")
+    items: list[tuple[str, dict[str, str]]] = []
+    for entry in root.iter():
+        name = _local(entry.tag)
+        if name not in ("item", "entry"):
+            continue
+        link = None
+        for child in entry:
+            cname = _local(child.tag)
+            if cname == "link":
+                href = child.get("href")
+                if href and child.get("rel", "alternate") == "alternate":
+                    link = href
+                    break
+                if not href and child.text and child.text.strip():
+                    link = child.text.strip()
+                    break
+        if link is None:
+            guid = next((c for c in entry if _local(c.tag) in ("guid", "id")), None)
+            if guid is not None and guid.text and guid.text.strip().startswith("http"):
+                link = guid.text.strip()
+        if not link:
+            continue
+        hints: dict[str, str] = {}
+        date = _child_text(entry, "pubDate", "published", "date", "issued") or _child_text(entry, "updated")
+        if date:
+            hints["feed_date"] = date
+        if title := _child_text(entry, "title"):
+            hints["title"] = title
+        items.append((link, hints))
+    return items
+
+
+def parse_listing(body: bytes, page_url: str) -> tuple[list[str], int | None, str | None]:
+    """Links of a topic/listing page, the article count it states ("… (419)") and its
+    rel=next page, if any."""
+    tree = lxml.html.fromstring(body)
+    base = tree.xpath("string(//base/@href)") or page_url
+    links = [h for h in tree.xpath("//body//a/@href") if h and not h.startswith(("#", "javascript:", "mailto:"))]
+    expected = None
+    for text in tree.xpath("//h1//text()[normalize-space()] | //title/text()"):
+        if match := EXPECTED_RE.search(text.strip()):
+            expected = int(re.sub(r"\D", "", match.group(1)))
+            break
+    nxt = tree.xpath("string((//link[@rel='next']/@href | //a[@rel='next']/@href)[1])") or None
+    return [normalise_url(h, base) or "" for h in links], expected, (normalise_url(nxt, base) if nxt else None)
+
+
+def _is_article_candidate(url: str, source: ListingSource, page_urls: set[str]) -> bool:
+    if not url or url in page_urls:
+        return False
+    if source.link_pattern:
+        return re.search(source.link_pattern, url) is not None
+    # Without a pattern, courlan's heuristics drop navigation, tag and login pages.
+    return not courlan.is_navigation_page(url) and not courlan.is_not_crawlable(url)
+
+
+async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], out: Discovery,
+                   seen: dict[str, DiscoveredURL]) -> None:
+    templated = "{page}" in source.url
+    page_urls: set[str] = set()
+    next_url: str | None = source.url.replace("{page}", str(source.first_page))
+    for n in range(source.max_pages):
+        if next_url is None:
+            break
+        page_url = next_url
+        page_urls.add(normalise_url(page_url) or page_url)
+        result = await fetcher.get(page_url, expect="html")
+        out.pages_fetched += 1
+        if result.status == 404:
+            break
+        if not result.ok:
+            out.failures.append({"source_url": page_url, "reason": result.reason or f"http_{result.status}"})
+            break
+        links, expected, rel_next = parse_listing(result.body, result.final_url or page_url)
+        if expected is not None and out.expected is None:
+            out.expected = expected
+        new = 0
+        for link in links:
+            if in_domains(link, domains) and _is_article_candidate(link, source, page_urls):
+                new += out.add(DiscoveredURL(link, "listing", page_url), seen)
+        if new == 0:
+            break
+        next_url = source.url.replace("{page}", str(source.first_page + n + 1)) if templated else rel_next
+
+
+async def _sitemap(fetcher: Fetcher, source: SitemapSource, domains: list[str], out: Discovery,
+                   seen: dict[str, DiscoveredURL]) -> None:
+    queue = [source.url]
+    visited: set[str] = set()
+    while queue and len(visited) < source.max_sitemaps:
+        url = queue.pop(0)
+        if url in visited:
+            continue
+        visited.add(url)
+        result = await fetcher.get(url, expect="xml")
+        out.pages_fetched += 1
+        if not _usable(result, out, url):
+            continue
+        try:
+            pages, children = parse_sitemap(result.body, url)
+        except ValueError as exc:
+            out.failures.append({"source_url": url, "reason": f"bad_sitemap: {exc}"})
+            continue
+        for child in children:
+            if (norm := normalise_url(child, url)) and in_domains(norm, domains):
+                queue.append(norm)
+        for loc, hints in pages:
+            if (norm := normalise_url(loc, url)) and in_domains(norm, domains):
+                out.add(DiscoveredURL(norm, "sitemap", url, hints), seen)
+
+
+async def _feed(fetcher: Fetcher, source: FeedSource, domains: list[str], out: Discovery,
+                seen: dict[str, DiscoveredURL]) -> None:
+    result = await fetcher.get(source.url, expect="xml")
+    out.pages_fetched += 1
+    if not _usable(result, out, source.url):
+        return
+    try:
+        items = parse_feed(result.body)
+    except ValueError as exc:
+        out.failures.append({"source_url": source.url, "reason": f"bad_feed: {exc}"})
+        return
+    for link, hints in items:
+        if (norm := normalise_url(link, source.url)) and in_domains(norm, domains):
+            out.add(DiscoveredURL(norm, "feed", source.url, hints), seen)
+
+
+def _usable(result: FetchResult, out: Discovery, url: str) -> bool:
+    if result.ok:
+        return True
+    out.failures.append({"source_url": url, "reason": result.reason or f"http_{result.status}"})
+    return False
+
+
+def _url_list(source: UrlsSource, domains: list[str], out: Discovery, seen: dict[str, DiscoveredURL]) -> None:
+    entries = [(u, "config") for u in source.urls]
+    if source.file:
+        try:
+            lines = Path(source.file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            out.failures.append({"source_url": source.file, "reason": f"unreadable_url_file: {exc}"})
+            lines = []
+        entries += [(line.strip(), source.file) for line in lines if line.strip() and not line.startswith("#")]
+    for raw, origin in entries:
+        norm = normalise_url(raw)
+        if norm is None:
+            out.failures.append({"source_url": origin, "reason": f"bad_url: {raw}"})
+        elif not in_domains(norm, domains):
+            out.failures.append({"source_url": origin, "reason": f"outside_allowed_domains: {raw}"})
+        else:
+            out.add(DiscoveredURL(norm, "urls", origin), seen)
+
+
+async def discover_async(dossier: Dossier, politeness: Politeness) -> Discovery:
+    """Walk every source of the dossier in config order; duplicates keep the first source."""
+    domains = dossier.domains
+    out = Discovery()
+    seen: dict[str, DiscoveredURL] = {}
+    async with Fetcher(politeness, domains) as fetcher:
+        for source in dossier.sources:
+            if isinstance(source, ListingSource):
+                await _listing(fetcher, source, domains, out, seen)
+            elif isinstance(source, SitemapSource):
+                await _sitemap(fetcher, source, domains, out, seen)
+            elif isinstance(source, FeedSource):
+                await _feed(fetcher, source, domains, out, seen)
+            else:
+                _url_list(source, domains, out, seen)
+    return out
+
+
+def discover(dossier: Dossier, politeness: Politeness) -> Discovery:
+    return asyncio.run(discover_async(dossier, politeness))
+

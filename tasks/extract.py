@@ -1,0 +1,265 @@
+"""Extraction: raw HTML bytes -> article text and raw metadata candidates.
+
+trafilatura does the text and its own metadata; this module adds what it lacks for
+news dossiers: structured-data candidates (JSON-LD, OpenGraph/article meta, <time>) kept
+separately so normalise.py can choose by trust, the page's tag list, "Dossier:" labels
+and "Lire aussi" links, and furniture removal rules (furniture.py). Each page is parsed
+once: the tree read here is handed to trafilatura (which works on its own copy).
+
+Extraction is CPU-bound pure Python, so batches are spread over a process pool with one
+worker per core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+import lxml.html
+import trafilatura
+from lxml import etree
+from trafilatura.utils import detect_encoding
+
+from tasks.furniture import CompiledRules, clean_paragraphs, rules_for
+from tasks.normalise import build_record
+
+EXTRACTOR = f"trafilatura {trafilatura.__version__}"
+ARTICLE_TYPES = re.compile(r"(News|Blog|Report|Opinion|Analysis|Review|Scholarly|Tech)?Article|BlogPosting|"
+                           r"LiveBlogPosting|Report", re.IGNORECASE)
+CHARSET_RE = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
+
+
+@dataclass
+class Page:
+    """One fetched page sent to a worker (plain data: it crosses process boundaries)."""
+
+    key: int
+    url: str
+    body: bytes
+    content_type: str | None
+    language: str | None  # the dossier's expected language, selects furniture rules
+    ctx: dict[str, Any]  # fetch provenance and dossier settings, for normalise.build_record
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Decode with the best evidence: valid UTF-8 first (a declared charset is often
+    wrong, UTF-8 validity rarely is), then the declared charset (HTTP, then <meta>),
+    then trafilatura's detection."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = []
+    if content_type and "charset=" in content_type.lower():
+        declared.append(content_type.lower().split("charset=")[-1].split(";")[0].strip(" \"'"))
+    if match := CHARSET_RE.search(body[:4096]):
+        declared.append(match.group(1).decode("ascii", "ignore").lower())
+    for encoding in [*declared, *detect_encoding(body)]:
+        if encoding in ("utf-8", "utf8"):
+            continue
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("utf-8", errors="replace")
+
+
+def _jsonld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(script)
+        except (ValueError, RecursionError):
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, dict):
+                stack.extend(item.get("@graph", []) if isinstance(item.get("@graph"), list) else [])
+                yield item
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v)]
+    return []
+
+
+def _texts(elements: list[Any]) -> list[str]:
+    return [" ".join(e.text_content().split()) for e in elements if e.text_content().strip()]
+
+
+def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules) -> dict[str, Any]:
+    """Metadata candidates from the page's own markup, each kept with its origin."""
+    meta: dict[str, list[str]] = {}
+    for element in tree.xpath("//meta[@content]"):
+        key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
+        if key:
+            meta.setdefault(key, []).append(element.get("content").strip())
+    out: dict[str, Any] = {"meta": meta, "jsonld": {}}
+    for obj in _jsonld_objects(tree):
+        types = obj.get("@type")
+        types = types if isinstance(types, list) else [types]
+        if any(isinstance(t, str) and ARTICLE_TYPES.fullmatch(t) for t in types):
+            keywords = obj.get("keywords")
+            if isinstance(keywords, str):
+                keywords = [k for k in re.split(r"[,;]", keywords)]
+            out["jsonld"] = {
+                "headline": obj.get("headline") or obj.get("name"),
+                "datePublished": obj.get("datePublished"),
+                "dateModified": obj.get("dateModified"),
+                "authors": _names(obj.get("author")),
+                "author_types": [a.get("@type") for a in obj.get("author", []) if isinstance(a, dict)]
+                if isinstance(obj.get("author"), list) else [],
+                "keywords": [k for k in keywords or [] if isinstance(k, str)],
+                "section": _names(obj.get("articleSection")),
+                "publisher": (_names(obj.get("publisher")) or [None])[0],
+                "description": obj.get("description"),
+                "inLanguage": obj.get("inLanguage") if isinstance(obj.get("inLanguage"), str) else None,
+            }
+            break
+    out["canonical"] = tree.xpath("string(//link[@rel='canonical']/@href)") or None
+    out["html_lang"] = tree.xpath("string(/html/@lang)") or None
+    times = tree.xpath("//article//time/@datetime | //time/@datetime")
+    out["time"] = times[0] if times else None
+    # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:"): the
+    # links that follow the heading inside the same parent block.
+    blocks: dict[str, list[tuple[str, str]]] = {"tags": [], "dossier": [], "related": []}
+    for heading in tree.xpath("//body//*[not(self::a)][string-length(normalize-space(text())) < 40]"):
+        text = (heading.text or "").strip()
+        if not text:
+            continue
+        kind = next((k for k, rx in (("related", rules.related), ("tags", rules.tags), ("dossier", rules.dossier))
+                     if rx.match(text)), None)
+        if kind is None:
+            continue
+        parent = heading.getparent()
+        if parent is None:
+            continue
+        for link in parent.xpath(".//a[@href]"):
+            label = " ".join(link.text_content().split())
+            if label:
+                blocks[kind].append((label, link.get("href")))
+    out["visible_tags"] = [label for label, _ in blocks["tags"]] + _texts(tree.xpath("//a[@rel='tag']"))
+    out["dossier_labels"] = [label for label, _ in blocks["dossier"]]
+    out["related"] = blocks["related"]
+    return out
+
+
+def extract_page(page: Page) -> dict[str, Any]:
+    """Extract one page; never raises: problems come back as ``status``/``reason``."""
+    try:
+        return _extract(page)
+    except Exception as exc:  # a broken page must become a recorded failure, not a crashed batch
+        return {"key": page.key, "status": "failed", "reason": f"extract_error: {type(exc).__name__}: {exc}"}
+
+
+def _extract(page: Page) -> dict[str, Any]:
+    html = decode_html(page.body, page.content_type)
+    if not html.strip():
+        return {"key": page.key, "status": "not_article", "reason": "empty_page"}
+    try:
+        tree = lxml.html.document_fromstring(html.encode("utf-8"), parser=_PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        return {"key": page.key, "status": "not_article", "reason": f"unparseable_html: {exc}"}
+    rules = rules_for(page.language)
+    signals = page_signals(tree, rules)
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=page.url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        prune_xpath=rules.prune_xpath,
+        date_extraction_params={"extensive_search": True, "original_date": True},
+    )
+    if doc is None or not (doc.text or "").strip():
+        return {"key": page.key, "status": "not_article", "reason": "no_article_text"}
+    furniture = {t for t, _ in signals["related"]} | set(signals["visible_tags"]) | set(signals["dossier_labels"])
+    paragraphs = clean_paragraphs(doc.text, rules, furniture)
+    if not paragraphs:
+        return {"key": page.key, "status": "not_article", "reason": "only_page_furniture"}
+    extracted = {
+        "text": "\n\n".join(paragraphs),
+        "title": doc.title,
+        "author": doc.author,
+        "date": doc.date,
+        "description": doc.description,
+        "sitename": doc.sitename,
+        "categories": doc.categories or [],
+        "signals": signals,
+        "extractor": EXTRACTOR,
+    }
+    ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest()}
+    return {"key": page.key, "status": "ok", "record": build_record(ctx, extracted)}
+
+
+_PARSER = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, encoding="utf-8")
+
+
+def extract_chunk(pages: list[Page]) -> list[dict[str, Any]]:
+    return [extract_page(p) for p in pages]
+
+
+class ExtractorPool:
+    """A process pool with one worker per core; broken workers are replaced."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver: workers start from a clean process, never from a fork of this
+            # multi-threaded one (Prefect and httpx run threads).
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_warm)
+        return self._pool
+
+    def warm(self) -> None:
+        """Start the workers now, so their imports overlap with discovery and fetching."""
+        pool = self._get()
+        for _ in range(self.workers):
+            pool.submit(_noop)
+
+    def extract(self, pages: list[Page]) -> list[dict[str, Any]]:
+        """Extract pages in chunks spread over the workers; results in input order."""
+        if not pages:
+            return []
+        size = max(1, min(16, -(-len(pages) // (self.workers * 4))))
+        chunks = [pages[i : i + size] for i in range(0, len(pages), size)]
+        results: list[dict[str, Any]] = []
+        futures = [self._get().submit(extract_chunk, chunk) for chunk in chunks]
+        for chunk, future in zip(chunks, futures, strict=True):
+            try:
+                results.extend(future.result())
+            except BrokenProcessPool as exc:
+                self.close()
+                results.extend(
+                    {"key": p.key, "status": "failed", "reason": f"extract_worker_died: {exc}"} for p in chunk
+                )
+        return results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _warm() -> None:
+    import trafilatura.core  # noqa: F401  (the import is the warm-up)
+
+
+def _noop() -> None:
+    return None

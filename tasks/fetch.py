@@ -1,0 +1,279 @@
+"""Polite, bounded HTTP fetching with httpx.
+
+httpx gives connection pooling, timeouts and decompression; what it does not do is
+crawler politeness, so this module adds it: robots.txt (with Crawl-delay) once per host
+per run, a per-host request rate and connection limit shared by every batch of the run,
+retries with exponential backoff and jitter that honour ``Retry-After``, a body size cap
+counted while streaming (after decompression), redirects followed by hand so every hop is
+checked against the allowed domains and the address policy, and conditional GET.
+A failure is returned as data (``FetchResult.reason``), never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import threading
+import time
+import urllib.robotparser
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from tasks.config import Settings
+from tasks.urls import host_of, in_domains, is_public_address
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass
+class FetchResult:
+    """What one URL's fetch produced; ``reason`` is set when it did not produce a body."""
+
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    fetched_at: datetime | None = None
+    reason: str | None = None
+    stage: str = "fetch"  # or "robots" when robots.txt disallowed the URL
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Parse ``Retry-After`` in both its forms: delta-seconds and HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class Politeness:
+    """Per-run state shared by all fetch batches (threads) of a run: robots.txt rules and
+    the time each host may next be requested."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._next_slot: dict[str, float] = {}
+        self._interval: dict[str, float] = {}
+        self.robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+
+    def set_crawl_delay(self, host: str, delay: float | None) -> None:
+        base = 1.0 / self.settings.requests_per_second
+        with self._lock:
+            self._interval[host] = max(base, delay or 0.0)
+
+    def reserve(self, host: str) -> float:
+        """Book the host's next request slot; returns how long to wait for it."""
+        now = time.monotonic()
+        with self._lock:
+            interval = self._interval.get(host, 1.0 / self.settings.requests_per_second)
+            slot = max(now, self._next_slot.get(host, now))
+            self._next_slot[host] = slot + interval
+        return slot - now
+
+
+class Fetcher:
+    """One event loop's HTTP client; create with ``async with Fetcher(...)``."""
+
+    def __init__(self, politeness: Politeness, domains: list[str]) -> None:
+        self.p = politeness
+        self.s = politeness.settings
+        self.domains = domains
+        self._sems: dict[str, asyncio.Semaphore] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self.client = httpx.AsyncClient(
+            headers={"User-Agent": self.s.user_agent, "Accept-Language": "*"},
+            timeout=httpx.Timeout(self.s.timeout_seconds),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+    async def _address_ok(self, url: str) -> str | None:
+        """Refuse targets that resolve to non-public addresses unless allowed."""
+        if self.s.allow_private_addresses:
+            return None
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            return f"dns_error: {host}: {exc}"
+        for info in infos:
+            address = str(info[4][0])
+            if not is_public_address(address):
+                return f"private_address: {host} resolves to {address} (set allow_private_addresses)"
+        return None
+
+    def _sem(self, key: str) -> asyncio.Semaphore:
+        if key not in self._sems:
+            self._sems[key] = asyncio.Semaphore(self.s.max_connections_per_host)
+        return self._sems[key]
+
+    async def _robots_allows(self, url: str) -> bool:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        if key not in self.p.robots:
+            lock = self._robots_locks.setdefault(key, asyncio.Lock())
+            async with lock:
+                if key not in self.p.robots:
+                    self.p.robots[key] = await self._load_robots(key)
+        rules = self.p.robots[key]
+        return True if rules is None else rules.can_fetch(self.s.user_agent, url)
+
+    async def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
+        """robots.txt of an origin; None (everything allowed) when absent or unreachable.
+        A 5xx after retries is treated as "disallow all" for this run, as RFC 9309 asks."""
+        result = await self._get(origin + "/robots.txt", check_robots=False)
+        parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
+        if result.status is not None and result.status >= 500:
+            parser.parse(["User-agent: *", "Disallow: /"])
+            return parser
+        if not result.ok:
+            return None
+        parser.parse(result.body.decode("utf-8", errors="replace").splitlines())
+        delay = parser.crawl_delay(self.s.user_agent)
+        host = host_of(origin) or ""
+        self.p.set_crawl_delay(host, float(delay) if delay is not None else None)
+        return parser
+
+    async def get(self, url: str, expect: str = "html", validators: dict[str, str] | None = None) -> FetchResult:
+        """Fetch ``url`` following redirects by hand, each hop checked."""
+        seen: list[str] = []
+        current = url
+        headers: dict[str, str] = {}
+        if validators:
+            if validators.get("etag"):
+                headers["If-None-Match"] = validators["etag"]
+            if validators.get("last_modified"):
+                headers["If-Modified-Since"] = validators["last_modified"]
+        while True:
+            if urlsplit(current).scheme not in ("http", "https"):
+                return FetchResult(url, current, reason=f"bad_scheme: {current}")
+            if seen and not in_domains(current, self.domains):
+                return FetchResult(url, current, reason=f"off_domain_redirect: {current}")
+            if current in seen:
+                return FetchResult(url, current, reason=f"redirect_loop: {current}")
+            seen.append(current)
+            if self.s.respect_robots_txt and not await self._robots_allows(current):
+                return FetchResult(url, current, reason="robots_disallowed", stage="robots")
+            result = await self._get(current, headers=headers)
+            result.url = url
+            if result.reason or result.status not in (301, 302, 303, 307, 308):
+                break
+            location = result.headers.get("location")
+            if not location:
+                result.reason = f"redirect_without_location: http {result.status}"
+                break
+            if len(seen) > self.s.max_redirects:
+                return FetchResult(url, current, status=result.status, reason="too_many_redirects")
+            current = urljoin(current, location)
+        if result.reason is None and not result.not_modified:
+            result.reason = _check_response(result, expect)
+        return result
+
+    async def _get(self, url: str, headers: dict[str, str] | None = None, check_robots: bool = True) -> FetchResult:
+        """One URL, no redirects, with retries; the body is read within the size cap."""
+        host = host_of(url) or ""
+        bad_address = await self._address_ok(url)
+        if bad_address:
+            return FetchResult(url, url, reason=bad_address)
+        result = FetchResult(url, url)
+        for attempt in range(self.s.max_retries + 1):
+            result = FetchResult(url, url, attempts=attempt + 1)
+            async with self._sem(host):
+                wait = self.p.reserve(host)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                try:
+                    result = await self._request(url, headers or {}, result)
+                except httpx.TimeoutException:
+                    result.reason = "timeout"
+                except httpx.HTTPError as exc:
+                    result.reason = f"connection_error: {type(exc).__name__}: {exc}".rstrip(": ")
+            transient = result.status in RETRY_STATUSES or (
+                result.reason is not None and result.reason.startswith(("timeout", "connection_error"))
+            )
+            if not transient or attempt == self.s.max_retries:
+                break
+            retry_after = retry_after_seconds(result.headers.get("retry-after"))
+            if retry_after is not None and retry_after > self.s.max_retry_after_seconds:
+                break  # the server asks for more patience than this run has: record it
+            backoff = min(30.0, 0.5 * 2**attempt) * (0.5 + random.random())
+            await asyncio.sleep(max(backoff, retry_after or 0.0))
+        if result.reason is None and result.status is not None and result.status >= 400:
+            result.reason = f"http_{result.status}"
+        return result
+
+    async def _request(self, url: str, headers: dict[str, str], result: FetchResult) -> FetchResult:
+        async with self.client.stream("GET", url, headers=headers) as response:
+            result.status = response.status_code
+            result.headers = {k.lower(): v for k, v in response.headers.items()}
+            result.fetched_at = datetime.now(UTC)
+            if response.status_code >= 300:
+                return result
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.s.max_body_bytes:
+                    result.reason = f"too_large: body over {self.s.max_body_bytes} bytes"
+                    return result
+                chunks.append(chunk)
+            result.body = b"".join(chunks)
+            result.fetched_at = datetime.now(UTC)
+        return result
+
+
+def _check_response(result: FetchResult, expect: str) -> str | None:
+    if expect == "html":
+        ctype = result.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype and ctype not in HTML_TYPES:
+            return f"not_html: content-type {ctype}"
+    if not result.body.strip():
+        return "empty_body"
+    return None
+
+
+async def fetch_all(
+    urls: Iterable[str],
+    politeness: Politeness,
+    domains: list[str],
+    expect: str = "html",
+    validators: dict[str, dict[str, str]] | None = None,
+) -> list[FetchResult]:
+    """Fetch many URLs concurrently; per-host limits keep it polite. Order is kept."""
+    validators = validators or {}
+    async with Fetcher(politeness, domains) as fetcher:
+        return list(await asyncio.gather(*(fetcher.get(u, expect, validators.get(u)) for u in urls)))
