@@ -30,11 +30,16 @@ def _cls(*names: str) -> str:
     return " or ".join(f"contains(concat(' ', translate(@class, '_', '-'), ' '), '{n}')" for n in names)
 
 
+_SHORT = "[not(.//p[string-length(normalize-space()) > 200])]"
+_FURNITURE_CLASSES = _cls("short-url", "shorturl", "-share ", " share ", "social", "subscribe", "-refs ", "related",
+                          "read-also", "-tags ", " tags ", "-dossier ", "-supertag ")
+
 RULES: dict[str, Rules] = {
     "*": Rules(
+        # Class-name matches are guarded: a block holding a long paragraph is content, whatever
+        # its class says (e.g. a wrapper named "article-with-related").
         prune_xpath=(
-            f"//*[{_cls('short-url', 'shorturl', '-share', ' share', 'social', 'subscribe', '-follow', '-views')}]",
-            f"//*[{_cls('comments', '-refs', 'related', 'read-also', '-tags', ' tags', '-dossier', '-supertag')}]",
+            f"//*[{_FURNITURE_CLASSES}]{_SHORT}",
             "//a[@rel='tag']",
         ),
         drop_paragraphs=(r"\d[\d\s.,]*", r"(share|partager|teilen)( on| sur| auf)?( \w+)?"),
