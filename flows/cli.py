@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from tasks.config import Config, ConfigError, load_config
+from tasks.demo.site import DEMO_PORT, demo_config, serve_demo
 from tasks.store import OutputError, Store
 
 LOAD_HINT = """\
@@ -100,16 +99,19 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tasks.demo.site import demo_config, serve_demo
-
-    server, _ = serve_demo(copies=args.copies)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config_path = Path(tmp) / "dossiers.toml"
-            config_path.write_text(demo_config(server.base_url), encoding="utf-8")
-            print(f"Demo news site running at {server.base_url} (offline, on this machine)")
-            _check_output(args.output, load_config(config_path), ["demo"])
-            record = _run_flows(str(config_path), ["demo"], args.output, None, args.refresh)[0]
+        server, _ = serve_demo(copies=args.copies, port=args.port)
+    except OSError as exc:
+        raise OutputError(f"cannot start the demo site on 127.0.0.1:{args.port} ({exc.strerror}); "
+                          "choose another with --port, or --port 0 for any free port (with a new port the "
+                          "demo's URLs change: use a fresh --output)") from None
+    try:
+        store = Store(args.output, "demo", "")
+        store.prepare()
+        config_path = store.root / "dossiers.toml"  # kept beside the dataset: the run records point to it
+        config_path.write_text(demo_config(server.base_url), encoding="utf-8")
+        print(f"Demo news site running at {server.base_url} (offline, on this machine)")
+        record = _run_flows(str(config_path), ["demo"], args.output, None, False)[0]
     finally:
         server.close()
     _print_summary(record)
@@ -146,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the pipeline on the bundled offline demo site")
     demo.add_argument("--output", default="datasets", help="output root (default: ./datasets)")
     demo.add_argument("--copies", type=int, default=1, help="replicate the demo articles N times")
-    demo.add_argument("--refresh", action="store_true", help=argparse.SUPPRESS)
+    demo.add_argument("--port", type=int, default=DEMO_PORT, help=f"demo site port (default {DEMO_PORT}; 0: any)")
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -29,8 +29,9 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
     run = Run(str(flow_run.get_id()), config, config.get(slug), output, parameters, pool)
     try:
         run.prepare()
-        pool.warm()
         todo = plan_task(run, discover_task(run), refresh, limit)
+        if todo:
+            pool.warm()
         pending = None
         for start in range(0, len(todo), batch_size):
             fetched = fetch_task(run, todo[start : start + batch_size])

@@ -80,3 +80,12 @@ URL_FIELDS: list[pa.Field] = [
 ]
 
 URL_SCHEMA = pa.schema(URL_FIELDS, metadata={"schema_version": SCHEMA_VERSION})
+
+
+def markdown_table(schema: pa.Schema) -> str:
+    """The schema reference as a Markdown table (kept in datasets/README.md, checked by a test)."""
+    rows = ["| column | type | null | meaning |", "| --- | --- | --- | --- |"]
+    for field in schema:
+        doc = (field.metadata or {}).get(b"doc", b"").decode()
+        rows.append(f"| `{field.name}` | `{field.type}` | {'yes' if field.nullable else 'no'} | {doc} |")
+    return "\n".join(rows)

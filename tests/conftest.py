@@ -6,13 +6,14 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+import flows  # noqa: F401  (sets Prefect environment defaults before prefect is imported)
 from tasks.demo.server import LocalServer, Response
 
 SITE = Path(__file__).parent / "site"

@@ -189,10 +189,15 @@ class DemoSite:
         )
 
 
-def serve_demo(copies: int = 1) -> tuple[LocalServer, DemoSite]:
-    """Start the demo site on a random loopback port."""
+DEMO_PORT = 8765
+
+
+def serve_demo(copies: int = 1, port: int = DEMO_PORT) -> tuple[LocalServer, DemoSite]:
+    """Start the demo site on 127.0.0.1:``port`` (0: any free port). A fixed port keeps the
+    demo's URLs, hence its article ids, the same from one run to the next, so a second
+    `dossier demo` shows an incremental rerun rather than a second copy of every article."""
     site = DemoSite(copies)
-    server = LocalServer(site)
+    server = LocalServer(site, port=port)
     site.base = server.base_url
     return server, site
 
