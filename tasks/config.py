@@ -24,6 +24,12 @@ class ConfigError(Exception):
     """A configuration the pipeline cannot run with; the message is meant for the user."""
 
 
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,9 +62,17 @@ class Settings(_Strict):
 SETTING_KEYS = frozenset(Settings.model_fields)
 
 
-class ListingSource(_Strict):
-    kind: Literal["listing"]
+class _UrlSource(_Strict):
     url: str
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return _check_http_url(value.replace("{page}", "1")) and value
+
+
+class ListingSource(_UrlSource):
+    kind: Literal["listing"]
     first_page: int = Field(1, ge=0)
     max_pages: int = Field(50, ge=1)
     link_pattern: str | None = None
@@ -74,14 +88,12 @@ class ListingSource(_Strict):
         return value
 
 
-class FeedSource(_Strict):
+class FeedSource(_UrlSource):
     kind: Literal["feed"]
-    url: str
 
 
-class SitemapSource(_Strict):
+class SitemapSource(_UrlSource):
     kind: Literal["sitemap"]
-    url: str
     max_sitemaps: int = Field(100, ge=1)
 
 
@@ -90,6 +102,11 @@ class UrlsSource(_Strict):
     urls: list[str] = []
     file: str | None = None
 
+    @field_validator("urls")
+    @classmethod
+    def _http(cls, values: list[str]) -> list[str]:
+        return [_check_http_url(v) for v in values]
+
     @model_validator(mode="after")
     def _something(self) -> UrlsSource:
         if not self.urls and not self.file:
@@ -97,13 +114,8 @@ class UrlsSource(_Strict):
         return self
 
 
+SOURCE_KINDS = ("listing", "feed", "sitemap", "urls")
 Source = Annotated[ListingSource | FeedSource | SitemapSource | UrlsSource, Field(discriminator="kind")]
-
-
-def _check_http_url(value: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(f"not an http(s) URL: {value!r}")
-    return value
 
 
 class Dossier(_Strict):
@@ -120,15 +132,6 @@ class Dossier(_Strict):
         if not SLUG_RE.match(value):
             raise ValueError(f"slug {value!r} must match [a-z0-9-]+ (it is used in paths)")
         return value
-
-    @field_validator("sources")
-    @classmethod
-    def _urls(cls, sources: list[Any]) -> list[Any]:
-        for source in sources:
-            for url in [getattr(source, "url", None), *getattr(source, "urls", [])]:
-                if url is not None:
-                    _check_http_url(url.replace("{page}", "1"))
-        return sources
 
     @property
     def domains(self) -> list[str]:
@@ -160,13 +163,13 @@ class Config(_Strict):
 
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
+    previous: Any = None
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("listing", "feed", "sitemap", "urls", "function-after[_something(), UrlsSource]"):
-            continue  # discriminator tags pydantic inserts in the location
-        else:
-            out += ("." if out else "") + str(part)
+        elif not (isinstance(previous, int) and (part in SOURCE_KINDS or str(part).startswith("function-"))):
+            out += ("." if out else "") + str(part)  # (else: the tag pydantic inserts after a source's index)
+        previous = part
     return out or "(dossier)"
 
 
@@ -177,6 +180,9 @@ def _format(path: Path, slug: str, exc: ValidationError) -> str:
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            got = err["input"].get("kind") if isinstance(err["input"], dict) else None
+            msg = f"'kind' must be one of {', '.join(SOURCE_KINDS)}" + (f" (got {got!r})" if got else "")
         lines.append(f"{path}: dossier {slug!r}: key {key!r}: {msg}")
     return "\n".join(lines)
 
@@ -191,6 +197,8 @@ def parse_config(text: str, path: Path) -> Config:
     if unknown:
         raise ConfigError(f"{path}: unknown top-level table(s): {', '.join(sorted(unknown))}")
     defaults = raw.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{path}: [defaults] must be a table")
     try:
         Settings(**defaults)
     except ValidationError as exc:
@@ -204,9 +212,19 @@ def parse_config(text: str, path: Path) -> Config:
         if not isinstance(body, dict):
             errors.append(f"{path}: dossier {slug!r}: must be a table")
             continue
+        reserved = sorted(k for k in body if k in ("slug", "settings"))
+        if reserved:
+            errors.append(f"{path}: dossier {slug!r}: key {reserved[0]!r}: unknown key (the slug is the table "
+                          "name; settings go directly in the dossier table)")
+            continue
         own = {k: v for k, v in body.items() if k in SETTING_KEYS}
         rest = {k: v for k, v in body.items() if k not in SETTING_KEYS}
-        sources = [_resolve_file(s, path) for s in rest.pop("sources", [])]
+        sources = rest.pop("sources", [])
+        if not isinstance(sources, list):
+            errors.append(f"{path}: dossier {slug!r}: key 'sources': must be an array of tables "
+                          f"([[dossiers.{slug}.sources]])")
+            continue
+        sources = [_resolve_file(s, path) for s in sources]
         try:
             dossiers[slug] = Dossier(slug=slug, sources=sources, settings={**defaults, **own}, **rest)
         except ValidationError as exc:

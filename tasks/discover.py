@@ -20,12 +20,12 @@ import lxml.html
 from lxml import etree
 
 from tasks.config import Dossier, FeedSource, ListingSource, SitemapSource, UrlsSource
+from tasks.encoding import decode_html
 from tasks.fetch import Fetcher, FetchResult, Politeness
 from tasks.urls import in_domains, normalise_url
 
 EXPECTED_RE = re.compile(r"\((\d[\d\s\u00a0\u202f.,]*)\)\s*$")
-XML_PARSER_OPTS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
-                   "recover": True}
+XML_PARSER_OPTS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 MAX_XML_BYTES = 50_000_000
 
 
@@ -58,9 +58,14 @@ class Discovery:
 def _xml_root(body: bytes) -> etree._Element | None:
     if body[:2] == b"\x1f\x8b":  # .xml.gz served as a file rather than Content-Encoding
         body = _gunzip(body)
-    parser = etree.XMLParser(**XML_PARSER_OPTS)
     try:
-        return etree.fromstring(body.strip(), parser)
+        return etree.fromstring(body.strip(), etree.XMLParser(**XML_PARSER_OPTS))
+    except etree.XMLSyntaxError as exc:
+        if "entit" in str(exc).lower() or "amplification" in str(exc).lower():
+            raise ValueError(f"rejected: {exc}") from None  # entity tricks: never parse "leniently"
+    # Real feeds and sitemaps are often slightly malformed: retry leniently.
+    try:
+        return etree.fromstring(body.strip(), etree.XMLParser(**XML_PARSER_OPTS, recover=True))
     except etree.XMLSyntaxError:
         return None
 
@@ -156,10 +161,11 @@ def parse_feed(body: bytes) -> list[tuple[str, dict[str, str]]]:
     return items
 
 
-def parse_listing(body: bytes, page_url: str) -> tuple[list[str], int | None, str | None]:
+def parse_listing(body: bytes, page_url: str, content_type: str | None = None) -> tuple[list[str], int | None,
+                                                                                       str | None]:
     """Links of a topic/listing page, the article count it states ("… (419)") and its
     rel=next page, if any."""
-    tree = lxml.html.fromstring(body)
+    tree = lxml.html.fromstring(decode_html(body, content_type))
     base = tree.xpath("string(//base/@href)") or page_url
     links = [h for h in tree.xpath("//body//a/@href") if h and not h.startswith(("#", "javascript:", "mailto:"))]
     expected = None
@@ -197,7 +203,8 @@ async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], 
         if not result.ok:
             out.failures.append({"source_url": page_url, "reason": result.reason or f"http_{result.status}"})
             break
-        links, expected, rel_next = parse_listing(result.body, result.final_url or page_url)
+        links, expected, rel_next = parse_listing(result.body, result.final_url or page_url,
+                                                  result.headers.get("content-type"))
         if expected is not None and out.expected is None:
             out.expected = expected
         new = 0

@@ -26,15 +26,15 @@ from typing import Any
 import lxml.html
 import trafilatura
 from lxml import etree
-from trafilatura.utils import detect_encoding
 
+from tasks.encoding import decode_html
 from tasks.furniture import CompiledRules, clean_paragraphs, rules_for
 from tasks.normalise import build_record
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 ARTICLE_TYPES = re.compile(r"(News|Blog|Report|Opinion|Analysis|Review|Scholarly|Tech)?Article|BlogPosting|"
                            r"LiveBlogPosting|Report", re.IGNORECASE)
-CHARSET_RE = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
+MIN_ARTICLE_WORDS = 15  # below this, what trafilatura found is a navigation or stub page
 
 
 @dataclass
@@ -47,29 +47,6 @@ class Page:
     content_type: str | None
     language: str | None  # the dossier's expected language, selects furniture rules
     ctx: dict[str, Any]  # fetch provenance and dossier settings, for normalise.build_record
-
-
-def decode_html(body: bytes, content_type: str | None) -> str:
-    """Decode with the best evidence: valid UTF-8 first (a declared charset is often
-    wrong, UTF-8 validity rarely is), then the declared charset (HTTP, then <meta>),
-    then trafilatura's detection."""
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    declared = []
-    if content_type and "charset=" in content_type.lower():
-        declared.append(content_type.lower().split("charset=")[-1].split(";")[0].strip(" \"'"))
-    if match := CHARSET_RE.search(body[:4096]):
-        declared.append(match.group(1).decode("ascii", "ignore").lower())
-    for encoding in [*declared, *detect_encoding(body)]:
-        if encoding in ("utf-8", "utf8"):
-            continue
-        try:
-            return body.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("utf-8", errors="replace")
 
 
 def _jsonld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
@@ -188,8 +165,8 @@ def _extract(page: Page) -> dict[str, Any]:
         return {"key": page.key, "status": "not_article", "reason": "no_article_text"}
     furniture = {t for t, _ in signals["related"]} | set(signals["visible_tags"]) | set(signals["dossier_labels"])
     paragraphs = clean_paragraphs(doc.text, rules, furniture)
-    if not paragraphs:
-        return {"key": page.key, "status": "not_article", "reason": "only_page_furniture"}
+    if sum(len(p.split()) for p in paragraphs) < MIN_ARTICLE_WORDS:
+        return {"key": page.key, "status": "not_article", "reason": "too_little_text"}
     extracted = {
         "text": "\n\n".join(paragraphs),
         "title": doc.title,

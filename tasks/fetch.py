@@ -71,6 +71,34 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
+def crawl_delay(lines: list[str], user_agent: str) -> float | None:
+    """The Crawl-delay of the robots.txt group that applies to ``user_agent`` (its own
+    group first, else ``*``). Written here because urllib.robotparser drops fractional
+    delays such as ``Crawl-delay: 0.5``."""
+    agent = user_agent.split("/")[0].strip().lower()
+    delays: dict[str, float] = {}
+    group: list[str] = []
+    in_rules = False
+    for raw in lines:
+        key, _, value = raw.split("#", 1)[0].partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if key == "user-agent":
+            if in_rules:
+                group, in_rules = [], False
+            group.append(value.lower())
+        elif key:
+            in_rules = True
+            if key == "crawl-delay":
+                try:
+                    seconds = float(value)
+                except ValueError:
+                    continue
+                for name in group:
+                    delays.setdefault(name, seconds)
+    specific = [d for name, d in delays.items() if name != "*" and name in agent]
+    return specific[0] if specific else delays.get("*")
+
+
 class Politeness:
     """Per-run state shared by all fetch batches (threads) of a run: robots.txt rules and
     the time each host may next be requested."""
@@ -162,10 +190,9 @@ class Fetcher:
             return parser
         if not result.ok:
             return None
-        parser.parse(result.body.decode("utf-8", errors="replace").splitlines())
-        delay = parser.crawl_delay(self.s.user_agent)
-        host = host_of(origin) or ""
-        self.p.set_crawl_delay(host, float(delay) if delay is not None else None)
+        lines = result.body.decode("utf-8", errors="replace").splitlines()
+        parser.parse(lines)
+        self.p.set_crawl_delay(host_of(origin) or "", crawl_delay(lines, self.s.user_agent))
         return parser
 
     async def get(self, url: str, expect: str = "html", validators: dict[str, str] | None = None) -> FetchResult:

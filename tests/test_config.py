@@ -195,10 +195,10 @@ BAD_DOSSIERS = {
         "news", "sources[0].link_pattern", "invalid regular expression"),
     "non_http_url": (
         dossier('[[dossiers.news.sources]]\nkind = "feed"\nurl = "ftp://e.com/feed.xml"\n'),
-        "news", "sources", "not an http(s) URL: 'ftp://e.com/feed.xml'"),
+        "news", "sources[0].url", "not an http(s) URL: 'ftp://e.com/feed.xml'"),
     "non_http_in_url_list": (
         dossier('[[dossiers.news.sources]]\nkind = "urls"\nurls = ["https://e.com/a", "file:///etc/passwd"]\n'),
-        "news", "sources", "'file:///etc/passwd'"),
+        "news", "sources[0].urls", "'file:///etc/passwd'"),
     "negative_rate_in_dossier": (
         dossier("requests_per_second = -1\n" + FEED.format(slug="news")),
         "news", "requests_per_second", "greater than 0"),
