@@ -50,9 +50,13 @@ def _print_summary(record: dict[str, Any]) -> None:
 def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | None,
                refresh: bool) -> list[dict[str, Any]]:
     from flows.scrape import scrape_dossier
+    from tasks.steps import wait_for_task_run_records
 
-    return [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh)
-            for slug in slugs]
+    records = [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh)
+               for slug in slugs]
+    for record in records:
+        wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
+    return records
 
 
 def cmd_run(args: argparse.Namespace) -> int:

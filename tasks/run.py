@@ -222,6 +222,8 @@ class Run:
             "source_failures": self.source_failures,
             "failures": self.failures[:1000],
             "durations_seconds": {k: round(v, 3) for k, v in self.durations.items()},
+            # discover, plan and finish, plus fetch, extract and write per batch (flows/scrape.py)
+            "prefect_task_runs": 3 + 3 * self.batches,
             "ledger_files": self.ledger_files,
             "dataset": str(self.store.articles),
         }

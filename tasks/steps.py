@@ -7,10 +7,21 @@ the dataset itself, not from Prefect's result cache.
 
 from __future__ import annotations
 
+import time
 from typing import Any
+from uuid import UUID
 
-from prefect import task
+from prefect import get_client, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    TaskRunFilter,
+    TaskRunFilterState,
+    TaskRunFilterStateType,
+)
+from prefect.client.schemas.objects import TERMINAL_STATES
+from prefect.events.worker import EventsWorker
 
 from tasks.discover import DiscoveredURL, Discovery, discover
 from tasks.run import Fetched, Run
@@ -46,3 +57,28 @@ def finish_task(run: Run) -> dict[str, Any]:
     record = run.summary()
     run.store.write_run(record)
     return record
+
+
+def wait_for_task_run_records(flow_run_id: str, expected: int, timeout: float = 60.0) -> bool:
+    """Wait until the Prefect API has recorded the final state of the flow run's task runs.
+
+    Prefect 3 records task runs from events, one database write at a time. When a process
+    that used the embedded API exits, the API is stopped at once: task runs still in its
+    queue are lost and its recorder, cancelled mid-write, logs CancelledError tracebacks.
+    Waiting here, before exit, makes the records complete and the exit clean.
+    """
+    EventsWorker.drain_all(timeout=timeout)  # send what this process still holds
+    flow_runs = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
+    final = TaskRunFilter(state=TaskRunFilterState(type=TaskRunFilterStateType(any_=list(TERMINAL_STATES))))
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            recorded, offset = 0, 0
+            while batch := client.read_task_runs(flow_run_filter=flow_runs, task_run_filter=final, limit=200,
+                                                 offset=offset):
+                recorded += len(batch)
+                offset += len(batch)
+            if recorded >= expected:
+                return True
+            time.sleep(0.2)
+    return False
