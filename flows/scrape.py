@@ -13,9 +13,9 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from tasks.config import load_config
-from tasks.extract import ExtractorPool
 from tasks.run import Run
 from tasks.steps import commit_task, discover_task, extract_task, fetch_task, finish_task, plan_task
+from tasks.workers import ExtractorPool
 
 
 @flow(name="scrape_dossier", log_prints=True)

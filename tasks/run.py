@@ -17,9 +17,10 @@ from typing import Any
 
 from tasks.config import Config, Dossier
 from tasks.discover import DiscoveredURL, Discovery
-from tasks.extract import ExtractorPool, Page
+from tasks.extract import Page
 from tasks.fetch import FetchResult, Politeness, fetch_all
 from tasks.store import Store
+from tasks.workers import ExtractorPool
 
 
 def package_version(name: str) -> str:
