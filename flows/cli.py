@@ -37,23 +37,25 @@ def _print_summary(record: dict[str, Any]) -> None:
     print(f"  expected {expected} · discovered {c['discovered']} · fetched {c['fetched']} · "
           f"written {c['written']} (updated {c['updated']}) · unchanged {c['unchanged']} · "
           f"duplicate {c['duplicate']} · skipped {c['skipped']} · not article {c['not_article']} · "
-          f"failed {c['failed']}")
+          f"blocked {c['blocked']} · failed {c['failed']}")
     if record.get("incomplete"):
         print(f"  note: the site states {c['expected']} articles but {c['discovered']} were discovered")
     for reason, count in list(record["reasons"].items())[:8]:
         print(f"  {count:>6} × {reason}")
     for failure in record["source_failures"][:5]:
         print(f"  source problem: {failure['source_url']}: {failure['reason']}")
+    for host, kinds in record["blocked_by_host"].items():
+        print(f"  blocked at {host}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()))
     print(f"  dataset: {record['dataset']}")
 
 
-def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | None,
-               refresh: bool) -> list[dict[str, Any]]:
+def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | None = None,
+               refresh: bool = False, batch_size: int = 256) -> list[dict[str, Any]]:
     from flows.scrape import scrape_dossier
     from tasks.steps import wait_for_task_run_records
 
-    records = [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh)
-               for slug in slugs]
+    records = [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh,
+                              batch_size=batch_size) for slug in slugs]
     for record in records:
         wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
     return records
@@ -65,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("give a dossier SLUG or --all (not both)")
     slugs = sorted(config.dossiers) if args.all else [config.get(args.slug).slug]
     _check_output(args.output, config, slugs)
-    for record in _run_flows(args.config, slugs, args.output, args.limit, args.refresh):
+    for record in _run_flows(args.config, slugs, args.output, args.limit, args.refresh, args.batch_size):
         _print_summary(record)
     return 0
 
@@ -115,7 +117,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config_path = store.root / "dossiers.toml"  # kept beside the dataset: the run records point to it
         config_path.write_text(demo_config(server.base_url), encoding="utf-8")
         print(f"Demo news site running at {server.base_url} (offline, on this machine)")
-        record = _run_flows(str(config_path), ["demo"], args.output, None, False)[0]
+        record = _run_flows(str(config_path), ["demo"], args.output)[0]
     finally:
         server.close()
     _print_summary(record)
@@ -138,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="every dossier of the config")
     run.add_argument("--limit", type=int, help="fetch at most N new URLs per dossier")
     run.add_argument("--refresh", action="store_true", help="re-fetch stored articles (conditional GET)")
+    run.add_argument("--batch-size", type=int, default=256,
+                     help="URLs per fetch/extract/write batch; a batch is committed as a whole (default 256)")
     common(run)
     run.set_defaults(func=cmd_run)
 

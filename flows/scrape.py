@@ -25,8 +25,10 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
     config = load_config(config_path)
     parameters = {"slug": slug, "config_path": config_path, "output": output, "limit": limit,
                   "refresh": refresh, "batch_size": batch_size}
-    pool = ExtractorPool()
-    run = Run(str(flow_run.get_id()), config, config.get(slug), output, parameters, pool)
+    dossier = config.get(slug)
+    pool = ExtractorPool(seconds_per_page=dossier.settings.extract_timeout_seconds,
+                         memory_bytes=dossier.settings.extract_memory_mb << 20)
+    run = Run(str(flow_run.get_id()), config, dossier, output, parameters, pool)
     try:
         run.prepare()
         todo = plan_task(run, discover_task(run), refresh, limit)

@@ -47,6 +47,8 @@ class Settings(_Strict):
     max_body_bytes: int = Field(10_000_000, ge=1024)
     max_redirects: int = Field(5, ge=0, le=30)
     respect_robots_txt: bool = True
+    extract_timeout_seconds: float = Field(30.0, gt=0)  # per page; a page over it is recorded as failed
+    extract_memory_mb: int = Field(1024, ge=256)  # per extraction worker (address-space limit)
     timezone: str = "UTC"  # applied to dates a page gives without an offset
 
     @field_validator("timezone")
@@ -135,14 +137,21 @@ class Dossier(_Strict):
 
     @property
     def domains(self) -> list[str]:
-        """Allowed domains: the configured ones, else the hosts of the sources."""
+        """Allowed domains: the configured ones, else the hosts of the sources (and of the
+        URLs in a ``urls`` source's file). Computed on each call: callers keep the result."""
         if self.allowed_domains:
             return [d.lower().lstrip(".") for d in self.allowed_domains]
         from tasks.urls import host_of  # local import: urls imports nothing from here
 
         hosts: list[str] = []
         for source in self.sources:
-            for url in [getattr(source, "url", None), *getattr(source, "urls", [])]:
+            urls = [getattr(source, "url", None), *getattr(source, "urls", [])]
+            if isinstance(source, UrlsSource) and source.file:
+                try:
+                    urls += Path(source.file).read_text(encoding="utf-8").split()
+                except OSError:
+                    pass  # discovery records the unreadable file
+            for url in urls:
                 if url and (host := host_of(url.replace("{page}", "1"))) and host not in hosts:
                     hosts.append(host)
         return hosts

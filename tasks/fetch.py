@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 import urllib.robotparser
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,7 +136,8 @@ class Fetcher:
         self._sems: dict[str, asyncio.Semaphore] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self.client = httpx.AsyncClient(
-            headers={"User-Agent": self.s.user_agent, "Accept-Language": "*"},
+            # Only encodings _Decoder can inflate with a bounded output are offered.
+            headers={"User-Agent": self.s.user_agent, "Accept-Language": "*", "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(self.s.timeout_seconds),
             follow_redirects=False,
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
@@ -268,19 +270,94 @@ class Fetcher:
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}
             result.fetched_at = datetime.now(UTC)
+            if not self.s.allow_private_addresses:
+                # The address actually connected to: a DNS answer that changed since the
+                # check in _address_ok (DNS rebinding) is caught here, before any body is read.
+                stream = response.extensions.get("network_stream")
+                peer = stream.get_extra_info("server_addr") if stream is not None else None
+                if peer is None or not is_public_address(str(peer[0])):
+                    result.reason = f"private_address: connected to {peer[0] if peer else 'unknown address'}"
+                    return result
             if response.status_code >= 300:
                 return result
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.s.max_body_bytes:
-                    result.reason = f"too_large: body over {self.s.max_body_bytes} bytes"
-                    return result
-                chunks.append(chunk)
-            result.body = b"".join(chunks)
+            decoder = _Decoder(result.headers.get("content-encoding", ""), self.s.max_body_bytes)
+            if decoder.error:
+                result.reason = decoder.error
+                return result
+            async for raw in response.aiter_raw():
+                if not decoder.feed(raw):
+                    break
+            if not decoder.error:
+                decoder.finish()
+            if decoder.error:
+                result.reason = decoder.error
+                return result
+            result.body = decoder.body()
             result.fetched_at = datetime.now(UTC)
         return result
+
+
+class _Decoder:
+    """Content-Encoding decoding with the size cap applied to the decoded bytes, a bounded
+    step at a time: a gzip bomb is cut off after ``limit`` bytes, never expanded whole.
+    (httpx decodes each network chunk in full, and one 64 KiB chunk can expand to 64 MB.)"""
+
+    STEP = 1 << 20
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.chunks: list[bytes] = []
+        self.error: str | None = None
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip() != "identity"]
+        self.inflaters: list[zlib._Decompress] = []
+        for coding in codings:
+            if coding in ("gzip", "x-gzip"):
+                self.inflaters.append(zlib.decompressobj(16 + zlib.MAX_WBITS))
+            elif coding == "deflate":
+                self.inflaters.append(zlib.decompressobj())
+            else:
+                self.error = f"unsupported_encoding: {coding}"
+
+    def _add(self, data: bytes) -> bool:
+        self.size += len(data)
+        if self.size > self.limit:
+            self.error = f"too_large: body over {self.limit} bytes"
+            return False
+        self.chunks.append(data)
+        return True
+
+    def feed(self, raw: bytes) -> bool:
+        if not self.inflaters:
+            return self._add(raw)
+        if len(self.inflaters) > 1:
+            self.error = "unsupported_encoding: stacked content encodings"
+            return False
+        inflater = self.inflaters[0]
+        data = raw
+        try:
+            while data:
+                out = inflater.decompress(data, self.STEP)
+                if out and not self._add(out):
+                    return False
+                data = inflater.unconsumed_tail
+        except zlib.error as exc:
+            self.error = f"bad_encoding: {exc}"
+            return False
+        return True
+
+    def finish(self) -> None:
+        if self.inflaters:
+            try:
+                rest = self.inflaters[0].flush()
+            except zlib.error as exc:
+                self.error = f"bad_encoding: {exc}"
+                return
+            if rest:
+                self._add(rest)
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 def _check_response(result: FetchResult, expect: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import platform
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -20,6 +20,7 @@ from tasks.discover import DiscoveredURL, Discovery
 from tasks.extract import Page
 from tasks.fetch import FetchResult, Politeness, fetch_all
 from tasks.store import Store
+from tasks.urls import host_of
 from tasks.workers import ExtractorPool
 
 
@@ -43,6 +44,10 @@ class Fetched:
     items: dict[int, tuple[DiscoveredURL, FetchResult]]
 
 
+def fetch_host(fetch: FetchResult) -> str:
+    return host_of(fetch.final_url or fetch.url) or "?"
+
+
 class Run:
     """Mutable state of one run (kept out of Prefect's parameter handling on purpose:
     it is passed to tasks as an opaque object)."""
@@ -55,10 +60,12 @@ class Run:
         self.parameters = parameters
         self.store = Store(output, dossier.slug, PIPELINE_VERSION)
         self.politeness = Politeness(dossier.settings)
+        self.domains = dossier.domains
         self.pool = pool
         self.started_at = datetime.now(UTC)
         self.counts: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
+        self.blocked: defaultdict[str, Counter[str]] = defaultdict(Counter)  # host -> kind -> pages
         self.durations: Counter[str] = Counter()
         self.expected: int | None = None
         self.source_failures: list[dict[str, str]] = []
@@ -73,7 +80,7 @@ class Run:
     def mark(self, item: DiscoveredURL, state: str, *, stage: str | None = None, reason: str | None = None,
              article_id: str | None = None, fetch: FetchResult | None = None) -> None:
         self.counts[state] += 1
-        if reason and state in ("failed", "skipped", "not_article"):
+        if reason and state in ("failed", "skipped", "not_article", "blocked"):
             self.reasons[f"{state}: {reason.split(':')[0]}"] += 1
         row = {
             "run_id": self.run_id, "url": item.url, "state": state, "stage": stage, "reason": reason,
@@ -107,7 +114,7 @@ class Run:
             if stored is not None and not refresh:
                 self.mark(item, stored.get("state", "unchanged"),
                           article_id=stored.get("article_id"),
-                          reason="already in the dataset" if "state" not in stored else "settled in an earlier run")
+                          reason=stored.get("reason") or "already in the dataset")
             elif limit is not None and len(todo) >= limit:
                 self.mark(item, "skipped", stage="discover", reason="limit: over --limit for this run")
             else:
@@ -120,7 +127,7 @@ class Run:
         started = time.monotonic()
         validators = {i.url: {"etag": s.get("etag"), "last_modified": s.get("last_modified")}
                       for i in batch if (s := self.known.get(i.url)) and "state" not in s}
-        results = asyncio.run(fetch_all([i.url for i in batch], self.politeness, self.dossier.domains,
+        results = asyncio.run(fetch_all([i.url for i in batch], self.politeness, self.domains,
                                         validators=validators))
         pages: list[Page] = []
         items: dict[int, tuple[DiscoveredURL, FetchResult]] = {}
@@ -143,7 +150,7 @@ class Run:
                     "fetched_at": result.fetched_at, "http_status": result.status,
                     "content_type": result.headers.get("content-type"), "etag": result.headers.get("etag"),
                     "last_modified": result.headers.get("last-modified"), "pipeline_version": PIPELINE_VERSION,
-                    "run_id": self.run_id, "domains": self.dossier.domains, "timezone": settings.timezone,
+                    "run_id": self.run_id, "domains": self.domains, "timezone": settings.timezone,
                 }
                 pages.append(Page(key, result.final_url or item.url, result.body,
                                   result.headers.get("content-type"), self.dossier.language, ctx))
@@ -167,6 +174,9 @@ class Run:
             item, fetch = fetched.items[result["key"]]
             if result["status"] == "not_article":
                 self.mark(item, "not_article", stage="extract", reason=result["reason"], fetch=fetch)
+            elif result["status"] == "blocked":
+                self.blocked[fetch_host(fetch)][result["reason"]] += 1
+                self.mark(item, "blocked", stage="extract", reason=result["reason"], fetch=fetch)
             elif result["status"] != "ok":
                 self.mark(item, "failed", stage="extract", reason=result["reason"], fetch=fetch)
                 continue
@@ -217,9 +227,10 @@ class Run:
                        "fetched": counts.get("fetched", 0), "extracted": counts.get("extracted", 0),
                        "written": written, **{s: counts.get(s, 0) for s in
                                               ("updated", "unchanged", "duplicate", "skipped", "not_article",
-                                               "failed")}},
+                                               "blocked", "failed")}},
             "incomplete": self.expected is not None and counts.get("discovered", 0) < self.expected,
             "reasons": dict(self.reasons.most_common()),
+            "blocked_by_host": {host: dict(kinds) for host, kinds in self.blocked.items()},
             "source_failures": self.source_failures,
             "failures": self.failures[:1000],
             "durations_seconds": {k: round(v, 3) for k, v in self.durations.items()},

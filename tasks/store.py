@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
 
 PART_FILE = "part-0.parquet"
+SETTLED_BLOCKS = ["paywall", "error_page"]
 
 
 class OutputError(Exception):
@@ -94,17 +95,21 @@ class Store:
     def known_urls(self) -> dict[str, dict[str, Any]]:
         """URL -> what the dataset holds for it (article id and HTTP validators), for every
         URL, final URL and canonical URL of a stored article and every URL a previous run
-        settled as not an article or a duplicate."""
+        settled as not an article, a duplicate, a paywall or an error page (bot challenges
+        and consent walls are tried again: they come and go)."""
         table = self.read_articles(["article_id", "url", "final_url", "canonical_url", "etag", "last_modified"])
         known: dict[str, dict[str, Any]] = {}
         for row in table.to_pylist():
             for key in ("url", "final_url", "canonical_url"):
                 if row[key]:
                     known.setdefault(row[key], row)
-        ledger = self.read_urls(["url", "state", "article_id"])
-        settled = ledger.filter(pc.is_in(ledger["state"], pa.array(["not_article", "duplicate"])))
+        ledger = self.read_urls(["url", "state", "reason", "article_id"])
+        settled = ledger.filter(pc.or_(
+            pc.is_in(ledger["state"], pa.array(["not_article", "duplicate"])),
+            pc.and_(pc.equal(ledger["state"], "blocked"), pc.is_in(ledger["reason"], pa.array(SETTLED_BLOCKS)))))
         for row in settled.to_pylist():
-            known.setdefault(row["url"], {"article_id": row["article_id"], "state": row["state"]})
+            known.setdefault(row["url"], {"article_id": row["article_id"], "state": row["state"],
+                                          "reason": row["reason"]})
         return known
 
     def partition_index(self) -> dict[str, tuple[int, int]]:

@@ -1,30 +1,78 @@
-"""The extraction process pool: one worker per core, so extraction uses the whole machine.
+"""The extraction process pool: one worker per core, each page on a time and memory budget.
 
 Extraction is CPU-bound pure Python (trafilatura on lxml trees); threads would share one
 core. Pages travel as plain data (bytes and dicts), in chunks, to keep the inter-process
-overhead small.
+overhead small. A pathological page (megabytes of nested markup, one giant table) must
+cost the run no more than its budget: inside a worker, a timer interrupts the page and a
+memory limit turns a runaway allocation into a MemoryError; should a worker hang in C code
+or die, the parent kills the pool, starts a fresh one and retries the unfinished pages
+one by one, so only the culprit is recorded as failed (as datatrove's extractor sandbox
+does).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import resource
+import signal
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from tasks.blocks import classify
 from tasks.extract import Page, extract_page
 
+ATTEMPTS = 3  # a page sharing a chunk with a culprit is retried alone before being blamed
 
-def extract_chunk(pages: list[Page]) -> list[dict[str, Any]]:
-    return [extract_page(p) for p in pages]
+
+class PageTimeout(BaseException):
+    """Raised by the worker's timer; a BaseException so extract_page's error handling,
+    which records ordinary exceptions, does not swallow it."""
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise PageTimeout
+
+
+def _init_worker(memory_bytes: int | None) -> None:
+    if memory_bytes and os.path.exists("/proc/self/statm"):  # Linux; elsewhere only the time budget applies
+        # The budget is on top of what the worker already maps (interpreter, libraries and
+        # whatever the parent's __main__ imports), which varies with how the pipeline is run.
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * resource.getpagesize()
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = mapped + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    signal.signal(signal.SIGALRM, _on_alarm)
+
+
+def process_chunk(pages: list[Page], seconds: float) -> list[dict[str, Any]]:
+    """Extract pages within ``seconds`` each; tell apart pages that are not the article."""
+    out = []
+    for page in pages:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            result = extract_page(page)
+        except PageTimeout:
+            result = {"key": page.key, "status": "failed", "reason": f"extract_timeout: over {seconds:g} s"}
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if result["status"] in ("ok", "not_article") and (kind := classify(page.body, result)):
+            result = {"key": page.key, "status": "blocked", "reason": kind}
+        out.append(result)
+    return out
 
 
 class ExtractorPool:
-    """A process pool with one worker per core; broken workers are replaced."""
+    """A process pool with one worker per core; broken or hung workers are replaced."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, seconds_per_page: float = 30.0,
+                 memory_bytes: int | None = 1 << 30) -> None:
         self.workers = workers or os.cpu_count() or 1
+        self.seconds = seconds_per_page
+        self.memory_bytes = memory_bytes
         self._pool: ProcessPoolExecutor | None = None
 
     def _get(self) -> ProcessPoolExecutor:
@@ -32,7 +80,8 @@ class ExtractorPool:
             # forkserver: workers start from a clean process, never from a fork of this
             # multi-threaded one (Prefect and httpx run threads).
             context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_warm)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
+                                             initargs=(self.memory_bytes,))
         return self._pool
 
     def warm(self) -> None:
@@ -43,30 +92,48 @@ class ExtractorPool:
 
     def extract(self, pages: list[Page]) -> list[dict[str, Any]]:
         """Extract pages in chunks spread over the workers; results in input order."""
-        if not pages:
-            return []
         size = max(1, min(16, -(-len(pages) // (self.workers * 4))))
-        chunks = [pages[i : i + size] for i in range(0, len(pages), size)]
-        results: list[dict[str, Any]] = []
-        futures = [self._get().submit(extract_chunk, chunk) for chunk in chunks]
-        for chunk, future in zip(chunks, futures, strict=True):
-            try:
-                results.extend(future.result())
-            except BrokenProcessPool as exc:
-                self.close()
-                results.extend(
-                    {"key": p.key, "status": "failed", "reason": f"extract_worker_died: {exc}"} for p in chunk
-                )
-        return results
+        todo = [(pages[i : i + size], 1) for i in range(0, len(pages), size)]
+        done: dict[int, dict[str, Any]] = {}
+        while todo:
+            submitted: list[tuple[list[Page], int, Future[list[dict[str, Any]]]]] = [
+                (chunk, attempt, self._get().submit(process_chunk, chunk, self.seconds)) for chunk, attempt in todo
+            ]
+            todo = []
+            for chunk, attempt, future in submitted:
+                try:
+                    # Generous: the chunk may have queued behind others; the in-worker timer
+                    # is the precise budget, this only catches a worker stuck in C code.
+                    for result in future.result(timeout=2 * self.seconds * len(chunk) + 10):
+                        done[result["key"]] = result
+                    continue
+                except CancelledError:  # an innocent bystander of a pool we killed: same attempt again
+                    todo.append((chunk, attempt))
+                    continue
+                except FutureTimeout:
+                    self._kill()
+                    reason = f"extract_timeout: worker stuck over {self.seconds:g} s a page, killed"
+                except BrokenProcessPool:
+                    self._kill()
+                    reason = "extract_worker_died: out of memory or crashed"
+                if attempt < ATTEMPTS:
+                    todo.extend(([page], attempt + 1) for page in chunk)
+                else:
+                    done.update({p.key: {"key": p.key, "status": "failed", "reason": reason} for p in chunk})
+        return [done[p.key] for p in pages]
+
+    def _kill(self) -> None:
+        """Stop a broken or stuck pool at once; the next submit starts a fresh one."""
+        if self._pool is not None:
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.kill()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-
-
-def _warm() -> None:
-    import tasks.extract  # noqa: F401  (the import is the warm-up)
 
 
 def _noop() -> None:
