@@ -7,6 +7,7 @@ silently ignored.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import tomllib
@@ -147,10 +148,8 @@ class Dossier(_Strict):
         for source in self.sources:
             urls = [getattr(source, "url", None), *getattr(source, "urls", [])]
             if isinstance(source, UrlsSource) and source.file:
-                try:
+                with contextlib.suppress(OSError):  # discovery records an unreadable file
                     urls += Path(source.file).read_text(encoding="utf-8").split()
-                except OSError:
-                    pass  # discovery records the unreadable file
             for url in urls:
                 if url and (host := host_of(url.replace("{page}", "1"))) and host not in hosts:
                     hosts.append(host)

@@ -25,8 +25,8 @@ from tasks.extract import Page
 from tasks.fetch import Politeness, fetch_all
 from tasks.workers import ExtractorPool
 
-WORDS = ("eau nappe sécheresse préfecture arrêté irrigation vigne rivière débit station pluie orage bassin "
-         "agriculteur maire commune réservoir forage canal restriction usage été hiver niveau record").split()
+WORDS = ["eau", "nappe", "sécheresse", "préfecture", "arrêté", "irrigation", "vigne", "rivière", "débit", "station",
+         "pluie", "orage", "bassin", "agriculteur", "maire", "commune", "réservoir", "forage", "canal", "été"]
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
@@ -128,7 +128,8 @@ def test_hostile_pages_are_recorded_never_written(fault_site: FaultSite, tmp_pat
     record = scrape_dossier("f", config_path=str(config), output=str(tmp_path / "out"))
 
     ledger = pd.read_parquet(tmp_path / "out" / "f" / "urls").set_index("url")
-    state = {u.removeprefix(fault_site.base): (s, r) for u, s, r in zip(ledger.index, ledger.state, ledger.reason)}
+    state = {u.removeprefix(fault_site.base): (s, r)
+             for u, s, r in zip(ledger.index, ledger.state, ledger.reason, strict=True)}
     assert state["/challenge.html"] == ("blocked", "bot_challenge")
     assert state["/consent.html"] == ("blocked", "consent_wall")
     assert state["/paywall.html"] == ("blocked", "paywall")
