@@ -7,6 +7,7 @@ been handed to the pool, so both cores stay busy.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from prefect import flow
@@ -35,8 +36,9 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
         if todo:
             pool.warm()
         pending = None
-        for start in range(0, len(todo), batch_size):
-            fetched = fetch_task(run, todo[start : start + batch_size])
+        queue = deque(todo)
+        while queue:
+            fetched = fetch_task(run, run.next_batch(queue, batch_size))
             done = pending.result() if pending is not None else None
             pending = extract_task.submit(run, fetched)
             if done is not None:

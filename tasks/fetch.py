@@ -116,6 +116,10 @@ class Politeness:
         with self._lock:
             self._interval[host] = max(base, delay or 0.0)
 
+    def interval(self, host: str) -> float:
+        with self._lock:
+            return self._interval.get(host, 1.0 / self.settings.requests_per_second)
+
     def reserve(self, host: str) -> float:
         """Book the host's next request slot; returns how long to wait for it."""
         now = time.monotonic()

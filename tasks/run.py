@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import platform
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -32,6 +32,7 @@ def package_version(name: str) -> str:
 
 
 PIPELINE_VERSION = package_version("dossier-pipeline")
+BATCH_SECONDS = 30.0  # the longest one host may keep a fetch batch busy
 VERSIONED_PACKAGES = ("dossier-pipeline", "prefect", "httpx", "trafilatura", "pyarrow", "lxml", "courlan",
                       "htmldate")
 
@@ -121,6 +122,25 @@ class Run:
                 todo.append(item)
         self.flush_ledger()
         return todo
+
+    def next_batch(self, queue: deque[DiscoveredURL], size: int) -> list[DiscoveredURL]:
+        """Take up to ``size`` URLs from ``queue``, at most as many per host as the host's
+        rate allows in BATCH_SECONDS: a slow host (a long Crawl-delay) is spread over many
+        batches instead of holding up one batch, and every other host, until it is done.
+        When only slow hosts are left, batches are small rather than stalled."""
+        per_host: Counter[str] = Counter()
+        batch: list[DiscoveredURL] = []
+        kept: list[DiscoveredURL] = []
+        while queue and len(batch) < size:
+            item = queue.popleft()
+            host = host_of(item.url) or ""
+            if per_host[host] < max(1, int(BATCH_SECONDS / self.politeness.interval(host))):
+                per_host[host] += 1
+                batch.append(item)
+            else:
+                kept.append(item)
+        queue.extendleft(reversed(kept))
+        return batch
 
     def fetch(self, batch: list[DiscoveredURL]) -> Fetched:
         """Fetch a batch (conditional GET for stored URLs); failures go to the ledger."""

@@ -19,6 +19,7 @@ import signal
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 from typing import Any
 
 from tasks.blocks import classify
@@ -46,6 +47,13 @@ def _init_worker(memory_bytes: int | None) -> None:
         limit = mapped + memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
     signal.signal(signal.SIGALRM, _on_alarm)
+    # A first extraction loads what trafilatura, htmldate and the language model load
+    # lazily (about a second), so that no page's budget pays for it.
+    warm_up = "<html><body><article><h1>Titre</h1><p>" + "Un paragraphe de texte en français. " * 20
+    extract_page(Page(0, "http://example.org/", (warm_up + "</p></article></body></html>").encode(), None, None,
+                      {"dossier": "warm-up", "url": "http://example.org/", "final_url": None, "source_kind": "urls",
+                       "source_url": "", "fetched_at": datetime.now(UTC), "http_status": 200,
+                       "pipeline_version": "", "run_id": "", "domains": ["example.org"], "timezone": "UTC"}))
 
 
 def process_chunk(pages: list[Page], seconds: float) -> list[dict[str, Any]]:

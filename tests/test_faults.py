@@ -215,3 +215,27 @@ def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSi
     last_run = ledger[ledger.run_id == ledger.sort_values("recorded_at").run_id.iloc[-1]]
     assert last_run.loc[last_run.url.str.endswith("/missing.html"), "state"].tolist() == ["failed"]
     assert last_run["url"].is_unique and len(last_run) == 521
+
+
+def test_a_slow_host_is_spread_over_batches_instead_of_stalling_one() -> None:
+    from collections import deque
+
+    from tasks.config import parse_config
+    from tasks.discover import DiscoveredURL
+    from tasks.run import Run
+
+    config = parse_config('[dossiers.f]\n[[dossiers.f.sources]]\nkind = "urls"\nurls = ["http://fast.org/"]\n',
+                          Path("x.toml"))
+    run = Run("r", config, config.get("f"), "unused", {}, ExtractorPool())
+    run.politeness.set_crawl_delay("slow.org", 10.0)  # as a robots.txt Crawl-delay: 10 sets it
+    queue = deque([DiscoveredURL(f"http://slow.org/{n}", "urls", "t") for n in range(20)]
+                  + [DiscoveredURL(f"http://fast.org/{n}", "urls", "t") for n in range(100)])
+    first = run.next_batch(queue, 64)
+    # 30 s of each host's rate: 3 URLs at one per 10 s, 60 at the default 2 per second
+    assert sum("slow.org" in i.url for i in first) == 3 and len(first) == 63
+    batches = [first]
+    while queue:
+        batches.append(run.next_batch(queue, 64))
+    taken = [i.url for b in batches for i in b]
+    assert sorted(taken) == sorted({*taken}) and len(taken) == 120  # every URL once
+    assert all(sum("slow.org" in i.url for i in b) <= 3 for b in batches)
