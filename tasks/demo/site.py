@@ -9,6 +9,7 @@ and a robots.txt. ``copies`` replicates the articles under distinct URLs for ben
 from __future__ import annotations
 
 import json
+import random
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,10 +51,16 @@ class DemoSite:
         raw = json.loads(resources.files("tasks.demo").joinpath("articles.json").read_text(encoding="utf-8"))
         self.template = Template(resources.files("tasks.demo").joinpath("article.html").read_text(encoding="utf-8"))
         articles = []
+        pool = [p for item in raw for p in item["paragraphs"]]
         for copy in range(copies):
-            for item in raw:
+            for i, item in enumerate(raw):
                 day = datetime.fromisoformat(item["published"]).strftime("%Y/%m/%d")
                 suffix = f"-{copy}" if copy else ""
+                if copy:
+                    # A copy draws its paragraphs from the whole demo: distinct texts, so that
+                    # duplicate detection does not fold a benchmark's copies back into 48 articles.
+                    rng = random.Random(copy * len(raw) + i)
+                    item = {**item, "paragraphs": rng.sample(pool, len(item["paragraphs"]))}
                 articles.append(DemoArticle(len(articles), item, f"/{day}/{item['slug']}{suffix}.html"))
         # newest first, as topic pages list them
         self.articles = sorted(articles, key=lambda a: (a.published, a.n), reverse=True)
