@@ -239,3 +239,83 @@ def test_a_slow_host_is_spread_over_batches_instead_of_stalling_one() -> None:
     taken = [i.url for b in batches for i in b]
     assert sorted(taken) == sorted({*taken}) and len(taken) == 120  # every URL once
     assert all(sum("slow.org" in i.url for i in b) <= 3 for b in batches)
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_refresh_uses_conditional_get_and_replaces_changed_articles(fault_site: FaultSite, tmp_path: Path) -> None:
+    """--refresh: a 304 keeps the row; a changed article replaces its row (same article_id)
+    and is recorded as updated; an unchanged body is recorded as unchanged."""
+    pages = {f"/r/{n}.html": article_html(100 + n).encode() for n in range(3)}
+
+    def serve(path: str, headers: dict[str, str]) -> Response:
+        etag = '"' + hashlib.sha256(pages[path]).hexdigest()[:16] + '"'
+        if headers.get("if-none-match") == etag and path == "/r/0.html":
+            return Response(304, b"", {"ETag": etag})
+        return Response(200, pages[path], {**HTML, "ETag": etag})
+
+    original = fault_site.app
+    fault_site.server.app = lambda path, headers: serve(path, headers) if path in pages else original(path, headers)
+    config = urls_config(tmp_path, [fault_site.base + p for p in pages])
+    out = tmp_path / "out"
+    first = scrape_dossier("f", config_path=str(config), output=str(out))
+    assert first["counts"]["written"] == 3
+    before = pd.read_parquet(out / "f" / "articles").set_index("url")
+
+    pages["/r/1.html"] = article_html(999).encode()  # silently edited
+    again = scrape_dossier("f", config_path=str(config), output=str(out), refresh=True)
+    ledger = pd.read_parquet(out / "f" / "urls")
+    states = ledger[ledger.run_id == again["run_id"]].set_index("url")["state"]
+    assert states[fault_site.base + "/r/0.html"] == "unchanged"  # 304
+    assert states[fault_site.base + "/r/1.html"] == "updated"
+    assert states[fault_site.base + "/r/2.html"] == "unchanged"  # 200, same text
+    after = pd.read_parquet(out / "f" / "articles").set_index("url")
+    assert len(after) == 3 and after["article_id"].is_unique
+    edited = fault_site.base + "/r/1.html"
+    assert after.loc[edited, "article_id"] == before.loc[edited, "article_id"]
+    assert after.loc[edited, "text_sha256"] != before.loc[edited, "text_sha256"]
+    assert after.loc[edited, "run_id"] == again["run_id"]
+    conditional = [h for _, p, h in fault_site.server.log if p == "/r/0.html"]
+    assert "if-none-match" in conditional[-1]
+    assert all(h["user-agent"].startswith("dossier-pipeline") for _, _, h in fault_site.server.log)
+
+
+def test_dns_rebinding_is_caught_on_the_connected_address(fault_site: FaultSite,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even when the name resolved to a public address at check time, the address actually
+    connected to is checked before any body is read."""
+    import asyncio
+
+    from tasks.fetch import Fetcher
+
+    async def looks_public(self: Fetcher, url: str) -> None:
+        return None
+
+    monkeypatch.setattr(Fetcher, "_address_ok", looks_public)
+    settings = Settings(allow_private_addresses=False, respect_robots_txt=False)
+    [result] = asyncio.run(fetch_all([fault_site.base + "/a/1.html"], Politeness(settings), ["127.0.0.1"]))
+    assert result.reason == "private_address: connected to 127.0.0.1" and result.body == b""
+
+
+def test_billion_laughs_sitemap_is_rejected_with_bounded_memory(tmp_path: Path) -> None:
+    """Parsed in a fresh process whose peak RSS is measured (libxml2 allocates outside
+    Python's allocator, so tracemalloc would not see an expansion)."""
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10))
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text(f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]><urlset xmlns="http://www.sitemaps.org/'
+                    f'schemas/sitemap/0.9"><url><loc>http://a.org/&lol9;</loc></url></urlset>')
+    script = (
+        "import resource, sys, time\n"
+        "from tasks.discover import parse_sitemap\n"
+        "started = time.monotonic()\n"
+        "try:\n"
+        "    pages, _ = parse_sitemap(open(sys.argv[1], 'rb').read(), 'http://a.org/sitemap.xml')\n"
+        "except ValueError:\n"
+        "    pages = []\n"
+        "assert not any('lollol' in url for url, _ in pages)\n"
+        "print(time.monotonic() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(bomb)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seconds, peak = map(float, done.stdout.split())
+    assert seconds < 1 and peak < 200 * 2**20
