@@ -11,7 +11,8 @@ import time
 from typing import Any
 from uuid import UUID
 
-from prefect import get_client, task
+from prefect import get_client, get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.filters import (
     FlowRunFilter,
@@ -54,8 +55,19 @@ def commit_task(run: Run, extracted: tuple[Fetched, list[dict[str, Any]]]) -> No
 
 @task(name="finish", cache_policy=NO_CACHE)
 def finish_task(run: Run) -> dict[str, Any]:
+    """Write the run record, and publish its summary where Prefect users look: the run's
+    log and a table artifact in the UI."""
     record = run.summary()
     run.store.write_run(record)
+    counts = record["counts"]
+    get_run_logger().info("%s: %s; dataset %s", record["dossier"],
+                          ", ".join(f"{k} {v}" for k, v in counts.items()), record["dataset"])
+    rows = [{"measure": k, "value": v} for k, v in counts.items()]
+    rows += [{"measure": f"reason: {k}", "value": v} for k, v in record["reasons"].items()]
+    rows += [{"measure": f"blocked at {host}: {kind}", "value": n}
+             for host, kinds in record["blocked_by_host"].items() for kind, n in kinds.items()]
+    create_table_artifact(rows, key=f"{record['dossier']}-run-summary",
+                          description=f"Run {record['run_id']} of {record['dossier']} -> {record['dataset']}")
     return record
 
 

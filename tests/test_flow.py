@@ -91,6 +91,15 @@ def test_four_source_kinds_rerun_and_failures(site: TestSite, tmp_path: Path) ->
     assert {f["url"] for f in run_file["failures"]} == set(failed.index)
     assert run_file["versions"]["trafilatura"] and run_file["config_sha256"]
 
+    # the run summary is published as a Prefect artifact
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        key = ArtifactFilterKey(any_=["topic-run-summary"])
+        [artifact] = client.read_artifacts(artifact_filter=ArtifactFilter(key=key))
+    assert {"measure": "written", "value": len(ARTICLES)} in json.loads(artifact.data)
+
     # the schema and its version travel with the files
     files = sorted(articles.rglob("*.parquet"))
     assert all(f.parent.name.startswith("month=") and f.parent.parent.name.startswith("year=") for f in files)
