@@ -1,10 +1,12 @@
-"""The `dossier` command line: run, validate, list, demo."""
+"""The `dossier` command line: run, validate, list, demo, show, reextract, export."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from tasks.config import Config, ConfigError, load_config
@@ -104,6 +106,69 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dataset(args: argparse.Namespace) -> Store:
+    """The dataset of the dossier named on the command line; it must exist."""
+    store = Store(args.output, load_config(args.config).get(args.slug).slug, "")
+    if not store.runs.exists():
+        raise OutputError(f"no dataset for {args.slug!r} in {args.output} (run `dossier run {args.slug}` first)")
+    return store
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from tasks.lineage import article_report, runs_report
+
+    store = _dataset(args)
+    if args.url is None:
+        print(f"{args.slug}: runs, oldest first ({store.root})")
+        print("\n".join(runs_report(store)))
+        return 0
+    lines = article_report(store, args.url)
+    if not lines:
+        print(f"{args.url}: no record of this URL in {store.root}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from flows.reextract import reextract_dossier
+    from tasks.steps import wait_for_task_run_records
+
+    _dataset(args)
+    record = reextract_dossier(args.slug, config_path=args.config, output=args.output, batch_size=args.batch_size)
+    wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
+    c = record["counts"]
+    print(f"\n{record['dossier']}: reextract run {record['run_id']} (no network), "
+          f"trafilatura {record['versions']['trafilatura']}")
+    print(f"  archived fetches {c['replayed']} from {len(record['source_runs'])} run(s) · written {c['written']} · "
+          f"duplicate {c['duplicate']} · not article {c['not_article']} · blocked {c['blocked']} · "
+          f"failed {c['failed']} · kept as they were (not archived) {c['kept_without_archive']}")
+    print(f"  dataset: {record['dataset']} ({len(Store(args.output, args.slug, '').read_articles(['article_id']))} "
+          "rows)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from tasks.export import export_articles
+
+    store = _dataset(args)
+    if args.out is None:
+        rows = export_articles(store, args.format, sys.stdout)
+    else:
+        target = Path(args.out)
+        # Written beside the target and renamed: an interrupted export leaves no partial file.
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=target.parent,
+                                         prefix=f".{target.name}.", suffix=".tmp", delete=False) as f:
+            try:
+                rows = export_articles(store, args.format, f)
+            except BaseException:
+                os.unlink(f.name)
+                raise
+        os.replace(f.name, target)
+    print(f"{rows} article(s) exported as {args.format}" + (f" to {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     try:
         server, _ = serve_demo(copies=args.copies, port=args.port)
@@ -158,6 +223,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--copies", type=int, default=1, help="replicate the demo articles N times")
     demo.add_argument("--port", type=int, default=DEMO_PORT, help=f"demo site port (default {DEMO_PORT}; 0: any)")
     demo.set_defaults(func=cmd_demo)
+
+    show = sub.add_parser("show", help="a dataset's runs, or the whole history of one article")
+    show.add_argument("slug")
+    show.add_argument("--url", help="an article URL (as discovered, final or canonical): its history")
+    common(show)
+    show.set_defaults(func=cmd_show)
+
+    reextract = sub.add_parser("reextract", help="rebuild the articles from the WARC archive, without network")
+    reextract.add_argument("slug")
+    reextract.add_argument("--batch-size", type=int, default=256, help="pages extracted and written together (256)")
+    common(reextract)
+    reextract.set_defaults(func=cmd_reextract)
+
+    export = sub.add_parser("export", help="the articles as JSON Lines or CSV (streamed)")
+    export.add_argument("slug")
+    export.add_argument("--format", choices=("jsonl", "csv"), required=True)
+    export.add_argument("--out", help="output file (default: standard output)")
+    common(export)
+    export.set_defaults(func=cmd_export)
     return parser
 
 
@@ -172,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `dossier export … | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141
 
 
 if __name__ == "__main__":

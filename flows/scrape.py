@@ -48,3 +48,4 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
         return finish_task(run)
     finally:
         pool.close()
+        run.close()

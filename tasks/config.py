@@ -51,6 +51,7 @@ class Settings(_Strict):
     extract_timeout_seconds: float = Field(30.0, gt=0)  # per page; a page over it is recorded as failed
     extract_memory_mb: int = Field(1024, ge=256)  # per extraction worker (address-space limit)
     timezone: str = "UTC"  # applied to dates a page gives without an offset
+    archive: bool = True  # keep every HTTP exchange in WARC files under raw/ (re-extraction, audit)
 
     @field_validator("timezone")
     @classmethod
@@ -128,6 +129,15 @@ class Dossier(_Strict):
     allowed_domains: list[str] = []
     sources: list[Source] = Field(min_length=1)
     settings: Settings
+    furniture: dict[str, list[str]] = {}  # per-site furniture rules, keys as in tasks.furniture.Rules
+
+    @field_validator("furniture")
+    @classmethod
+    def _furniture(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from tasks.furniture import site_rules  # local import: keeps config free of lxml at import
+
+        site_rules(value)
+        return value
 
     @field_validator("slug")
     @classmethod

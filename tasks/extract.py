@@ -4,8 +4,10 @@ trafilatura does the text and its own metadata; this module adds what it lacks f
 news dossiers: structured-data candidates (JSON-LD, OpenGraph/article meta, <time>) kept
 separately so normalise.py can choose by trust, the page's tag list, "Dossier:" labels
 and "Lire aussi" links, and furniture removal rules (furniture.py). Each page is parsed
-once: the tree read here is handed to trafilatura (which works on its own copy).
-Extraction is CPU-bound pure Python: workers.py runs it on a process pool.
+once: the tree read here is handed to trafilatura (which works on its own copy), and the
+plain text and the Markdown are both serialised from trafilatura's one body tree, once
+the furniture is pruned from it. Extraction is CPU-bound pure Python: workers.py runs it
+on a process pool.
 """
 
 from __future__ import annotations
@@ -13,22 +15,32 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+import unicodedata
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.xml import xmltotxt
 
 from tasks.encoding import decode_html
-from tasks.furniture import CompiledRules, clean_paragraphs, rules_for
+from tasks.furniture import CompiledRules, prune_body, rules_for
 from tasks.normalise import build_record
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 ARTICLE_TYPES = re.compile(r"(News|Blog|Report|Opinion|Analysis|Review|Scholarly|Tech)?Article|BlogPosting|"
                            r"LiveBlogPosting|Report", re.IGNORECASE)
 MIN_ARTICLE_WORDS = 15  # below this, what trafilatura found is a navigation or stub page
+MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
+MAX_TIMES = 5  # <time> values kept as date evidence
+TIME_XPATHS = ("//time[@itemprop='datePublished' or @pubdate]/@datetime", "//article//time/@datetime",
+               "//time/@datetime")
+LONG_TEXT = ".//p[string-length(normalize-space()) > 200]"  # a block holding this is content
+NEWLINES = re.compile(r"\s*\n\s*")
+SPACES = re.compile(r"[ \t\r\f\v]+")  # not no-break spaces: they are text
+BLANK_LINES = re.compile(r"\n{3,}")
 
 
 @dataclass
@@ -40,10 +52,13 @@ class Page:
     body: bytes
     content_type: str | None
     language: str | None  # the dossier's expected language, selects furniture rules
-    ctx: dict[str, Any]  # fetch provenance and dossier settings, for normalise.build_record
+    # fetch provenance and dossier settings, for normalise.build_record; optional: "hints"
+    # (DiscoveredURL.hints: dates seen at discovery), "furniture" (the dossier's own rules)
+    ctx: dict[str, Any]
 
 
-def _jsonld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
+def _jsonld_objects(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
+    objects = []
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
         try:
             data = json.loads(script)
@@ -54,12 +69,13 @@ def _jsonld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
             item = stack.pop(0)
             if isinstance(item, dict):
                 stack.extend(item.get("@graph", []) if isinstance(item.get("@graph"), list) else [])
-                yield item
+                objects.append(item)
+    return objects
 
 
 def _names(value: Any) -> list[str]:
     if isinstance(value, str):
-        return [value]
+        return [unescape(value)]
     if isinstance(value, dict):
         return _names(value.get("name"))
     if isinstance(value, list):
@@ -67,8 +83,36 @@ def _names(value: Any) -> list[str]:
     return []
 
 
-def _texts(elements: list[Any]) -> list[str]:
-    return [" ".join(e.text_content().split()) for e in elements if e.text_content().strip()]
+def _types(value: Any) -> list[str]:
+    kinds = value.get("@type") if isinstance(value, dict) else None
+    return [kinds] if isinstance(kinds, str) else [k for k in kinds or [] if isinstance(k, str)]
+
+
+def _string(value: Any) -> str | None:
+    """A JSON-LD text value; CMSs often leave HTML entities in it (&#8217;)."""
+    return unescape(value) if isinstance(value, str) else None
+
+
+def _text(element: lxml.html.HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _block_links(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The links of the block a heading opens: inside the heading itself ("Lire aussi :
+    <a>…</a>"), else its parent when that is a short block, else the element after it."""
+    if links := heading.xpath(".//a[@href]"):
+        return links
+    parent = heading.getparent()
+    if parent is not None and not parent.xpath(LONG_TEXT):
+        return parent.xpath(".//a[@href]")
+    following = heading.getnext()
+    return following.xpath(".//a[@href]") if following is not None else []
+
+
+def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
+    """<time datetime> values, those marked as the publication date first."""
+    values = [v.strip() for xpath in TIME_XPATHS for v in tree.xpath(xpath)]
+    return list(dict.fromkeys(v for v in values if v))[:MAX_TIMES]
 
 
 def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules) -> dict[str, Any]:
@@ -79,52 +123,52 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules) -> dict[str,
         if key:
             meta.setdefault(key, []).append(element.get("content").strip())
     out: dict[str, Any] = {"meta": meta, "jsonld": {}}
-    for obj in _jsonld_objects(tree):
-        types = obj.get("@type")
-        types = types if isinstance(types, list) else [types]
-        if any(isinstance(t, str) and ARTICLE_TYPES.fullmatch(t) for t in types):
+    objects = _jsonld_objects(tree)
+    by_id = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
+    for obj in objects:
+        if any(ARTICLE_TYPES.fullmatch(t) for t in _types(obj)):
             keywords = obj.get("keywords")
             if isinstance(keywords, str):
-                keywords = [k for k in re.split(r"[,;]", keywords)]
+                keywords = re.split(r"[,;]", keywords)
+            authors = obj.get("author")
+            # Yoast-style graphs name the author in a Person node the article refers to by @id.
+            authors = [by_id.get(a.get("@id"), a) if isinstance(a, dict) and "name" not in a else a
+                       for a in (authors if isinstance(authors, list) else [authors])]
             out["jsonld"] = {
-                "headline": obj.get("headline") or obj.get("name"),
+                "headline": _string(obj.get("headline") or obj.get("name")),
                 "datePublished": obj.get("datePublished"),
                 "dateModified": obj.get("dateModified"),
-                "authors": _names(obj.get("author")),
-                "author_types": [a.get("@type") for a in obj.get("author", []) if isinstance(a, dict)]
-                if isinstance(obj.get("author"), list) else [],
-                "keywords": [k for k in keywords or [] if isinstance(k, str)],
+                # (name, schema.org types): an Organization is never a person
+                "authors": [(name, _types(a)) for a in authors for name in _names(a)],
+                "keywords": [unescape(k) for k in keywords or [] if isinstance(k, str)],
                 "section": _names(obj.get("articleSection")),
-                "publisher": (_names(obj.get("publisher")) or [None])[0],
-                "description": obj.get("description"),
-                "inLanguage": obj.get("inLanguage") if isinstance(obj.get("inLanguage"), str) else None,
+                "publisher": (_names(by_id.get(p.get("@id"), p) if isinstance(p := obj.get("publisher"), dict)
+                                     else p) or [None])[0],
+                "description": _string(obj.get("description")),
+                "inLanguage": _string(obj.get("inLanguage")),
             }
             break
     out["canonical"] = tree.xpath("string(//link[@rel='canonical']/@href)") or None
     out["html_lang"] = tree.xpath("string(/html/@lang)") or None
-    times = tree.xpath("//article//time/@datetime | //time/@datetime")
-    out["time"] = times[0] if times else None
-    # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:"): the
-    # links that follow the heading inside the same parent block.
+    out["times"] = _time_values(tree)
+    # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:").
     blocks: dict[str, list[tuple[str, str]]] = {"tags": [], "dossier": [], "related": []}
     for heading in tree.xpath("//body//*[not(self::a)][string-length(normalize-space(text())) < 40]"):
         text = (heading.text or "").strip()
-        if not text:
-            continue
         kind = next((k for k, rx in (("related", rules.related), ("tags", rules.tags), ("dossier", rules.dossier))
-                     if rx.match(text)), None)
+                     if text and rx.match(text)), None)
         if kind is None:
             continue
-        parent = heading.getparent()
-        if parent is None:
-            continue
-        for link in parent.xpath(".//a[@href]"):
-            label = " ".join(link.text_content().split())
-            if label:
-                blocks[kind].append((label, link.get("href")))
-    out["visible_tags"] = [label for label, _ in blocks["tags"]] + _texts(tree.xpath("//a[@rel='tag']"))
+        links = _block_links(heading)
+        if len(links) <= MAX_BLOCK_LINKS:
+            blocks[kind] += [(label, link.get("href")) for link in links if (label := _text(link))]
+    for xpath in rules.related_xpath:
+        blocks["related"] += [(label, link.get("href")) for block in tree.xpath(xpath)
+                              for link in block.xpath(".//a[@href]") if (label := _text(link))]
+    out["visible_tags"] = [label for label, _ in blocks["tags"]] + [_text(a) for a in tree.xpath("//a[@rel='tag']")]
     out["dossier_labels"] = [label for label, _ in blocks["dossier"]]
     out["related"] = blocks["related"]
+    out["credits"] = [t for xpath in rules.repeated_xpath for e in tree.xpath(xpath) if 0 < len(t := _text(e)) < 200]
     return out
 
 
@@ -136,6 +180,30 @@ def extract_page(page: Page) -> dict[str, Any]:
         return {"key": page.key, "status": "failed", "reason": f"extract_error: {type(exc).__name__}: {exc}"}
 
 
+def _one_line_whitespace(body: etree._Element) -> None:
+    """Turn source-formatting newlines into spaces (outside code): only <lb> breaks a line,
+    as in trafilatura's plain-text mode."""
+    if body.text:
+        body.text = NEWLINES.sub(" ", body.text)
+    for element in body.xpath(".//*[not(ancestor-or-self::code)]"):
+        if element.text and "\n" in element.text:
+            element.text = NEWLINES.sub(" ", element.text)
+        if element.tail and "\n" in element.tail:
+            element.tail = NEWLINES.sub(" ", element.tail)
+
+
+def plain_text(body: etree._Element) -> str:
+    """The body tree as plain text: one paragraph a line block, blank lines between, in
+    Unicode NFC (as trafilatura's own output)."""
+    text = unicodedata.normalize("NFC", xmltotxt(body, include_formatting=False))
+    return "\n\n".join(line for line in (SPACES.sub(" ", line).strip() for line in text.splitlines()) if line)
+
+
+def markdown(body: etree._Element) -> str:
+    """The body tree as Markdown (headings, lists, quotes, tables, code), in Unicode NFC."""
+    return BLANK_LINES.sub("\n\n", unicodedata.normalize("NFC", xmltotxt(body, include_formatting=True))).strip()
+
+
 def _extract(page: Page) -> dict[str, Any]:
     html = decode_html(page.body, page.content_type)
     if not html.strip():
@@ -144,8 +212,11 @@ def _extract(page: Page) -> dict[str, Any]:
         tree = lxml.html.document_fromstring(html.encode("utf-8"), parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         return {"key": page.key, "status": "not_article", "reason": f"unparseable_html: {exc}"}
-    rules = rules_for(page.language)
+    rules = rules_for(page.language, page.ctx.get("furniture"))
     signals = page_signals(tree, rules)
+    # One extraction gives both outputs: the plain text and the Markdown (headings, lists,
+    # tables, code; trafilatura's emphasis mode would change what it keeps) are serialised
+    # from the same body tree, cleaned once.
     doc = trafilatura.bare_extraction(
         tree,
         url=page.url,
@@ -155,14 +226,20 @@ def _extract(page: Page) -> dict[str, Any]:
         prune_xpath=rules.prune_xpath,
         date_extraction_params={"extensive_search": True, "original_date": True},
     )
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or doc.body is None:
         return {"key": page.key, "status": "not_article", "reason": "no_article_text"}
-    furniture = {t for t, _ in signals["related"]} | set(signals["visible_tags"]) | set(signals["dossier_labels"])
-    paragraphs = clean_paragraphs(doc.text, rules, furniture)
-    if sum(len(p.split()) for p in paragraphs) < MIN_ARTICLE_WORDS:
-        return {"key": page.key, "status": "not_article", "reason": "too_little_text"}
+    # Lines that repeat what the page shows elsewhere as furniture: related-link titles,
+    # tags, dossier labels, caption credits.
+    repeated = {s.casefold() for s in [t for t, _ in signals["related"]] + signals["visible_tags"]
+                + signals["dossier_labels"] + signals["credits"]}
+    _one_line_whitespace(doc.body)
+    prune_body(doc.body, rules, repeated)
+    text = plain_text(doc.body)
+    if len(text.split()) < MIN_ARTICLE_WORDS:
+        return {"key": page.key, "status": "not_article", "reason": "too_little_text" if text else "no_article_text"}
     extracted = {
-        "text": "\n\n".join(paragraphs),
+        "text": text,
+        "text_markdown": markdown(doc.body),
         "title": doc.title,
         "author": doc.author,
         "date": doc.date,
@@ -172,7 +249,7 @@ def _extract(page: Page) -> dict[str, Any]:
         "signals": signals,
         "extractor": EXTRACTOR,
     }
-    ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest()}
+    ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest(), "language": page.language}
     return {"key": page.key, "status": "ok", "record": build_record(ctx, extracted)}
 
 

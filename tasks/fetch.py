@@ -6,7 +6,9 @@ per run, a per-host request rate and connection limit shared by every batch of t
 retries with exponential backoff and jitter that honour ``Retry-After``, a body size cap
 counted while streaming (after decompression), redirects followed by hand so every hop is
 checked against the allowed domains and the address policy, and conditional GET.
-A failure is returned as data (``FetchResult.reason``), never raised.
+A failure is returned as data (``FetchResult.reason``), never raised. With an archive,
+every exchange (redirect hops, retries, robots.txt and discovery requests included) is
+written to WARC as it arrives, its body as received on the wire, error pages included.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from tasks.archive import ArchiveWriter, Exchange, WarcPointer
 from tasks.config import Settings
 from tasks.urls import host_of, in_domains, is_public_address
 
@@ -46,6 +50,7 @@ class FetchResult:
     reason: str | None = None
     stage: str = "fetch"  # or "robots" when robots.txt disallowed the URL
     attempts: int = 0
+    archived: WarcPointer | None = None  # the response record of the last exchange
 
     @property
     def ok(self) -> bool:
@@ -104,8 +109,9 @@ class Politeness:
     """Per-run state shared by all fetch batches (threads) of a run: robots.txt rules and
     the time each host may next be requested."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, archive: ArchiveWriter | None = None) -> None:
         self.settings = settings
+        self.archive = archive
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._interval: dict[str, float] = {}
@@ -270,35 +276,73 @@ class Fetcher:
         return result
 
     async def _request(self, url: str, headers: dict[str, str], result: FetchResult) -> FetchResult:
+        started = datetime.now(UTC)
+        archive = self.p.archive
+        raw: list[bytes] = []  # the body as received, kept only for the archive
+        truncated: str | None = None  # why the archived body is incomplete (WARC-Truncated)
         async with self.client.stream("GET", url, headers=headers) as response:
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}
             result.fetched_at = datetime.now(UTC)
-            if not self.s.allow_private_addresses:
+            stream = response.extensions.get("network_stream")
+            peer = stream.get_extra_info("server_addr") if stream is not None else None
+            if not self.s.allow_private_addresses and (peer is None or not is_public_address(str(peer[0]))):
                 # The address actually connected to: a DNS answer that changed since the
                 # check in _address_ok (DNS rebinding) is caught here, before any body is read.
-                stream = response.extensions.get("network_stream")
-                peer = stream.get_extra_info("server_addr") if stream is not None else None
-                if peer is None or not is_public_address(str(peer[0])):
-                    result.reason = f"private_address: connected to {peer[0] if peer else 'unknown address'}"
-                    return result
-            if response.status_code >= 300:
+                result.reason = f"private_address: connected to {peer[0] if peer else 'unknown address'}"
                 return result
             decoder = _Decoder(result.headers.get("content-encoding", ""), self.s.max_body_bytes)
-            if decoder.error:
-                result.reason = decoder.error
-                return result
-            async for raw in response.aiter_raw():
-                if not decoder.feed(raw):
-                    break
-            if not decoder.error:
-                decoder.finish()
-            if decoder.error:
-                result.reason = decoder.error
-                return result
-            result.body = decoder.body()
-            result.fetched_at = datetime.now(UTC)
+            if response.status_code >= 300 or decoder.error:
+                result.reason = None if response.status_code >= 300 else decoder.error
+                if archive is not None:
+                    truncated = await _read_raw(response, raw, self.s.max_body_bytes)
+            else:
+                async for chunk in response.aiter_raw():
+                    if archive is not None:
+                        raw.append(chunk)
+                    if not decoder.feed(chunk):
+                        break
+                if not decoder.error:
+                    decoder.finish()
+                if decoder.error:
+                    result.reason = decoder.error
+                    truncated = "length" if decoder.error.startswith("too_large") else None
+                else:
+                    result.body = decoder.body()
+                    result.fetched_at = datetime.now(UTC)
+        if archive is not None:
+            body = result.body if result.body and not decoder.inflaters else b"".join(raw)
+            try:
+                result.archived = archive.write_exchange(_exchange(url, response, body, started, peer, truncated))
+            except OSError as exc:
+                result.reason = result.reason or f"archive_error: {exc}"
         return result
+
+
+async def _read_raw(response: httpx.Response, chunks: list[bytes], limit: int) -> str | None:
+    """Read a body the pipeline does not use (an error page, an unsupported encoding) for
+    the archive, up to ``limit`` bytes; why it was cut, if it was. Never raises: the
+    fetch's outcome is the status already received."""
+    size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+            if size > limit:
+                return "length"
+            chunks.append(chunk)
+    except httpx.HTTPError:
+        return "disconnect"
+    return None
+
+
+def _exchange(url: str, response: httpx.Response, body: bytes, started: datetime, peer: Any,
+              truncated: str | None) -> Exchange:
+    def pairs(headers: httpx.Headers) -> list[tuple[str, str]]:
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw]
+
+    return Exchange(url, response.request.url.raw_path.decode("ascii"), pairs(response.request.headers),
+                    response.http_version, response.status_code, response.reason_phrase, pairs(response.headers),
+                    body, started, str(peer[0]) if peer else None, truncated)
 
 
 class _Decoder:

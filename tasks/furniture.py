@@ -1,28 +1,42 @@
 """Page furniture rules, as data: what news sites wrap around an article.
 
 trafilatura already drops most navigation and boilerplate; these rules catch what it
-keeps on news pages (short-URL boxes, subscribe buttons, "Dossier:" and "Lire aussi"
-blocks, tag lists, comment widgets). They are plain data per language ("*" applies to
-all), so a new language or site is a new entry, not new code.
+keeps on news pages: "Lire aussi / Read also / Читайте также" blocks, subscribe, share
+and short-URL lines, tag and dossier lists, comment and "rules of conduct" widgets, photo
+credits repeated from captions. They are plain data per language ("*" applies to all),
+and a dossier may add its own (``site_rules``), so a new language or site is a new entry,
+not new code.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+
+from lxml import etree
 
 
 @dataclass(frozen=True)
 class Rules:
-    # XPath expressions pruned from the tree before trafilatura extracts the text.
+    # XPath expressions pruned from the page before trafilatura extracts the text.
     prune_xpath: tuple[str, ...] = ()
     # Headings that open a related-links block; the block's links go to related_urls.
     related_headings: tuple[str, ...] = ()
+    # Blocks that are related links whatever their heading says (their links go to related_urls too).
+    related_xpath: tuple[str, ...] = ()
     # Headings that open a tag list / the site's own dossier (topic) membership.
     tag_headings: tuple[str, ...] = ()
     dossier_headings: tuple[str, ...] = ()
-    # A text paragraph matching one of these (whole paragraph, case-insensitive) is dropped.
-    drop_paragraphs: tuple[str, ...] = field(default_factory=tuple)
+    # A paragraph of the extracted text matching one of these regexes (the whole paragraph,
+    # case-insensitive, at most MAX_FURNITURE_CHARS long) is dropped.
+    drop_paragraphs: tuple[str, ...] = ()
+    # Page elements whose text, repeated as a paragraph of the extracted text, is furniture
+    # (photo credits of captions).
+    repeated_xpath: tuple[str, ...] = ()
+
+
+MAX_FURNITURE_CHARS = 300  # a longer paragraph is article text, whatever it starts with
 
 
 def _cls(*names: str) -> str:
@@ -31,8 +45,9 @@ def _cls(*names: str) -> str:
 
 
 _SHORT = "[not(.//p[string-length(normalize-space()) > 200])]"
-_FURNITURE_CLASSES = _cls("short-url", "shorturl", "-share ", " share ", "social", "subscribe", "-refs ", "related",
-                          "read-also", "-tags ", " tags ", "-dossier ", "-supertag ")
+_FURNITURE_CLASSES = _cls("short-url", "shorturl", "-share ", " share ", "social", "subscribe", "-follow ", "-refs ",
+                          "related", "read-also", "readalso", "lire-aussi", "-tags ", " tags ", "-dossier ",
+                          "-supertag ", "newsletter", "comments", "-rules ")
 
 RULES: dict[str, Rules] = {
     "*": Rules(
@@ -42,37 +57,98 @@ RULES: dict[str, Rules] = {
             f"//*[{_FURNITURE_CLASSES}]{_SHORT}",
             "//a[@rel='tag']",
         ),
-        drop_paragraphs=(r"\d[\d\s.,]*", r"(share|partager|teilen)( on| sur| auf)?( \w+)?"),
+        related_xpath=(f"//*[{_cls('read-also', 'readalso', 'lire-aussi', 'see-also', '-refs ')}]{_SHORT}",),
+        drop_paragraphs=(
+            r"[\d\s.,:|/•·-]+",  # view and comment counters, separators
+            r"(share|partager|teilen|compartir|condividi|поделиться)( (on|sur|auf|en|su|в) \w+)?:?",
+            r"(©|\(c\)|copyright\b).{0,120}",
+            r"(photo|foto|фото|image|bild|illustration|crédit photo|credits?)( ?:| ?©| ?/).{0,120}",
+            r"(facebook|twitter|x|whatsapp|telegram|linkedin|e-?mail|email|vk|ok|pinterest|reddit)"
+            r"(\s*[|·•,]?\s*(facebook|twitter|x|whatsapp|telegram|linkedin|e-?mail|email|vk|ok|pinterest|reddit))*",
+        ),
+        repeated_xpath=(
+            f"//figure//*[{_cls('credit', 'copyright', 'source', 'author')}]",
+            f"//*[{_cls('photo-credit', 'image-credit', 'caption-credit', 'media-credit', 'credits ')}]",
+            "//figcaption//small",
+        ),
     ),
     "fr": Rules(
-        related_headings=("Lire aussi", "À lire aussi", "A lire aussi", "Voir aussi", "Sur le même sujet"),
-        tag_headings=("Tags", "Mots-clés", "Mots clés", "Thèmes"),
+        related_headings=("Lire aussi", "À lire aussi", "A lire aussi", "Lire également", "À lire également",
+                          "Voir aussi", "Sur le même sujet", "Pour aller plus loin", "Nos articles sur le sujet"),
+        tag_headings=("Tags", "Mots-clés", "Mots clés", "Thèmes", "Sujets"),
         dossier_headings=("Dossier", "Dossiers"),
         drop_paragraphs=(
-            r"s['’]abonner.*", r"url courte.*", r"lire aussi\s*:?.*", r"tags?\s*:.*", r"commenter( via .*)?",
-            r"règles de conduite.*", r"dossier\s*:.*", r"discussion", r"mis à jour le [\d./ -]+",
+            r"s['’]abonner.*", r"abonnez-vous\b.*", r"(url|lien) court.*", r"(à |a )?lire (aussi|également)\b.*",
+            r"voir aussi\b.*", r"sur le même sujet\b.*", r"(tags?|mots[- ]clés|thèmes)\s*:.*", r"dossier\s*:.*",
+            r"commenter( via .*)?", r"réagir.*", r"\d+ (commentaires?|réactions?)", r"(les )?règles de conduite.*",
+            r"discussion", r"suivez-nous\b.*", r"recevez (notre|la) newsletter\b.*", r"partager (sur|cet|l['’]).*",
+            r"mis à jour le [\d./ -]+",
         ),
     ),
     "en": Rules(
-        related_headings=("Read also", "Read more", "Related", "See also", "More on this story"),
-        tag_headings=("Tags", "Topics"),
+        related_headings=("Read also", "Also read", "Read more", "Related", "Related articles", "Related stories",
+                          "See also", "More on this story", "Recommended"),
+        tag_headings=("Tags", "Topics", "Filed under"),
         dossier_headings=("Dossier", "Topic"),
-        drop_paragraphs=(r"subscribe.*", r"short url.*", r"read (also|more)\s*:?.*", r"tags?\s*:.*",
-                         r"comment( via .*)?", r"sign up .{0,60}"),
+        drop_paragraphs=(
+            r"subscribe\b.{0,120}", r"sign up\b.{0,120}", r"short (url|link).*", r"(read (also|more)|also read)\b.*",
+            r"related( articles| stories)?\s*:.*", r"see also\b.*", r"(tags?|topics)\s*:.*", r"filed under\b.*",
+            r"(comments?( \(\d+\))?|comment via .*)", r"\d+ comments?", r"(leave|post) a comment\b.*",
+            r"join the (discussion|conversation)\b.*", r"(community guidelines|house rules)\b.*",
+            r"share (this|on)\b.{0,80}", r"follow us\b.{0,80}",
+        ),
+    ),
+    "de": Rules(
+        related_headings=("Lesen Sie auch", "Lesen Sie mehr", "Mehr zum Thema", "Auch interessant",
+                          "Das könnte Sie auch interessieren"),
+        tag_headings=("Schlagworte", "Schlagwörter", "Stichworte", "Themen", "Tags"),
+        dossier_headings=("Dossier",),
+        drop_paragraphs=(
+            r"(jetzt )?abonnieren\b.{0,120}", r"lesen sie (auch|mehr)\b.*", r"mehr zum thema\b.*",
+            r"(schlagw(o|ö)rter?|stichw(o|ö)rter?|themen)\s*:.*", r"kommentare?( \(\d+\))?", r"\d+ kommentare?",
+            r"(teilen|artikel teilen)( auf \w+)?", r"kurz-?url.*",
+        ),
     ),
     "ru": Rules(
-        related_headings=("Читайте также", "Читать также", "Смотрите также"),
-        tag_headings=("Теги", "Метки"),
+        related_headings=("Читайте также", "Читать также", "Смотрите также", "По теме", "Материалы по теме"),
+        tag_headings=("Теги", "Метки", "Темы"),
         dossier_headings=("Сюжет", "Досье"),
-        drop_paragraphs=(r"подписаться.*", r"короткий url.*", r"читайте также\s*:?.*", r"теги\s*:.*",
-                         r"комментировать.*"),
+        drop_paragraphs=(
+            r"подпи(саться|шитесь)\b.*", r"короткий (url|адрес).*", r"короткая ссылка.*",
+            r"(читайте|читать|смотрите) также\b.*", r"по теме\s*:.*", r"(теги|метки|темы)\s*:.*", r"сюжет\s*:.*",
+            r"комментировать.*", r"комментари(и|ев)( \d+)?", r"\d+ комментари(й|я|ев)",
+            r"правила (комментирования|поведения|общения)\b.*", r"обсуждение", r"поделиться\b.*",
+        ),
     ),
 }
+
+SITE_RULE_KEYS = tuple(f.name for f in fields(Rules))
+
+
+def site_rules(raw: Mapping[str, Sequence[str]]) -> Rules:
+    """A dossier's own rules from a plain dict (``[dossiers.<slug>.furniture]`` in the
+    config), keys as in ``Rules``; raises ValueError naming the bad key or value."""
+    for key, values in raw.items():
+        if key not in SITE_RULE_KEYS:
+            raise ValueError(f"unknown furniture key {key!r} (known: {', '.join(SITE_RULE_KEYS)})")
+        if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+            raise ValueError(f"furniture key {key!r} must be a list of strings")
+        for value in values:
+            try:
+                if key.endswith("_xpath"):
+                    etree.XPath(value)
+                elif key == "drop_paragraphs":
+                    re.compile(value)
+            except (etree.XPathSyntaxError, re.error) as exc:
+                raise ValueError(f"furniture key {key!r}: invalid {key.split('_')[-1]} {value!r}: {exc}") from None
+    return Rules(**{key: tuple(values) for key, values in raw.items()})
 
 
 @dataclass(frozen=True)
 class CompiledRules:
     prune_xpath: list[str]
+    related_xpath: list[str]
+    repeated_xpath: list[str]
     related: re.Pattern[str]
     tags: re.Pattern[str]
     dossier: re.Pattern[str]
@@ -80,36 +156,75 @@ class CompiledRules:
 
 
 def _heading_re(headings: list[str]) -> re.Pattern[str]:
+    """A whole heading text: "Lire aussi :", "À lire aussi »", "LIRE AUSSI SUR REGARDS.FR >>"."""
     alternatives = "|".join(re.escape(h) for h in headings) or "(?!)"
-    return re.compile(rf"^\s*(?:{alternatives})\s*:?\s*$", re.IGNORECASE)
+    return re.compile(rf"^\s*(?:{alternatives})(?:\s+(?:sur|on|auf|на)\s+\S+)?\s*[:»>›→.…–—-]*\s*$",
+                      re.IGNORECASE)
 
 
-_CACHE: dict[str | None, CompiledRules] = {}
+_CACHE: dict[tuple[str | None, tuple[tuple[str, tuple[str, ...]], ...]], CompiledRules] = {}
 
 
-def rules_for(language: str | None) -> CompiledRules:
-    """Rules of "*" plus the language's (all languages when unknown)."""
-    if language not in _CACHE:
+def rules_for(language: str | None, site: Mapping[str, Sequence[str]] | None = None) -> CompiledRules:
+    """Rules of "*" plus the language's (all languages when unknown) plus the site's own."""
+    key = (language, tuple(sorted((k, tuple(v)) for k, v in (site or {}).items())))
+    if key not in _CACHE:
         chosen = [RULES["*"]]
         chosen += [RULES[language]] if language in RULES else [r for k, r in RULES.items() if k != "*"]
-        _CACHE[language] = CompiledRules(
-            prune_xpath=[x for r in chosen for x in r.prune_xpath],
-            related=_heading_re([h for r in chosen for h in r.related_headings]),
-            tags=_heading_re([h for r in chosen for h in r.tag_headings]),
-            dossier=_heading_re([h for r in chosen for h in r.dossier_headings]),
-            drop=re.compile("|".join(f"(?:{p})" for r in chosen for p in r.drop_paragraphs), re.IGNORECASE),
+        if site:
+            chosen.append(site_rules(site))
+
+        def merged(name: str) -> list[str]:
+            return [value for rules in chosen for value in getattr(rules, name)]
+
+        _CACHE[key] = CompiledRules(
+            prune_xpath=merged("prune_xpath"),
+            related_xpath=merged("related_xpath"),
+            repeated_xpath=merged("repeated_xpath"),
+            related=_heading_re(merged("related_headings")),
+            tags=_heading_re(merged("tag_headings")),
+            dossier=_heading_re(merged("dossier_headings")),
+            drop=re.compile("|".join(f"(?:{p})" for p in merged("drop_paragraphs")), re.IGNORECASE),
         )
-    return _CACHE[language]
+    return _CACHE[key]
 
 
-def clean_paragraphs(text: str, rules: CompiledRules, also_drop: set[str]) -> list[str]:
-    """Split extracted text into paragraphs and drop furniture: rule matches and lines
-    that repeat a related-link title, a tag or a dossier label found on the page."""
-    drop = {s.casefold() for s in also_drop}
-    kept = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line or line.casefold() in drop or rules.drop.fullmatch(line):
-            continue
-        kept.append(line)
-    return kept
+def is_furniture(paragraph: str, rules: CompiledRules, repeated: set[str]) -> bool:
+    """True for a paragraph that is a rule match, a lone block heading ("Related", "Tags:")
+    or repeats a related-link title, tag, dossier label or caption credit found on the page
+    (``repeated``, case-folded)."""
+    if paragraph.casefold() in repeated:
+        return True
+    return len(paragraph) <= MAX_FURNITURE_CHARS and any(
+        rx.fullmatch(paragraph) for rx in (rules.drop, rules.related, rules.tags, rules.dossier))
+
+
+# Block elements of trafilatura's output tree that are a paragraph of the text (not table
+# rows: a row of figures is data, not a counter).
+BLOCKS = ("p", "head", "item", "quote")
+
+
+def prune_body(body: etree._Element, rules: CompiledRules, repeated: set[str]) -> None:
+    """Remove furniture paragraphs from trafilatura's body tree (in place), so the plain
+    text and the Markdown made from it are both clean; lists left empty go too."""
+    drop = [el for el in body.iter(*BLOCKS)
+            if is_furniture(" ".join("".join(el.itertext()).split()), rules, repeated)]
+    for element in drop:
+        _remove(element)
+    for element in list(body.iter("list")):
+        if not "".join(element.itertext()).strip():
+            _remove(element)
+
+
+def _remove(element: etree._Element) -> None:
+    """Remove an element, keeping its tail text in the tree."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail and element.tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)

@@ -2,67 +2,251 @@
 
 Candidates are taken in order of trust (JSON-LD, then OpenGraph/article meta, then
 <time>, then trafilatura/htmldate) and each value is cleaned the same way on every site:
-times to UTC, authors split into person names, tags de-duplicated, URLs normalised.
+times to UTC, bylines split into person names and agencies, tags de-duplicated, URLs
+normalised. Every date candidate, from the page and from outside it (feed, sitemaps,
+HTTP), is kept with its origin in ``date_evidence``, so a wrong date can be explained.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import py3langid
 from dateutil import parser as dateparser
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from tasks.dedup import simhash
 from tasks.urls import article_id, in_domains, normalise_url
 
+# -- dates ------------------------------------------------------------------------------
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "pubdate",
                   "publishdate", "dc.date.issued", "dcterms.created", "date", "sailthru.date", "parsely-pub-date")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified")
-AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|&|\||\s+(?:et|and|und|и|y|e)\s+)\s*", re.IGNORECASE)
-AUTHOR_PREFIX = re.compile(r"^(?:par|by|von|de|автор[ы]?:?|texte|text|propos recueillis par)\s+", re.IGNORECASE)
-COUNT_SUFFIX = re.compile(r"\s*\(\d[\d\s.,]*\)\s*$")
+# Discovery hints (DiscoveredURL.hints) that date the article, as publication dates of last
+# resort, then the ones that only say when something changed.
+HINT_PUBLISHED = ("news_sitemap_date", "feed_date", "listing_date")
+HINT_CHANGED = ("sitemap_lastmod",)
+# Zone abbreviations dateutil does not know (it would silently read them as local time).
+TZINFOS = {name: hours * 3600 for name, hours in {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2, "MEZ": 1, "MESZ": 2,
+    "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
+    "PST": -8, "PDT": -7}.items()}
+HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
+HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
+DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
 CLOCK_SKEW = timedelta(minutes=10)
+
+# -- authors ----------------------------------------------------------------------------
+BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted by", "article by", "zum profil von",
+                   "artikel von", "ein beitrag von", "geschrieben von", "publié par", "par", "by", "von", "vom",
+                   "por", "door", "avec", "with", "mit", "texte", "text", "interview", "auteur", "auteure",
+                   "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил", "подготовила")
+AUTHOR_PREFIX = re.compile(rf"^(?:{'|'.join(BYLINE_PREFIXES)})(?:\s*:\s*|\s+)", re.IGNORECASE)
+AUTHOR_SPLIT = re.compile(r"\s*(?:[;,&|/•·]|\s[-–—]\s|\s+(?:et|and|und|и|y|e|avec|with|mit)\s+)\s*",
+                          re.IGNORECASE)
+PARENTHESES = re.compile(r"\(([^()]*)\)")
+AGENCIES = {name.casefold(): label for label, names in {
+    "AFP": ("AFP", "Agence France-Presse", "Agence France Presse"), "Reuters": ("Reuters",),
+    "AP": ("AP", "Associated Press"), "dpa": ("dpa",), "EFE": ("EFE",), "ANSA": ("ANSA",), "Xinhua": ("Xinhua",),
+    "TASS": ("TASS",), "ТАСС": ("ТАСС",), "RIA Novosti": ("RIA Novosti",), "РИА Новости": ("РИА Новости",),
+    "Interfax": ("Interfax",), "Интерфакс": ("Интерфакс",), "Bloomberg": ("Bloomberg",), "PA": ("PA", "PA Media"),
+    "KNA": ("KNA",), "epd": ("epd",), "APA": ("APA",), "SDA": ("SDA", "Keystone-SDA", "ats", "Keystone-ATS"),
+    "Belga": ("Belga",), "ANP": ("ANP",), "PAP": ("PAP",), "Kyodo": ("Kyodo",), "Yonhap": ("Yonhap",),
+    "UPI": ("UPI",), "AAP": ("AAP",), "Anadolu": ("Anadolu", "AA"), "Ukrinform": ("Ukrinform",),
+    "Relaxnews": ("Relaxnews",),
+}.items() for name in names}
+# A byline with one of these words names a desk, a role or an organisation, not a person.
+NOT_PERSON_WORDS = frozenset((
+    "redaktion", "rédaction", "redaction", "staff", "editorial", "editors", "newsroom", "desk", "team", "admin",
+    "administrator", "wordpressadmin", "anonymous", "unknown", "редакция", "correspondent", "reporter", "journalist",
+    "writer", "correspondant", "correspondante", "journaliste", "envoyé", "envoyée", "rédacteur", "rédactrice",
+    "korrespondent", "korrespondentin", "redakteur", "redakteurin", "корреспондент", "редактор", "обозреватель",
+    "text", "texte", "interview", "foto", "photo", "fotos", "photos", "datum", "date", "artikel", "article",
+    "e.v.", "e.v", "gmbh", "ag", "inc.", "inc", "ltd.", "ltd", "llc",
+))
+NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
+                            "ter", "ten", "al", "el", "bin", "ibn"))
+MAX_NAME_WORDS = 5
+AUTHOR_META = ("article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
+DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
+TITLE_SEPARATORS = r"[|–—:·•-]"
+
+# -- language ---------------------------------------------------------------------------
+CONFIDENT = 0.9  # detector probability above which the text's language wins over any declaration
+PLAUSIBLE = 0.05  # a declared language with at least this probability is kept when detection is unsure
+
+COUNT_SUFFIX = re.compile(r"\s*\(\d[\d\s.,]*\)\s*$")
 
 
 def parse_date(value: str | None, tz: str, not_after: datetime) -> tuple[datetime, str] | None:
     """A date string as (UTC datetime, precision 'second'|'day'), or None when it cannot be
-    parsed or lies in the future of the fetch. Values without offset are in ``tz``."""
-    if not value or not isinstance(value, str):
+    parsed, names no year, or lies after the fetch. A time without offset is in ``tz``;
+    a date-only value is kept as that day (00:00 UTC), whatever the zone."""
+    if not value or not isinstance(value, str) or not HAS_YEAR.search(value):
         return None
     value = value.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            day = date.fromisoformat(value)
-            parsed, precision = datetime(day.year, day.month, day.day, tzinfo=UTC), "day"
-        else:
-            parsed = dateparser.parse(value)
-            precision = "second"
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=ZoneInfo(tz))
-            parsed = parsed.astimezone(UTC)
-    except (ValueError, OverflowError, TypeError):
+        parsed = dateparser.parse(value, tzinfos=TZINFOS, dayfirst=bool(DAY_FIRST.match(value)))
+    except (ValueError, OverflowError, TypeError, dateparser.ParserError):
         return None
+    if HAS_TIME.search(value):
+        precision = "second"
+        parsed = (parsed.replace(tzinfo=ZoneInfo(tz)) if parsed.tzinfo is None else parsed).astimezone(UTC)
+    else:
+        precision = "day"
+        parsed = datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC)
     if parsed > not_after + CLOCK_SKEW or parsed.year < 1990:
         return None
     return parsed, precision
 
 
-def clean_authors(raw: list[str], site_names: set[str]) -> list[str]:
-    """Person names: split multi-author strings, strip bylines, drop site names, dates, URLs."""
-    sites = {s.casefold() for s in site_names if s}
-    out: list[str] = []
-    for value in raw:
-        for part in AUTHOR_SPLIT.split(AUTHOR_PREFIX.sub("", value.strip())):
-            name = " ".join(AUTHOR_PREFIX.sub("", part).split()).strip(" .·-")
-            if (not name or name.casefold() in sites or any(c.isdigit() for c in name) or "/" in name
-                    or "@" in name or len(name) > 60 or len(name.split()) > 5):
-                continue
-            if name.casefold() not in {o.casefold() for o in out}:
-                out.append(name)
+def date_evidence(ex: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, str]]:
+    """Every date candidate as (source, raw value): the page's own in order of trust for
+    the publication date, then the discovery hints, then modification dates and HTTP."""
+    signals, meta, ld = ex["signals"], ex["signals"]["meta"], ex["signals"]["jsonld"]
+    hints = ctx.get("hints") or {}
+    candidates = [("jsonld:datePublished", ld.get("datePublished")),
+                  *[(f"meta:{key}", v) for key in PUBLISHED_META for v in meta.get(key, [])],
+                  *[("time", v) for v in signals.get("times", [])],
+                  ("htmldate", ex.get("date")),
+                  *[(key, hints.get(key)) for key in HINT_PUBLISHED],
+                  ("jsonld:dateModified", ld.get("dateModified")),
+                  *[(f"meta:{key}", v) for key in MODIFIED_META for v in meta.get(key, [])],
+                  *[(key, hints.get(key)) for key in HINT_CHANGED],
+                  ("http:last-modified", ctx.get("last_modified"))]
+    out: list[dict[str, str]] = []
+    for source, value in candidates:
+        if isinstance(value, str) and value.strip() and {"source": source, "value": value.strip()} not in out:
+            out.append({"source": source, "value": value.strip()})
     return out
+
+
+_MODIFIED_SOURCES = frozenset(["jsonld:dateModified", *[f"meta:{key}" for key in MODIFIED_META]])
+_PUBLISHED_SOURCES = frozenset(["jsonld:datePublished", *[f"meta:{key}" for key in PUBLISHED_META], "time",
+                                "htmldate", *HINT_PUBLISHED])
+
+
+def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime
+                 ) -> tuple[tuple[datetime, str] | None, str | None, datetime | None]:
+    """(published (UTC, precision), its source kind, modified) from the evidence, the first
+    usable candidate of each in order of trust."""
+    published = source = modified = None
+    for item in evidence:
+        wanted = (published is None and item["source"] in _PUBLISHED_SOURCES,
+                  modified is None and item["source"] in _MODIFIED_SOURCES)
+        if any(wanted) and (parsed := parse_date(item["value"], tz, fetched_at)):
+            if wanted[0]:
+                published, source = parsed, item["source"].split(":")[0]
+            else:
+                modified = parsed[0]
+    return published, source, modified
+
+
+def _squash(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _is_site(name: str, sites: set[str]) -> bool:
+    """The site's name, alone or as the first words of it ("The Local" of "The Local Sweden",
+    not "Matthew Davis" of "Matthew Davis's Blog")."""
+    folded = name.casefold()
+    return any(_squash(name) == _squash(s) or s.startswith(folded + " ") for s in sites)
+
+
+def _person(part: str, alone: bool, sites: set[str]) -> str | None:
+    """The part of a byline as a person's name, or None. Not the site ("The Local" on "The
+    Local Sweden"). A lone part may be a user name ("jesusfreak", "Bo2man"); among several,
+    a part must look like a name (a capital or a particle first: not "envoyé spécial à Moscou")."""
+    words = part.split()
+    if len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
+        words = words[: len(words) // 2]  # "jesusfreak jesusfreak": a link text and its image alt
+    name = " ".join(words)
+    if (not words or len(words) > MAX_NAME_WORDS or len(name) > 60 or _is_site(name, sites)
+            or any(w.casefold() in NOT_PERSON_WORDS for w in words) or any(c in "@/:" for c in name)
+            or DOMAIN_LIKE.search(name)):
+        return None
+    if alone and len(words) == 1:
+        return name if any(c.isalpha() for c in name) else None
+    if len(words) == 1 or any(c.isdigit() for c in name):
+        return None
+    if not (words[0][:1].isupper() or words[0].casefold() in NAME_PARTICLES):
+        return None
+    return name.title() if name.isupper() else name
+
+
+def split_byline(raw: list[str], site_names: set[str]) -> tuple[list[str], list[str]]:
+    """(person names, agencies) of bylines such as "Par Jean Dupont et Marie Curie",
+    "By AFP", "Иван Петров и Анна Смирнова (ТАСС)": prefixes, roles, site names, dates
+    and URLs dropped, case-folded duplicates merged."""
+    sites = {" ".join(s.split()).casefold() for s in site_names if s}
+    people: list[str] = []
+    agencies: list[str] = []
+    for value in raw:
+        value = " ".join(value.split())
+        if value.startswith("http"):
+            continue
+        for inner in PARENTHESES.findall(value):
+            if inner.strip().casefold() in AGENCIES:
+                agencies.append(AGENCIES[inner.strip().casefold()])
+        parts = [AUTHOR_PREFIX.sub("", p).strip(" ·-–—:") for p in
+                 AUTHOR_SPLIT.split(AUTHOR_PREFIX.sub("", PARENTHESES.sub(" ", value).strip()))]
+        parts = [p for p in parts if p]
+        for part in parts:
+            if part.casefold() in AGENCIES:
+                agencies.append(AGENCIES[part.casefold()])
+            elif name := _person(part, len(parts) == 1, sites):
+                people.append(name)
+    return dedupe(people), dedupe(agencies)
+
+
+def clean_authors(raw: list[str], site_names: set[str]) -> list[str]:
+    """Person names only (see split_byline)."""
+    return split_byline(raw, site_names)[0]
+
+
+def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[str], str | None]:
+    """Persons from the first byline source that names one (JSON-LD, author meta,
+    trafilatura's byline); agencies from all of them. A JSON-LD Person may bear the site's
+    name (a personal blog); any other byline equal to the site name is the site."""
+    meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
+    ld_authors = ld.get("authors", [])
+    sources = [
+        ([name for name, kinds in ld_authors if "Person" in kinds], set()),
+        ([name for name, kinds in ld_authors if not {"Person", "Organization"} & set(kinds)], site_names),
+        ([a for key in AUTHOR_META for a in meta.get(key, [])], site_names),
+        ((ex.get("author") or "").split(";"), site_names),
+    ]
+    people: list[str] = []
+    agencies = [AGENCIES[name.casefold()] for name, kinds in ld_authors
+                if "Person" not in kinds and name.casefold() in AGENCIES]
+    for raw, sites in sources:
+        persons, credited = split_byline([r for r in raw if r.strip()], sites)
+        agencies += credited
+        people = people or persons
+    return people, ", ".join(dedupe(agencies)) or None
+
+
+def choose_title(candidates: list[str | None], site_names: set[str]) -> str | None:
+    """The first headline candidate, without what some pages add around it: the site name
+    ("… | Site"), or any affix another candidate shows is not part of it ("Kücknitz - …")."""
+    titles = [" ".join(c.split()) for c in candidates if c and c.strip()]
+    if not titles:
+        return None
+    title = titles[0]
+    for affix in sorted({s for s in site_names if s} | set(titles[1:]), key=len, reverse=True):
+        name = re.escape(affix)
+        if affix in titles[1:]:  # the shorter candidate is the headline with the affix removed
+            if re.fullmatch(rf"(.+?)\s*{TITLE_SEPARATORS}\s*{name}|{name}\s*{TITLE_SEPARATORS}\s*(.+)", title):
+                return affix
+            continue
+        title = re.sub(rf"^\s*{name}\s*{TITLE_SEPARATORS}\s+|\s+{TITLE_SEPARATORS}\s*{name}\s*$", "", title,
+                       flags=re.IGNORECASE)
+    return title.strip() or None
 
 
 def dedupe(values: list[str]) -> list[str]:
@@ -77,11 +261,31 @@ def dedupe(values: list[str]) -> list[str]:
     return out
 
 
-def detect_language(text: str) -> str | None:
+@cache
+def _identifier() -> LanguageIdentifier:
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str, declared: str | None = None, expected: str | None = None) -> str | None:
+    """ISO 639-1 code of the text. A confident detection wins; otherwise the page's
+    declared language, then the dossier's, when the text makes it plausible."""
     if len(text) < 20:
-        return None
-    lang, _ = py3langid.classify(text[:4000])
-    return lang
+        return declared or expected
+    ranked = _identifier().rank(text[:4000])
+    best, probability = ranked[0]
+    if probability >= CONFIDENT and len(best) == 2:
+        return best
+    scores = dict(ranked)
+    for candidate in (declared, expected):
+        if candidate and scores.get(candidate, 0.0) >= PLAUSIBLE:
+            return candidate
+    return best if len(best) == 2 else None
+
+
+def iso_language(value: str | None) -> str | None:
+    """'fr-FR', 'fr_FR', 'FR' -> 'fr'."""
+    code = (value or "").replace("_", "-").split("-")[0].strip().lower()
+    return code if len(code) == 2 and code.isalpha() else None
 
 
 def _first(*values: Any) -> Any:
@@ -93,41 +297,30 @@ def _first(*values: Any) -> Any:
     return None
 
 
+def canonical_url(signals: dict[str, Any], final_url: str, domains: list[str]) -> str:
+    """<link rel=canonical>, else og:url, when on an allowed domain and not the site root
+    (a common CMS default); else the final URL. Normalised (tracking parameters removed)."""
+    for candidate in (signals.get("canonical"), _first(signals["meta"].get("og:url"))):
+        norm = normalise_url(candidate, final_url) if candidate else None
+        if norm and in_domains(norm, domains) and urlsplit(norm).path.strip("/"):
+            return norm
+    return normalise_url(final_url) or final_url
+
+
 def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
     """The article row for one page, from fetch context ``ctx`` and extraction ``ex``."""
     signals, meta, ld = ex["signals"], ex["signals"]["meta"], ex["signals"]["jsonld"]
     final_url = ctx["final_url"] or ctx["url"]
-    canonical = None
-    for candidate in (signals.get("canonical"), _first(meta.get("og:url"))):
-        norm = normalise_url(candidate, final_url) if candidate else None
-        if norm and in_domains(norm, ctx["domains"]):
-            canonical = norm
-            break
-    canonical = canonical or normalise_url(final_url) or final_url
+    canonical = canonical_url(signals, final_url, ctx["domains"])
     fetched_at: datetime = ctx["fetched_at"]
-    tz = ctx["timezone"]
-
-    published = None
-    date_source = None
-    for source, value in [("jsonld", ld.get("datePublished")),
-                          *[("meta", v) for k in PUBLISHED_META for v in meta.get(k, [])],
-                          ("time", signals.get("time")), ("htmldate", ex.get("date"))]:
-        if parsed := parse_date(value, tz, fetched_at):
-            published, date_source = parsed, source
-            break
-    modified = None
-    for value in [ld.get("dateModified"), *[v for k in MODIFIED_META for v in meta.get(k, [])]]:
-        if parsed := parse_date(value, tz, fetched_at):
-            modified = parsed[0]
-            break
+    evidence = date_evidence(ex, ctx)
+    published, date_source, modified = choose_dates(evidence, ctx["timezone"], fetched_at)
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
-    author_raw = ld.get("authors") or [a for a in meta.get("article:author", []) + meta.get("author", [])
-                                       if not a.startswith("http")]
-    if not author_raw and ex.get("author"):
-        author_raw = ex["author"].split(";")
+    site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or ""}
+    authors, agency = authors_and_agency(ex, site_names)
     text = ex["text"]
-    declared = _first(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale"))
+    declared = iso_language(_first(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale")))
     # Editorial tags only: SEO <meta name="keywords"> lists are not the page's tags.
     tags = dedupe([t for v in ld.get("keywords", []) + meta.get("article:tag", []) + meta.get("news_keywords", [])
                    for t in v.split(",")] + signals.get("visible_tags", []))
@@ -141,15 +334,18 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
         "url": ctx["url"],
         "final_url": final_url,
         "canonical_url": canonical,
-        "title": _first(ld.get("headline"), meta.get("og:title"), ex.get("title")),
+        "title": choose_title([ld.get("headline"), _first(meta.get("og:title")), ex.get("title")], site_names),
         "text": text,
-        "authors": clean_authors(author_raw, {site_name or "", *(ld.get("publisher") or "",)}),
+        "text_markdown": ex.get("text_markdown"),
+        "authors": authors,
+        "agency": agency,
         "published_at": published[0] if published else None,
         "modified_at": modified,
         "date_precision": published[1] if published else None,
         "date_source": date_source,
-        "language": detect_language(text),
-        "language_declared": declared.replace("_", "-").split("-")[0].lower() if declared else None,
+        "date_evidence": evidence,
+        "language": detect_language(text, declared, ctx.get("language")),
+        "language_declared": declared,
         "section": _first(ld.get("section"), meta.get("article:section"), ex.get("categories")),
         "tags": tags,
         "dossier_labels": dedupe([COUNT_SUFFIX.sub("", label) for label in signals.get("dossier_labels", [])]),
@@ -159,6 +355,8 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
         "site_name": site_name,
         "word_count": len(text.split()),
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "text_simhash": simhash(text),
+        "duplicate_urls": [],
         "source_kind": ctx["source_kind"],
         "source_url": ctx["source_url"],
         "fetched_at": fetched_at,

@@ -10,15 +10,28 @@ import asyncio
 import platform
 import time
 from collections import Counter, defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from tasks.archive import ArchiveWriter, recover
+from tasks.card import write_card
 from tasks.config import Config, Dossier
+from tasks.dedup import index_for, with_merged_duplicates
 from tasks.discover import DiscoveredURL, Discovery
 from tasks.extract import Page
 from tasks.fetch import FetchResult, Politeness, fetch_all
+from tasks.history import (
+    GONE_STATUSES,
+    History,
+    Observation,
+    changed_fields,
+    file_changes,
+    gone_articles,
+    set_pointer,
+    snapshot,
+)
 from tasks.store import Store
 from tasks.urls import host_of
 from tasks.workers import ExtractorPool
@@ -34,7 +47,8 @@ def package_version(name: str) -> str:
 PIPELINE_VERSION = package_version("dossier-pipeline")
 BATCH_SECONDS = 30.0  # the longest one host may keep a fetch batch busy
 VERSIONED_PACKAGES = ("dossier-pipeline", "prefect", "httpx", "trafilatura", "pyarrow", "lxml", "courlan",
-                      "htmldate")
+                      "htmldate", "warcio")
+DATA_DIRS = ("articles", "urls", "edits", "raw")  # what a run may add files to (its lineage lists them)
 
 
 @dataclass
@@ -43,6 +57,9 @@ class Fetched:
 
     pages: list[Page]
     items: dict[int, tuple[DiscoveredURL, FetchResult]]
+    refresh: bool = False
+    observations: list[Observation] = field(default_factory=list)  # 304s and 404/410s of stored articles
+    origin: str = ""  # the run that fetched it (a reextract replays other runs' batches)
 
 
 def fetch_host(fetch: FetchResult) -> str:
@@ -76,6 +93,13 @@ class Run:
         self.ledger: list[dict[str, Any]] = []
         self.ledger_files: list[str] = []
         self.batches = 0
+        self.kind = "scrape"
+        self.archive: ArchiveWriter | None = None
+        self.recovered_warcs: list[str] = []
+        self.history = History(set())
+        self.article_of: dict[str, str] = {}  # url, final and canonical URL -> id, of the rows written
+        self.edit_files: list[str] = []
+        self.files_before: dict[str, tuple[int, int, int]] = {}
 
     # -- ledger -------------------------------------------------------------------------
     def mark(self, item: DiscoveredURL, state: str, *, stage: str | None = None, reason: str | None = None,
@@ -101,8 +125,38 @@ class Run:
 
     # -- steps --------------------------------------------------------------------------
     def prepare(self) -> None:
+        self.files_before = snapshot(self.store.root, DATA_DIRS)
         self.store.prepare()
         self.known = self.store.known_urls()
+        self.history = History(gone_articles(self.store.read_edits().select(["article_id", "kind"]).to_pylist()))
+        self.recovered_warcs = recover(self.store.root)
+        if self.dossier.settings.archive:
+            settings = self.dossier.settings
+            self.archive = ArchiveWriter(self.store.root, self.run_id, {
+                "pipeline_version": PIPELINE_VERSION, "run_id": self.run_id, "dossier": self.dossier.slug,
+                "isPartOf": self.dossier.slug, "config_sha256": self.config.digest,
+                "http-header-user-agent": settings.user_agent,
+                "robots": "obey" if settings.respect_robots_txt else "ignore"}, self.started_at)
+            self.politeness.archive = self.archive
+
+    def close(self) -> None:
+        """Finish the run's WARC files (also when the run fails: what they hold is valid)."""
+        if self.archive is not None:
+            self.archive.close()
+
+    def describe(self, result: FetchResult, event: dict[str, Any]) -> None:
+        """Archive the pipeline's account of a response next to it: what a reextract needs."""
+        if self.archive is not None and result.archived is not None:
+            self.archive.write_metadata(result.archived, result.final_url or result.url,
+                                        {"run_id": self.run_id, "refresh": bool(self.parameters.get("refresh")),
+                                         **event})
+
+    def observe(self, kind: str, item: DiscoveredURL, result: FetchResult, article_id: str | None) -> Observation:
+        """A 304 or 404/410 of a stored article: archived now, applied to its row at commit."""
+        assert result.fetched_at is not None and result.status is not None
+        self.describe(result, {"event": kind, "url": item.url, "article_id": article_id,
+                               "fetched_at": result.fetched_at.isoformat(), "http_status": result.status})
+        return Observation(kind, item.url, article_id, result.fetched_at, result.status, result.archived)
 
     def plan(self, discovery: Discovery, refresh: bool, limit: int | None) -> list[DiscoveredURL]:
         """Record discovery; return the URLs to fetch (new ones, or all with ``refresh``)."""
@@ -151,31 +205,48 @@ class Run:
                                         validators=validators))
         pages: list[Page] = []
         items: dict[int, tuple[DiscoveredURL, FetchResult]] = {}
-        settings = self.dossier.settings
+        observations: list[Observation] = []
         for key, (item, result) in enumerate(zip(batch, results, strict=True)):
+            stored = self.known.get(item.url)
             if result.not_modified:
                 self.counts["fetched"] += 1
                 self.mark(item, "unchanged", reason="http 304 not modified", fetch=result,
                           article_id=self.known[item.url].get("article_id"))
+                observations.append(self.observe("not_modified", item, result, self.known[item.url].get("article_id")))
             elif result.stage == "robots":
                 self.mark(item, "skipped", stage="robots", reason=result.reason, fetch=result)
             elif not result.ok:
                 self.mark(item, "failed", stage="fetch", reason=result.reason, fetch=result)
+                if result.status in GONE_STATUSES and stored is not None and "state" not in stored:
+                    observations.append(self.observe("gone", item, result, stored.get("article_id")))
             else:
                 self.counts["fetched"] += 1
                 items[key] = (item, result)
-                ctx = {
-                    "dossier": self.dossier.slug, "url": item.url, "final_url": result.final_url,
-                    "source_kind": item.source_kind, "source_url": item.source_url,
-                    "fetched_at": result.fetched_at, "http_status": result.status,
-                    "content_type": result.headers.get("content-type"), "etag": result.headers.get("etag"),
-                    "last_modified": result.headers.get("last-modified"), "pipeline_version": PIPELINE_VERSION,
-                    "run_id": self.run_id, "domains": self.domains, "timezone": settings.timezone,
-                }
-                pages.append(Page(key, result.final_url or item.url, result.body,
-                                  result.headers.get("content-type"), self.dossier.language, ctx))
+                pages.append(self.page(key, item, result))
+                assert result.fetched_at is not None
+                self.describe(result, {"event": "fetched", "url": item.url, "source_kind": item.source_kind,
+                                       "source_url": item.source_url, "hints": item.hints,
+                                       "final_url": result.final_url, "fetched_at": result.fetched_at.isoformat(),
+                                       "http_status": result.status})
         self.durations["fetch"] += time.monotonic() - started
-        return Fetched(pages, items)
+        return Fetched(pages, items, bool(self.parameters.get("refresh")), observations, self.run_id)
+
+    def page(self, key: int, item: DiscoveredURL, result: FetchResult) -> Page:
+        """What extraction gets for a fetched page: the body and its context (a reextract
+        rebuilds the same from the archive, with the current config)."""
+        settings = self.dossier.settings
+        ctx = {
+            "dossier": self.dossier.slug, "url": item.url, "final_url": result.final_url,
+            "source_kind": item.source_kind, "source_url": item.source_url,
+            "fetched_at": result.fetched_at, "http_status": result.status,
+            "content_type": result.headers.get("content-type"), "etag": result.headers.get("etag"),
+            "last_modified": result.headers.get("last-modified"), "pipeline_version": PIPELINE_VERSION,
+            "run_id": self.run_id, "domains": self.domains, "timezone": settings.timezone,
+            "hints": dict(item.hints),  # dates seen at discovery: kept as date evidence
+            "furniture": self.dossier.furniture,
+        }
+        return Page(key, result.final_url or item.url, result.body, result.headers.get("content-type"),
+                    self.dossier.language, ctx)
 
     def extract(self, fetched: Fetched) -> tuple[Fetched, list[dict[str, Any]]]:
         started = time.monotonic()
@@ -190,6 +261,11 @@ class Run:
         fetched, results = extracted
         records: list[dict[str, Any]] = []
         pending: list[tuple[DiscoveredURL, FetchResult, dict[str, Any]]] = []
+        duplicates = index_for(self.store)
+        merged_into: set[str] = set()
+        index = self.store.partition_index()
+        stored = self.stored_rows(fetched, results)
+        touched: dict[str, dict[str, Any]] = {}  # stored rows whose history columns change
         for result in results:
             item, fetch = fetched.items[result["key"]]
             if result["status"] == "not_article":
@@ -203,20 +279,45 @@ class Run:
             else:
                 self.counts["extracted"] += 1
                 record = result["record"]
+                set_pointer(record, fetch.archived)
                 aid = record["article_id"]
-                refresh = self.parameters.get("refresh")
-                if aid in self.written_ids or (aid in self.store.partition_index() and not refresh):
+                if aid in self.written_ids or (aid in index and not fetched.refresh):
                     self.mark(item, "duplicate", reason=f"same article as {record['canonical_url']}",
                               article_id=aid, fetch=fetch)
-                elif refresh and self.store.text_hash.get(aid) == record["text_sha256"]:
+                elif aid not in index and (match := duplicates.match(record)):
+                    # another article with the same or nearly the same text: merged into the kept row
+                    duplicates.merge(match, record)
+                    merged_into.add(match.article_id)
+                    self.counts["merged_duplicates"] += 1
+                    self.mark(item, "duplicate", reason=match.reason, article_id=match.article_id, fetch=fetch)
+                elif aid in index and not (changed := changed_fields(stored[aid], record)):
                     self.written_ids.add(aid)
-                    self.mark(item, "unchanged", reason="refreshed, text unchanged", article_id=aid, fetch=fetch)
+                    touched[aid] = self.history.seen(stored[aid], item.url, record["fetched_at"],
+                                                     record["http_status"], fetch.archived, fetched.origin)
+                    self.mark(item, "unchanged", reason="refreshed, content unchanged", article_id=aid, fetch=fetch)
                 else:
                     self.written_ids.add(aid)
+                    if aid in index:
+                        self.history.changed(stored[aid], record, changed, fetch.archived, fetched.origin)
+                    else:
+                        self.history.first(record)
+                    self.article_of.update({record[k]: aid for k in ("url", "final_url", "canonical_url")
+                                            if record[k]})
+                    duplicates.add(record)
                     records.append(record)
                     pending.append((item, fetch, record))
+        new_ids = {r["article_id"] for r in records}
+        for seen in fetched.observations:
+            aid = seen.article_id if seen.article_id in index else self.article_of.get(seen.url)
+            row = None if aid in new_ids else (touched.get(aid) or stored.get(aid))
+            if row is not None and (row := self.history.observe(row, seen, fetched.origin)) is not None:
+                touched[row["article_id"]] = row
         try:
-            states = self.store.commit_articles(records)
+            edits = self.history.take()
+            if edits:
+                self.edit_files.append(str(self.store.write_edits(edits, self.run_id, len(self.edit_files))))
+            rows = records + list(touched.values())
+            states = self.store.commit_articles(with_merged_duplicates(self.store, duplicates, rows, merged_into))
         except OSError as exc:
             states = {}
             for item, fetch, _ in pending:
@@ -228,11 +329,26 @@ class Run:
         self.batches += 1
         self.durations["write"] += time.monotonic() - started
 
+    def stored_rows(self, fetched: Fetched, results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The stored rows a batch may compare with or update (only a refresh has any)."""
+        index = self.store.partition_index()
+        ids = {s.article_id for s in fetched.observations} | {self.article_of.get(s.url) for s in fetched.observations}
+        if fetched.refresh:
+            ids |= {r["record"]["article_id"] for r in results if r["status"] == "ok"}
+        ids = {i for i in ids if i in index}
+        if not ids:
+            return {}
+        return {row["article_id"]: row for row in self.store.read_articles(ids=ids).to_pylist()}
+
     def summary(self) -> dict[str, Any]:
-        """The run record written to runs/<run_id>.json."""
+        """The run record written to runs/<run_id>.json; the dataset card is rewritten with it.
+        Closes the run's WARC files first, so that the record lists them finished."""
+        self.close()
+        if self.archive is not None:
+            self.durations["archive"] = self.archive.seconds  # spent in the fetch step, included in it
         counts = dict(self.counts)
         written = self.counts["written"] + self.counts["updated"]
-        return {
+        record = {
             "run_id": self.run_id,
             "dossier": self.dossier.slug,
             "title": self.dossier.title,
@@ -247,7 +363,9 @@ class Run:
                        "fetched": counts.get("fetched", 0), "extracted": counts.get("extracted", 0),
                        "written": written, **{s: counts.get(s, 0) for s in
                                               ("updated", "unchanged", "duplicate", "skipped", "not_article",
-                                               "blocked", "failed")}},
+                                               "blocked", "failed")},
+                       # other articles with the same or nearly the same text, merged into a kept row
+                       "merged_duplicates": counts.get("merged_duplicates", 0)},
             "incomplete": self.expected is not None and counts.get("discovered", 0) < self.expected,
             "reasons": dict(self.reasons.most_common()),
             "blocked_by_host": {host: dict(kinds) for host, kinds in self.blocked.items()},
@@ -258,4 +376,14 @@ class Run:
             "prefect_task_runs": 3 + 3 * self.batches,
             "ledger_files": self.ledger_files,
             "dataset": str(self.store.articles),
+            "kind": self.kind,
+            "warc_files": self.archive.files if self.archive else [],
+            "warc_bytes": self.archive.bytes if self.archive else 0,
+            "warc_recovered": self.recovered_warcs,
+            "edits": dict(self.history.counts),
+            "edit_files": self.edit_files,
+            # every data file this run added, replaced (rewritten) or removed, relative to the dossier
+            "files": file_changes(self.files_before, snapshot(self.store.root, DATA_DIRS)),
         }
+        write_card(self.store, self.dossier, record)
+        return record

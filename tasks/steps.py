@@ -24,7 +24,9 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import TERMINAL_STATES
 from prefect.events.worker import EventsWorker
 
+from tasks.archive import Event
 from tasks.discover import DiscoveredURL, Discovery, discover
+from tasks.replay import Replay
 from tasks.run import Fetched, Run
 
 
@@ -51,6 +53,16 @@ def extract_task(run: Run, fetched: Fetched) -> tuple[Fetched, list[dict[str, An
 @task(name="write-batch", cache_policy=NO_CACHE)
 def commit_task(run: Run, extracted: tuple[Fetched, list[dict[str, Any]]]) -> None:
     run.commit(extracted)
+
+
+@task(name="scan-archive", cache_policy=NO_CACHE)
+def scan_task(replay: Replay) -> list[Event]:
+    return replay.scan()
+
+
+@task(name="load-batch", cache_policy=NO_CACHE)
+def load_task(replay: Replay, batch: list[Event]) -> Fetched:
+    return replay.load(batch)
 
 
 @task(name="finish", cache_policy=NO_CACHE)

@@ -5,6 +5,8 @@ Layout under ``<output>/<slug>/``::
     articles/year=YYYY/month=MM/part-0.parquet   one file per partition, one row per article_id
     urls/<run_id>-<batch>.parquet                every discovered URL's state in each run
     runs/<run_id>.json                           the run record
+    edits/<run_id>-<batch>.parquet               changes a --refresh observed (tasks/history.py)
+    raw/<start>-<run_id>-<serial>.warc.gz        every HTTP exchange (tasks/archive.py)
 
 Writes are atomic: a partition is rewritten to a hidden temporary file in the same
 directory and ``os.replace``d over the old one, so a reader sees the old or the new file,
@@ -18,6 +20,7 @@ import json
 import os
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
+from tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
 
 PART_FILE = "part-0.parquet"
 SETTLED_BLOCKS = ["paywall", "error_page"]
@@ -58,6 +61,7 @@ class Store:
         self.articles = self.root / "articles"
         self.urls = self.root / "urls"
         self.runs = self.root / "runs"
+        self.edits = self.root / "edits"
         self.pipeline_version = pipeline_version
         self._partition_of: dict[str, tuple[int, int]] | None = None
         self.text_hash: dict[str, str] = {}
@@ -74,17 +78,26 @@ class Store:
             raise OutputError(f"output directory {self.root} is not usable: {exc}") from None
         for tmp in self.root.rglob(".*.tmp"):
             tmp.unlink(missing_ok=True)
+        self._upgrade_partitions()
+
+    def _upgrade_partitions(self) -> None:
+        """Rewrite partition files of an older schema version under the current one (new
+        columns null), so every reader sees one schema, not only those that pass it."""
+        for path in self.articles.rglob(PART_FILE):
+            if (pq.read_schema(path).metadata or {}).get(b"schema_version") != SCHEMA_VERSION.encode():
+                self._write_parquet(conform(pq.read_table(path), ARTICLE_SCHEMA), path)
 
     # -- reading ----------------------------------------------------------------------
-    def read_articles(self, columns: list[str] | None = None) -> pa.Table:
-        """All article rows (with ``year``/``month`` partition columns)."""
+    def read_articles(self, columns: list[str] | None = None, ids: Iterable[str] | None = None) -> pa.Table:
+        """Article rows (with ``year``/``month`` partition columns), all or those of ``ids``.
+        Read with the declared schema: files of an older schema give nulls in new columns."""
+        schema = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING))
         if not any(self.articles.rglob("*.parquet")):
-            schema = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING))
             table = schema.empty_table()
             return table.select(columns) if columns else table
-        dataset = ds.dataset(self.articles, format="parquet", partitioning=ds.partitioning(PARTITIONING,
-                                                                                            flavor="hive"))
-        return dataset.to_table(columns=columns)
+        dataset = ds.dataset(self.articles, schema=schema, format="parquet",
+                             partitioning=ds.partitioning(PARTITIONING, flavor="hive"))
+        return dataset.to_table(columns=columns, filter=None if ids is None else pc.field("article_id").isin(list(ids)))
 
     def read_urls(self, columns: list[str] | None = None) -> pa.Table:
         files = sorted(self.urls.glob("*.parquet"))
@@ -182,6 +195,12 @@ class Store:
         _atomic_write_bytes(path, json.dumps(record, indent=2, default=str, ensure_ascii=False).encode())
         return path
 
+    def write_card(self, markdown: str) -> Path:
+        """The dossier's dataset card, README.md at the top of its directory (tasks/card.py)."""
+        path = self.root / "README.md"
+        _atomic_write_bytes(path, markdown.encode("utf-8"))
+        return path
+
     def read_runs(self) -> list[dict[str, Any]]:
         runs = []
         for path in sorted(self.runs.glob("*.json")):
@@ -190,3 +209,28 @@ class Store:
             except (OSError, ValueError):
                 continue
         return sorted(runs, key=lambda r: r.get("started_at", ""))
+
+    def article_batches(self, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
+        """The articles a batch at a time (declared schema, partition columns last), for
+        readers that must not hold the whole table."""
+        schema = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING))
+        if not any(self.articles.rglob("*.parquet")):
+            return iter(())
+        dataset = ds.dataset(self.articles, schema=schema, format="parquet",
+                             partitioning=ds.partitioning(PARTITIONING, flavor="hive"))
+        return dataset.to_batches(batch_size=batch_size)
+
+    def write_edits(self, rows: list[dict[str, Any]], run_id: str, batch: int) -> Path | None:
+        if not rows:
+            return None
+        path = self.edits / f"{run_id}-{batch:05d}.parquet"
+        self._write_parquet(pa.Table.from_pylist(rows, schema=EDITS_SCHEMA), path)
+        return path
+
+    def read_edits(self) -> pa.Table:
+        """Every observed change, oldest first."""
+        files = sorted(self.edits.glob("*.parquet"))
+        if not files:
+            return EDITS_SCHEMA.empty_table()
+        table = ds.dataset(files, format="parquet", schema=EDITS_SCHEMA).to_table()
+        return table.sort_by([("observed_at", "ascending")])

@@ -306,3 +306,13 @@ def test_structural_mistakes_are_config_errors(tmp_path: Path, text: str, key: s
     message = config_error(path)
     assert str(path) in message
     assert key in message
+
+
+def test_per_site_furniture_rules(tmp_path: Path) -> None:
+    """[dossiers.X.furniture] holds per-site rules as data; a bad key or pattern names itself."""
+    good = ('[dossiers.news]\n' + FEED.format(slug="news")
+            + '[dossiers.news.furniture]\ndrop_paragraphs = ["suivez-nous .*"]\n')
+    assert load_config(write(tmp_path, good)).get("news").furniture == {"drop_paragraphs": ["suivez-nous .*"]}
+    bad = '[dossiers.news]\n' + FEED.format(slug="news") + '[dossiers.news.furniture]\nprune = ["//div"]\n'
+    with pytest.raises(ConfigError, match=r"dossier 'news': key 'furniture'.*unknown furniture key 'prune'"):
+        load_config(write(tmp_path, bad))

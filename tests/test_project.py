@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.schema import ARTICLE_SCHEMA, URL_SCHEMA, markdown_table
+from tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, URL_SCHEMA, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +19,7 @@ def test_dataset_readme_documents_every_column() -> None:
     readme = (ROOT / "datasets" / "README.md").read_text(encoding="utf-8")
     assert markdown_table(ARTICLE_SCHEMA) in readme
     assert markdown_table(URL_SCHEMA) in readme
+    assert markdown_table(EDITS_SCHEMA) in readme
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -1,0 +1,49 @@
+"""The `reextract_dossier` flow: rebuild a dossier's articles from its WARC archive.
+
+No network: the pages are the archived responses, extracted again with the current
+extractor and normalisation (tasks/replay.py). Loading batch n+1 from the archive
+overlaps the extraction of batch n, as fetching does in `scrape_dossier`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from tasks.config import load_config
+from tasks.replay import Replay
+from tasks.steps import commit_task, extract_task, finish_task, load_task, scan_task
+from tasks.workers import ExtractorPool
+
+
+@flow(name="reextract_dossier", log_prints=True)
+def reextract_dossier(slug: str, config_path: str = "dossiers.toml", output: str = "datasets",
+                      batch_size: int = 256) -> dict[str, Any]:
+    """Rebuild ``<output>/<slug>/articles`` (and ``edits``) from ``raw/``; returns the run record."""
+    config = load_config(config_path)
+    dossier = config.get(slug)
+    parameters = {"slug": slug, "config_path": config_path, "output": output, "batch_size": batch_size}
+    pool = ExtractorPool(seconds_per_page=dossier.settings.extract_timeout_seconds,
+                         memory_bytes=dossier.settings.extract_memory_mb << 20)
+    replay = Replay(str(flow_run.get_id()), config, dossier, output, parameters, pool)
+    try:
+        replay.prepare()
+        queue = deque(scan_task(replay))
+        if queue:
+            pool.warm()
+        pending = None
+        while queue:
+            fetched = load_task(replay, replay.take(queue, batch_size))
+            done = pending.result() if pending is not None else None
+            pending = extract_task.submit(replay, fetched)
+            if done is not None:
+                commit_task(replay, done)
+        if pending is not None:
+            commit_task(replay, pending.result())
+        return finish_task(replay)
+    finally:
+        pool.close()
+        replay.discard()

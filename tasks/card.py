@@ -1,0 +1,146 @@
+"""The dataset card: a README.md in every dossier directory, rewritten after each run.
+
+A dataset travels without the pipeline that made it; the card says what it holds (rows,
+date range, languages, sites, duplicates merged), where it comes from (the dossier's
+sources and every run, with its counts and versions), what each column means, and how to
+load it, from the data on disk rather than from what the run believes it did.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyarrow.compute as pc
+
+from tasks.config import Dossier
+from tasks.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, markdown_table
+from tasks.store import Store
+
+CARD_COLUMNS = ["published_at", "language", "language_declared", "canonical_url", "site_name", "authors", "agency",
+                "duplicate_urls", "date_source", "word_count"]
+RUN_COUNTS = ("discovered", "written", "updated", "unchanged", "duplicate", "merged_duplicates", "not_article",
+              "blocked", "skipped", "failed")
+TOP = 10
+
+
+def _top(counter: Counter[str], total: int) -> str:
+    items = [f"{name} ({count}, {count / total:.0%})" for name, count in counter.most_common(TOP)]
+    rest = len(counter) - TOP
+    return ", ".join(items) + (f" and {rest} more" if rest > 0 else "") if items else "none"
+
+
+def _source(source: Any) -> str:
+    where = getattr(source, "url", None) or ", ".join(getattr(source, "urls", []) or [])
+    if getattr(source, "file", None):
+        where = f"{where}, file {Path(source.file).name}".strip(", ")
+    return f"- `{source.kind}`: {where}"
+
+
+def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | None = None) -> str:
+    """The card of a dossier's dataset; ``current_run`` is the record of a run not yet on disk."""
+    table = store.read_articles(CARD_COLUMNS)
+    rows = table.num_rows
+    runs = [r for r in store.read_runs() if not current_run or r.get("run_id") != current_run["run_id"]]
+    runs += [current_run] if current_run else []
+    title = dossier.title or dossier.slug
+    lines = [
+        f"# {title}",
+        "",
+        f"Dataset of the news dossier `{dossier.slug}`, written by dossier-pipeline. This card is generated after "
+        f"every run ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC last); edits to it are overwritten.",
+        "",
+        "## What it holds",
+        "",
+    ]
+    if rows:
+        published = table["published_at"]
+        span = pc.min_max(published)
+        dated = rows - published.null_count
+        hosts = Counter(urlsplit(u).hostname or "?" for u in table["canonical_url"].to_pylist())
+        languages = Counter(lang or "unknown" for lang in table["language"].to_pylist())
+        disagree = sum(1 for d, lang in zip(table["language_declared"].to_pylist(), table["language"].to_pylist(),
+                                            strict=True) if d and lang and d != lang)
+        sources = Counter(s or "none" for s in table["date_source"].to_pylist())
+        merged = sum(len(u or []) for u in table["duplicate_urls"].to_pylist())
+        with_people = sum(1 for a in table["authors"].to_pylist() if a)
+        with_agency = rows - table["agency"].null_count
+        words = pc.sum(table["word_count"]).as_py() or 0
+        lines += [
+            f"- **{rows} articles**, one row per article (`article_id`), {words:,} words of text.",
+            f"- **Published** from {span['min'].as_py():%Y-%m-%d} to {span['max'].as_py():%Y-%m-%d} (UTC); "
+            f"{rows - dated} without a known publication date." if dated else
+            f"- **Published**: no row has a known publication date ({rows} rows).",
+            f"- **Dates from**: {_top(sources, rows)} (`date_source`; every candidate is in `date_evidence`).",
+            f"- **Sites**: {_top(hosts, rows)}.",
+            f"- **Languages** (detected): {_top(languages, rows)}; {disagree} rows declare another language "
+            "(`language_declared`).",
+            f"- **Bylines**: {with_people} rows name at least one person (`authors`), {with_agency} credit an agency "
+            "(`agency`).",
+            f"- **Duplicates**: {merged} other URLs with the same or nearly the same text were merged into the rows "
+            "that list them (`duplicate_urls`).",
+        ]
+    else:
+        lines.append("No article rows yet.")
+    lines += ["", "## Sources", ""]
+    lines += [_source(source) for source in dossier.sources]
+    lines += ["", f"Allowed domains: {', '.join(dossier.domains) or 'none'}."]
+    expected = next((r["counts"].get("expected") for r in reversed(runs) if r.get("counts", {}).get("expected")),
+                    None)
+    if expected:
+        lines.append(f"The dossier's own page states {expected} articles.")
+    lines += ["", "## Runs", "", "Each run's full record (parameters, config digest, versions, failures) is "
+              "`runs/<run_id>.json`; every URL's fate is in the `urls/` ledger.", "",
+              "| run | started (UTC) | pipeline | " + " | ".join(RUN_COUNTS) + " |",
+              "| --- | --- | --- | " + " | ".join("---" for _ in RUN_COUNTS) + " |"]
+    for run in runs:
+        counts = run.get("counts", {})
+        versions = run.get("versions", {})
+        lines.append(f"| `{run.get('run_id', '?')}` | {str(run.get('started_at', ''))[:19].replace('T', ' ')} | "
+                     f"{versions.get('dossier-pipeline', '?')} | "
+                     + " | ".join(str(counts.get(key, 0)) for key in RUN_COUNTS) + " |")
+    lines += [
+        "",
+        "## Files",
+        "",
+        "```",
+        "articles/year=YYYY/month=MM/part-0.parquet   one row per article, by UTC publication month",
+        "                                             (year=0/month=00: publication date unknown)",
+        "urls/<run_id>-NNNNN.parquet                  every discovered URL's state, per run",
+        "runs/<run_id>.json                           what each run did, with which versions",
+        "```",
+        "",
+        f"Parquet (zstd), schema version {SCHEMA_VERSION} (in each file's metadata, with every column's "
+        "documentation). Files of older schema versions are rewritten with the new columns empty.",
+        "",
+        "## How to load",
+        "",
+        "From this directory:",
+        "",
+        "```python",
+        "import pandas as pd",
+        'df = pd.read_parquet("articles")',
+        "",
+        "import polars as pl",
+        'df = pl.read_parquet("articles/**/*.parquet", hive_partitioning=True)',
+        "",
+        "import duckdb",
+        "duckdb.sql(\"select * from read_parquet('articles/**/*.parquet', hive_partitioning=true)\")",
+        "",
+        'failures = pd.read_parquet("urls").query("state == \'failed\'")',
+        "```",
+        "",
+        "## Columns of `articles/`",
+        "",
+        markdown_table(ARTICLE_SCHEMA),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_card(store: Store, dossier: Dossier, current_run: dict[str, Any] | None = None) -> Path:
+    """Write the dossier's README.md dataset card; returns its path."""
+    return store.write_card(card_markdown(store, dossier, current_run))

@@ -1,0 +1,129 @@
+"""Duplicates within a dossier: the same text (SHA-256) or nearly the same (SimHash) is one row."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import trafilatura
+from conftest import SITE, write_config
+
+from flows.scrape import scrape_dossier
+from tasks.dedup import MAX_DISTANCE, MIN_WORDS, DuplicateIndex, distance, simhash
+from tasks.demo.server import LocalServer, Response
+
+PAGES = Path(__file__).parent / "pages"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+UPDATE = ("<p>Mise à jour à 16h00 : le Kremlin a confirmé que le document du Pentagone serait examiné par les "
+          "experts militaires des deux pays dans les prochains jours.</p>")
+
+
+def real_text(name: str) -> str:
+    return trafilatura.extract((SITE / "pages" / name).read_bytes())
+
+
+def row(aid: str, text: str) -> dict:
+    return {"article_id": aid, "canonical_url": f"https://a.example/{aid}", "text_sha256":
+            hashlib.sha256(text.encode()).hexdigest(), "text_simhash": simhash(text), "word_count": len(text.split())}
+
+
+def test_simhash_separates_edited_copies_from_other_articles() -> None:
+    text = real_text("abc7news.com-Napa.html")  # 479 words, a short last paragraph
+    paragraphs = text.split("\n")
+    assert simhash(text) == simhash(text) and len(simhash(text)) == 16
+    edited = {
+        "added paragraph": text + "\nThis article was updated on Friday with comments from the ministry.",
+        "dropped paragraph": "\n".join(paragraphs[:-1]),
+        "changed sentence": text.replace(paragraphs[2], paragraphs[2].replace(" the ", " a ", 2)),
+        "punctuation and case": text.upper().replace(".", " ."),
+    }
+    for kind, copy in edited.items():
+        assert distance(simhash(text), simhash(copy)) <= MAX_DISTANCE, kind
+    others = [real_text(name) for name in ("dw.com-elephants.html", "caymancompass.com-prison.html",
+                                            "bondyblog.fr.paris-8.html", "gala.fr.surnom.html")]
+    assert all(distance(simhash(text), simhash(other)) > 2 * MAX_DISTANCE for other in others)
+
+
+def test_index_finds_exact_and_near_duplicates_but_never_the_row_itself() -> None:
+    text = real_text("caymancompass.com-prison.html")
+    index = DuplicateIndex()
+    index.add(row("a", text))
+    assert index.match(row("a", text)) is None  # the row itself (a refresh), not a duplicate
+    exact = index.match(row("b", text))
+    assert exact is not None and (exact.article_id, exact.distance) == ("a", 0)
+    assert exact.reason == "same text as https://a.example/a"
+    near = index.match(row("c", text + "\nUpdated: the ministry declined to comment."))
+    assert near is not None and near.article_id == "a" and 0 < near.distance <= MAX_DISTANCE
+    assert "near-duplicate of https://a.example/a (simhash distance" in near.reason
+    assert index.match(row("d", real_text("gala.fr.surnom.html"))) is None
+
+
+def test_short_texts_are_only_compared_exactly() -> None:
+    short = "Le conseil municipal a voté le budget lundi soir."
+    assert len(short.split()) < MIN_WORDS
+    index = DuplicateIndex()
+    index.add(row("a", short))
+    assert index.match(row("b", short + " Fin.")) is None
+    assert index.match(row("c", short)).article_id == "a"
+
+
+def news_site(pages: dict[str, str]) -> LocalServer:
+    def app(path: str, headers: dict[str, str]) -> Response:
+        if path in pages:
+            return Response(200, pages[path].encode(), HTML)
+        return Response(404, b"not found", HTML)
+
+    return LocalServer(app)
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_duplicates_are_merged_into_the_first_row_across_runs(tmp_path: Path) -> None:
+    """The same story at three addresses of one site (each page its own canonical URL), one
+    of them updated with a paragraph, and another story: two rows; a later copy merges too."""
+    french = (PAGES / "fr-sputnik-style.html").read_text(encoding="utf-8")
+    english = (PAGES / "en-wire-story.html").read_text(encoding="utf-8")
+    marker = "<p>\"Les actions de nos forces aériennes"
+    pages = {
+        "/syrie/1018279452.html": french,
+        "/international/1018279452.html": french,  # the same page filed under another section
+        "/maj/1018279452.html": french.replace(marker, UPDATE + marker),  # updated re-post
+        "/uk/storm.html": english,
+    }
+    with news_site(pages) as server:
+        base = server.base_url
+        config = write_config(tmp_path, """
+[dossiers.syrie]
+[[dossiers.syrie.sources]]
+kind = "urls"
+file = "urls.txt"
+""")
+        (tmp_path / "urls.txt").write_text("\n".join(base + path for path in pages) + "\n", encoding="utf-8")
+        first = scrape_dossier("syrie", config_path=str(config), output=str(tmp_path / "out"))
+        assert first["counts"]["written"] == 2 and first["counts"]["merged_duplicates"] == 2
+        articles = tmp_path / "out" / "syrie" / "articles"
+        df = pd.read_parquet(articles).set_index("url")
+        assert len(df) == 2
+        kept = df.loc[f"{base}/syrie/1018279452.html"]
+        assert list(kept["duplicate_urls"]) == [f"{base}/international/1018279452.html", f"{base}/maj/1018279452.html"]
+        assert list(df.loc[f"{base}/uk/storm.html", "duplicate_urls"]) == []
+        ledger = pd.read_parquet(tmp_path / "out" / "syrie" / "urls").set_index("url")
+        assert ledger.loc[f"{base}/international/1018279452.html", "reason"] == f"same text as {kept['canonical_url']}"
+        assert ledger.loc[f"{base}/maj/1018279452.html", "reason"].startswith(
+            f"near-duplicate of {kept['canonical_url']} (simhash distance ")
+        assert (ledger[ledger.state == "duplicate"]["article_id"] == kept["article_id"]).all()
+        card = (tmp_path / "out" / "syrie" / "README.md").read_text(encoding="utf-8")
+        assert "2 other URLs with the same or nearly the same text were merged" in card
+
+        # a rerun settles nothing new; a copy found later is merged into the stored row
+        again = scrape_dossier("syrie", config_path=str(config), output=str(tmp_path / "out"))
+        assert again["counts"]["written"] == 0 and again["counts"]["merged_duplicates"] == 0
+        pages["/archives/1018279452.html"] = french
+        with (tmp_path / "urls.txt").open("a", encoding="utf-8") as f:
+            f.write(f"{base}/archives/1018279452.html\n")
+        later = scrape_dossier("syrie", config_path=str(config), output=str(tmp_path / "out"))
+    assert later["counts"]["merged_duplicates"] == 1 and later["counts"]["written"] == 0
+    df = pd.read_parquet(articles).set_index("url")
+    assert len(df) == 2
+    assert list(df.loc[f"{base}/syrie/1018279452.html", "duplicate_urls"])[-1] == f"{base}/archives/1018279452.html"

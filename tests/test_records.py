@@ -1,0 +1,350 @@
+"""Research-grade records: clean text, one meaning per metadata column, a documented dataset.
+
+Pages: tests/pages (news pages written after real ones, and real pages with expectations).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+import trafilatura
+from conftest import write_config
+
+from flows.scrape import scrape_dossier
+from tasks.demo.server import LocalServer, Response
+from tasks.extract import Page, extract_page
+from tasks.furniture import rules_for, site_rules
+from tasks.normalise import detect_language, parse_date, split_byline
+from tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION
+from tasks.store import Store
+from tasks.urls import article_id
+
+PAGES = Path(__file__).parent / "pages"
+REAL: dict[str, dict[str, Any]] = json.loads((PAGES / "real.json").read_text(encoding="utf-8"))
+FETCHED = datetime(2026, 1, 1, tzinfo=UTC)
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def record(name: str, url: str, language: str | None = None, timezone: str = "Europe/Paris",
+           **ctx: Any) -> dict[str, Any]:
+    host = url.split("/")[2].removeprefix("www.")
+    context = {"dossier": "t", "url": url, "final_url": url, "source_kind": "feed", "source_url": "test",
+               "fetched_at": FETCHED, "http_status": 200, "pipeline_version": "test", "run_id": "r",
+               "domains": [host], "timezone": timezone, **ctx}
+    result = extract_page(Page(0, url, (PAGES / name).read_bytes(), "text/html", language, context))
+    assert result["status"] == "ok", result
+    return result["record"]
+
+
+def assert_clean(text: str, kept: list[str], furniture: list[str]) -> None:
+    for snippet in kept:
+        assert snippet in text, snippet
+    for snippet in furniture:
+        assert snippet not in text, snippet
+
+
+# -- text: the article and nothing else ---------------------------------------------------------
+
+def test_french_page_of_the_seed_pattern() -> None:
+    url = "https://fr.sputnik.example/international/201510011018279452/?utm_source=twitter&fbclid=IwAR0x"
+    hints = {"feed_date": "Thu, 01 Oct 2015 09:30:00 GMT", "news_sitemap_date": "2015-10-01T12:30:00+03:00",
+             "sitemap_lastmod": "2015-10-01T14:05:00+03:00", "title": "not a date"}
+    rec = record("fr-sputnik-style.html", url, "fr", hints=hints, last_modified="Thu, 01 Oct 2015 11:06:00 GMT")
+    paragraphs = rec["text"].split("\n\n")
+    assert len(paragraphs) == 5 and paragraphs[0].startswith("Le ministère russe de la Défense est prêt")
+    assert_clean(rec["text"], ["coordonnées avec les actions de l’armée syrienne au sol"],
+                 ["URL courte", "3310010", "S'abonner", "Lire aussi", "La Russie lance ses premières frappes",
+                  "Dossier", "(419)", "Tags", "coopération", "Règles de conduite", "Discussion", "Commenter",
+                  "Partager", "Sputnik / Alexei Droujinine", "Guy Georges", "©"])
+    # plain trafilatura keeps the inline "Lire aussi" and the repeated photo credit: these are our rules
+    plain = trafilatura.extract((PAGES / "fr-sputnik-style.html").read_bytes())
+    assert "Lire aussi" in plain and "Sputnik / Alexei Droujinine" in plain
+    assert rec["related_urls"] == [
+        "https://fr.sputnik.example/international/201509301018270012/",
+        "https://fr.sputnik.example/france/202008111044160000/",
+        "https://fr.sputnik.example/france/202008111044170000/",  # utm_campaign removed
+        "https://fr.sputnik.example/russie/202008111044180000/",
+    ]
+    assert rec["dossier_labels"] == ["Frappes aériennes russes contre les terroristes en Syrie"]
+    # JSON-LD keywords, article:tag and the visible list; "Syrie"/"syrie" and the two "Vladimir Poutine" merged
+    assert rec["tags"] == ["syrie", "frappe aérienne", "Vladimir Poutine", "coopération", "Etat islamique",
+                           "Sergueï Choïgou", "États-Unis", "Russie"]
+    assert rec["section"] == "International" and rec["site_name"] == "Sputnik France"
+    assert rec["title"] == "Poutine: les frappes russes en Syrie seront coordonnées avec l’armée syrienne"
+    assert rec["authors"] == ["Jean Dupont", "Marie Curie"] and rec["agency"] is None
+    assert rec["language"] == "fr" and rec["language_declared"] == "fr"
+    # canonical URL: tracking parameters (utm_*, xtor) removed; the id derives from it
+    assert rec["canonical_url"] == "https://fr.sputnik.example/international/201510011018279452/"
+    assert rec["article_id"] == article_id(rec["canonical_url"])
+    # +03:00 (Moscow) converted to UTC; every candidate kept with its origin
+    assert rec["published_at"] == datetime(2015, 10, 1, 9, 30, tzinfo=UTC)
+    assert rec["modified_at"] == datetime(2015, 10, 1, 11, 5, tzinfo=UTC)
+    assert (rec["date_source"], rec["date_precision"]) == ("jsonld", "second")
+    evidence = [(e["source"], e["value"]) for e in rec["date_evidence"]]
+    assert evidence == [
+        ("jsonld:datePublished", "2015-10-01T12:30:00+03:00"),
+        ("meta:article:published_time", "2015-10-01T12:30:00+03:00"),
+        ("time", "2015-10-01T12:30:00+03:00"),
+        ("htmldate", "2015-10-01"),
+        ("news_sitemap_date", "2015-10-01T12:30:00+03:00"),
+        ("feed_date", "Thu, 01 Oct 2015 09:30:00 GMT"),
+        ("jsonld:dateModified", "2015-10-01T14:05:00+03:00"),
+        ("meta:article:modified_time", "2015-10-01T14:05:00+03:00"),
+        ("sitemap_lastmod", "2015-10-01T14:05:00+03:00"),
+        ("http:last-modified", "Thu, 01 Oct 2015 11:06:00 GMT"),
+    ]
+
+
+def test_english_wire_story() -> None:
+    rec = record("en-wire-story.html", "https://www.daily.example/news/2024/03/30/storm-nelson-closes-ports", "en")
+    assert_clean(rec["text"], ["Ferry and freight services were suspended", "What happens next",
+                               "Ferries will stay in port until the wind drops", "Several hundred lorries"],
+                 ["By John Smith", "Share on Facebook", "Short URL", "Photo: Reuters", "Read also",
+                  "Flood warnings", "Subscribe", "Related", "Tags:", "Comments", "Join the discussion",
+                  "Community guidelines", "©"])
+    assert rec["authors"] == ["John Smith", "Jane Doe"] and rec["agency"] == "Reuters"
+    # Markdown keeps headings and lists; the plain text keeps the heading as a paragraph
+    assert "## What happens next" in rec["text_markdown"]
+    assert "- Ferries will stay in port until the wind drops" in rec["text_markdown"]
+    assert "\n\nWhat happens next\n\n" in rec["text"] and "#" not in rec["text"]
+    assert "Short URL" not in rec["text_markdown"] and "Read also" not in rec["text_markdown"]
+    # a relative canonical with fbclid/utm_source, resolved and cleaned
+    assert rec["canonical_url"] == "https://www.daily.example/news/2024/03/30/storm-nelson-closes-ports"
+    assert rec["related_urls"] == ["https://www.daily.example/news/2024/03/29/flood-warnings-three-counties",
+                                   "https://www.daily.example/news/2024/03/28/channel-crossings-delays",
+                                   "https://www.daily.example/news/2024/03/27/met-office-spring-outlook"]
+    # editorial tags only (not the SEO keywords meta), trimmed, case-folded duplicates merged
+    assert rec["tags"] == ["Weather", "Storm Nelson", "Ports", "Transport"]
+    assert rec["section"] == "UK News" and rec["language"] == "en" and rec["language_declared"] == "en"
+    assert rec["title"] == "Storm Nelson closes ports along the south coast"  # " | The Daily Example" removed
+    # CET on Saturday, CEST on Sunday: the change to summer time happened in between
+    assert rec["published_at"] == datetime(2024, 3, 30, 21, 30, tzinfo=UTC)
+    assert rec["modified_at"] == datetime(2024, 3, 31, 8, 15, tzinfo=UTC)
+    assert rec["date_source"] == "meta"
+
+
+def test_russian_story() -> None:
+    url = "https://ru.example.org/society/20240331/vystavka-avangarda.html?utm_source=yxnews&utm_medium=desktop"
+    rec = record("ru-news-story.html", url, "ru", timezone="Europe/Moscow")
+    assert_clean(rec["text"], ["В Новой Третьяковке в субботу открылась выставка", "Билеты на первые выходные"],
+                 ["Подписаться", "Поделиться", "Фото:", "Читайте также", "Музеи Москвы продлили", "Теги",
+                  "Комментарии", "Правила"])
+    assert rec["authors"] == ["Иван Петров", "Анна Смирнова"] and rec["agency"] == "ТАСС"
+    assert rec["related_urls"] == ["https://ru.example.org/society/20240330/muzei-chasy-raboty.html"]
+    assert rec["tags"] == ["Москва", "выставки", "авангард"]  # "москва" merged into "Москва"
+    assert rec["canonical_url"] == "https://ru.example.org/society/20240331/vystavka-avangarda.html"
+    # a date-only value is that day, whatever the zone
+    assert rec["published_at"] == datetime(2024, 3, 31, tzinfo=UTC)
+    assert (rec["date_source"], rec["date_precision"]) == ("time", "day")
+    assert rec["language"] == "ru" and rec["modified_at"] is None
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_pages_at_least_as_clean_as_trafilatura(name: str) -> None:
+    exp = REAL[name]
+    rec = record(name, exp["url"])
+    plain = trafilatura.extract((PAGES / name).read_bytes(), url=exp["url"])
+    assert sum(s in rec["text"] for s in exp["with"]) >= sum(s in plain for s in exp["with"])
+    assert sum(s not in rec["text"] for s in exp["without"]) >= sum(s not in plain for s in exp["without"])
+    assert rec["title"] == exp["title"]
+    assert rec["published_at"].date().isoformat() == exp["date"]
+
+
+def test_real_related_block_and_declared_language() -> None:
+    """madame.lefigaro.fr: "À lire aussi »" inline blocks; the page declares English, the text is French."""
+    rec = record("madame.lefigaro.fr.dintestin.html", REAL["madame.lefigaro.fr.dintestin.html"]["url"])
+    assert "lire aussi" not in rec["text"].lower()
+    assert "lire aussi" in trafilatura.extract((PAGES / "madame.lefigaro.fr.dintestin.html").read_bytes()).lower()
+    assert ("https://madame.lefigaro.fr/bien-etre/ventre-gonfle-ballonnements-lourdeurs-identifiez-votre-profil-"
+            "digestif-pour-y-remedier-260120-179270") in rec["related_urls"]
+    assert rec["language"] == "fr" and rec["language_declared"] == "en"
+    assert rec["authors"] == ["Ophélie Ostermann"]
+
+
+def test_real_bylines() -> None:
+    # a JSON-LD Person named like the site (a personal blog), referenced by @id (Yoast graphs)
+    blog = record("wolfgangschmale.eu.duchhardt.html", REAL["wolfgangschmale.eu.duchhardt.html"]["url"])
+    assert blog["authors"] == ["Wolfgang Schmale"]
+    # "AFP/The Local" on The Local Sweden: an agency and the site, no person
+    local = record("thelocal.se.tattooed.html", REAL["thelocal.se.tattooed.html"]["url"])
+    assert local["authors"] == [] and local["agency"] == "AFP"
+    # "À lire aussi" aside of Le Devoir: its links are related URLs
+    devoir = record("ledevoir.com.trottinettes.html", REAL["ledevoir.com.trottinettes.html"]["url"])
+    assert devoir["authors"] == ["Jeanne Corriveau"] and len(devoir["related_urls"]) >= 3
+
+
+# -- per-site furniture rules -------------------------------------------------------------------
+
+def test_per_site_rules_extend_the_language_rules() -> None:
+    url = "https://www.daily.example/news/2024/03/30/storm-nelson-closes-ports"
+    plain = record("en-wire-story.html", url, "en")
+    assert "Several hundred lorries" in plain["text"]
+    site = {"drop_paragraphs": ["port operators said .*"], "prune_xpath": ["//figure"]}
+    rec = record("en-wire-story.html", url, "en", furniture=site)
+    assert "Port operators said" not in rec["text"] and "Port operators said" not in rec["text_markdown"]
+    assert "Ferry and freight services" in rec["text"]
+    assert rules_for("en", site) is rules_for("en", dict(site))  # compiled once per language and site
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"drop_paragraph": ["x"]}, "unknown furniture key 'drop_paragraph'"),
+    ({"drop_paragraphs": "x"}, "must be a list of strings"),
+    ({"drop_paragraphs": ["(unclosed"]}, "invalid paragraphs"),
+    ({"prune_xpath": ["//div[@class="]}, "invalid xpath"),
+])
+def test_per_site_rules_are_validated(raw: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        site_rules(raw)
+
+
+# -- dates ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "expected", "precision"), [
+    ("2015-10-01T12:30:00+03:00", datetime(2015, 10, 1, 9, 30, tzinfo=UTC), "second"),
+    ("2024-03-31T01:30:00", datetime(2024, 3, 31, 0, 30, tzinfo=UTC), "second"),  # CET, just before the change
+    ("2024-03-31T03:30:00", datetime(2024, 3, 31, 1, 30, tzinfo=UTC), "second"),  # CEST, just after it
+    ("2024-10-27T03:30:00", datetime(2024, 10, 27, 2, 30, tzinfo=UTC), "second"),  # back to CET in October
+    ("Sat, 30 Mar 2024 22:30:00 CET", datetime(2024, 3, 30, 21, 30, tzinfo=UTC), "second"),
+    ("Sun, 31 Mar 2024 10:15:00 CEST", datetime(2024, 3, 31, 8, 15, tzinfo=UTC), "second"),
+    ("30.03.2024 22:30", datetime(2024, 3, 30, 21, 30, tzinfo=UTC), "second"),  # day first, Paris time
+    ("2024-03-31", datetime(2024, 3, 31, tzinfo=UTC), "day"),
+    ("31 March 2024", datetime(2024, 3, 31, tzinfo=UTC), "day"),
+    ("2025-12-31T23:55:00Z", datetime(2025, 12, 31, 23, 55, tzinfo=UTC), "second"),  # 5 min before the fetch
+])
+def test_dates_to_utc(value: str, expected: datetime, precision: str) -> None:
+    assert parse_date(value, "Europe/Paris", FETCHED) == (expected, precision)
+
+
+@pytest.mark.parametrize("value", ["2026-01-02", "2026-01-01T12:00:00+00:00", "10:30", "yesterday", "1890-01-01"])
+def test_dates_after_the_fetch_or_without_year_are_refused(value: str) -> None:
+    assert parse_date(value, "UTC", FETCHED) is None
+
+
+def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
+    html = (PAGES / "fr-sputnik-style.html").read_text(encoding="utf-8")
+    html = html.replace('"datePublished": "2015-10-01T12:30:00+03:00"', '"datePublished": "2031-10-01T12:30:00+03:00"')
+    url = "https://fr.sputnik.example/international/201510011018279452/"
+    context = {"dossier": "t", "url": url, "final_url": url, "source_kind": "feed", "source_url": "test",
+               "fetched_at": FETCHED, "http_status": 200, "pipeline_version": "test", "run_id": "r",
+               "domains": ["fr.sputnik.example"], "timezone": "UTC"}
+    rec = extract_page(Page(0, url, html.encode(), "text/html", "fr", context))["record"]
+    assert rec["published_at"] == datetime(2015, 10, 1, 9, 30, tzinfo=UTC) and rec["date_source"] == "meta"
+    assert {"source": "jsonld:datePublished", "value": "2031-10-01T12:30:00+03:00"} in rec["date_evidence"]
+
+
+# -- authors, language ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("byline", "people", "agencies"), [
+    ("Par Jean Dupont et Marie Curie", ["Jean Dupont", "Marie Curie"], []),
+    ("Propos recueillis par Jean Dupont, envoyé spécial à Moscou", ["Jean Dupont"], []),
+    ("JEAN DUPONT avec AFP", ["Jean Dupont"], ["AFP"]),
+    ("Par AFP", [], ["AFP"]),
+    ("By John Smith and Jane Doe, Reuters", ["John Smith", "Jane Doe"], ["Reuters"]),
+    ("By AFP", [], ["AFP"]),
+    ("By Perry Bacon Jr. | Staff writer", ["Perry Bacon Jr."], []),
+    ("AFP/The Local", [], ["AFP"]),
+    ("Автор: Иван Петров и Анна Смирнова (ТАСС)", ["Иван Петров", "Анна Смирнова"], ["ТАСС"]),
+    ("Иван Петров, Анна Смирнова / РИА Новости", ["Иван Петров", "Анна Смирнова"], ["РИА Новости"]),
+    ("Redaktion", [], []),
+    ("12/03/2024", [], []),
+    ("https://www.example.org/authors/jdupont", [], []),
+    ("The Local", [], []),
+])
+def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], agencies: list[str]) -> None:
+    assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
+
+
+def test_language_is_detected_and_checked_against_the_declarations() -> None:
+    french = "Les préfectures appellent à une sobriété maximale et annoncent des contrôles renforcés en août."
+    assert detect_language(french, declared="en", expected="en") == "fr"  # a confident detection wins
+    assert detect_language("Merci", declared="fr") == "fr"  # too short to detect: the declaration
+    assert detect_language("Nachrichten aus Berlin", declared="de") == "de"  # unsure, but the declaration fits
+
+
+# -- identity: two URLs of one article are one row -----------------------------------------------
+
+def article_site() -> LocalServer:
+    """One article at /a/story.html, also served as an AMP page and reached through a redirect."""
+    page = (PAGES / "en-wire-story.html").read_text(encoding="utf-8")
+    canonical = 'href="/news/2024/03/30/storm-nelson-closes-ports?fbclid=IwAR3x&amp;utm_source=facebook"'
+
+    def app(path: str, headers: dict[str, str]) -> Response:
+        if path.startswith(("/a/story.html", "/amp/story.html")):
+            html = page.replace(canonical, f'href="{server.base_url}/a/story.html?utm_source=rss"')
+            return Response(200, html.encode(), {**HTML, "Last-Modified": "Sun, 31 Mar 2024 08:20:00 GMT"})
+        if path == "/old/story":
+            return Response(301, b"", {"Location": "/a/story.html?xtor=RSS-3"})
+        return Response(404, b"not found", HTML)
+
+    server = LocalServer(app)
+    return server
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_two_urls_of_one_article_are_one_row_and_the_dossier_gets_a_card(tmp_path: Path) -> None:
+    with article_site() as server:
+        base = server.base_url
+        config = write_config(tmp_path, f"""
+[dossiers.storm]
+title = "Storm Nelson"
+[[dossiers.storm.sources]]
+kind = "urls"
+urls = ["{base}/a/story.html?utm_source=twitter&fbclid=IwAR9", "{base}/amp/story.html", "{base}/old/story"]
+""")
+        summary = scrape_dossier("storm", config_path=str(config), output=str(tmp_path / "out"))
+    assert summary["counts"]["written"] == 1 and summary["counts"]["duplicate"] == 2
+    df = pd.read_parquet(tmp_path / "out" / "storm" / "articles")
+    assert len(df) == 1
+    row = df.iloc[0]
+    assert row["canonical_url"] == f"{base}/a/story.html" and row["article_id"] == article_id(f"{base}/a/story.html")
+    assert {"source": "http:last-modified", "value": "Sun, 31 Mar 2024 08:20:00 GMT"} in list(row["date_evidence"])
+    urls = pd.read_parquet(tmp_path / "out" / "storm" / "urls").set_index("url")
+    assert (urls["article_id"] == row["article_id"]).all()
+    assert sorted(urls["state"]) == ["duplicate", "duplicate", "written"]
+
+    card = (tmp_path / "out" / "storm" / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("# Storm Nelson")
+    for fact in ["**1 articles**", "from 2024-03-30 to 2024-03-30", f"`urls`: {base}/a/story.html",
+                 summary["run_id"], 'pd.read_parquet("articles")', "| `text_markdown` |", "1 credit an agency"]:
+        assert fact in card, fact
+
+
+# -- schema evolution ----------------------------------------------------------------------------
+
+V2_COLUMNS = ("text_markdown", "agency", "date_evidence", "text_simhash", "duplicate_urls")
+
+
+def test_old_partitions_stay_readable(tmp_path: Path) -> None:
+    """A partition written under schema 1 (without the new columns) next to new rows."""
+    v1 = pa.schema([f for f in ARTICLE_SCHEMA if f.name not in V2_COLUMNS], metadata={"schema_version": "1"})
+    old_row = {f.name: None for f in v1} | {
+        "article_id": "0" * 32, "dossier": "t", "url": "https://a.example/old", "canonical_url": "https://a.example/old",
+        "text": "An article written by an older version.", "authors": ["A. Writer"], "tags": [], "dossier_labels": [],
+        "related_urls": [], "published_at": datetime(2023, 5, 1, tzinfo=UTC), "fetched_at": FETCHED, "run_id": "old",
+    }
+    old_file = tmp_path / "t" / "articles" / "year=2023" / "month=05" / "part-0.parquet"
+    old_file.parent.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([old_row], schema=v1), old_file)
+
+    store = Store(tmp_path, "t", "test")
+    assert store.read_articles(["article_id", "agency"]).to_pylist() == [{"article_id": "0" * 32, "agency": None}]
+    store.prepare()
+    new = record("fr-sputnik-style.html", "https://fr.sputnik.example/international/201510011018279452/", "fr")
+    assert store.commit_articles([new]) == {new["article_id"]: "written"}
+
+    df = pd.read_parquet(tmp_path / "t" / "articles")
+    assert len(df) == 2 and set(V2_COLUMNS) <= set(df.columns)
+    old = df.set_index("article_id").loc["0" * 32]
+    assert old["text"] == "An article written by an older version." and pd.isna(old["agency"])
+    assert pq.read_schema(old_file).metadata[b"schema_version"].decode() == SCHEMA_VERSION
+    hive = ds.partitioning(PARTITIONING, flavor="hive")
+    table = ds.dataset(tmp_path / "t" / "articles", partitioning=hive).to_table()
+    assert table.num_rows == 2 and table.schema.field("date_evidence") == ARTICLE_SCHEMA.field("date_evidence")
