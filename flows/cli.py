@@ -16,7 +16,10 @@ from tasks.store import OutputError, Store
 LOAD_HINT = """\
 Load it in a notebook:
     import pandas as pd
-    df = pd.read_parquet("{path}")"""
+    df = pd.read_parquet("{path}")
+or, with typed year/month and filters read from the matching files only:
+    from tasks.load import load_articles
+    df = load_articles("{root}", start="2024-03-01", end="2024-04-01")"""
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -186,7 +189,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         server.close()
     _print_summary(record)
-    print(LOAD_HINT.format(path=record["dataset"]))
+    print(LOAD_HINT.format(path=record["dataset"], root=Path(record["dataset"]).parent))
     return 0
 
 

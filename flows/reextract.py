@@ -26,8 +26,7 @@ def reextract_dossier(slug: str, config_path: str = "dossiers.toml", output: str
     config = load_config(config_path)
     dossier = config.get(slug)
     parameters = {"slug": slug, "config_path": config_path, "output": output, "batch_size": batch_size}
-    pool = ExtractorPool(seconds_per_page=dossier.settings.extract_timeout_seconds,
-                         memory_bytes=dossier.settings.extract_memory_mb << 20)
+    pool = ExtractorPool.for_settings(dossier.settings)
     replay = Replay(str(flow_run.get_id()), config, dossier, output, parameters, pool)
     try:
         replay.prepare()

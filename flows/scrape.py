@@ -27,8 +27,7 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
     parameters = {"slug": slug, "config_path": config_path, "output": output, "limit": limit,
                   "refresh": refresh, "batch_size": batch_size}
     dossier = config.get(slug)
-    pool = ExtractorPool(seconds_per_page=dossier.settings.extract_timeout_seconds,
-                         memory_bytes=dossier.settings.extract_memory_mb << 20)
+    pool = ExtractorPool.for_settings(dossier.settings)
     run = Run(str(flow_run.get_id()), config, dossier, output, parameters, pool)
     try:
         run.prepare()

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tasks.blocks import classify
+from tasks.config import Settings
 from tasks.extract import Page, extract_page
 
 ATTEMPTS = 3  # a page sharing a chunk with a culprit is retried alone before being blamed
@@ -82,6 +83,10 @@ class ExtractorPool:
         self.seconds = seconds_per_page
         self.memory_bytes = memory_bytes
         self._pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> ExtractorPool:
+        return cls(seconds_per_page=settings.extract_timeout_seconds, memory_bytes=settings.extract_memory_mb << 20)
 
     def _get(self) -> ProcessPoolExecutor:
         if self._pool is None:
