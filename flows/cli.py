@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tasks.config import Config, ConfigError, load_config
+from tasks.config import ConfigError, load_config
 from tasks.demo.site import DEMO_PORT, demo_config, serve_demo
 from tasks.store import OutputError, Store
 
@@ -30,7 +30,8 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
 
 
-def _check_output(output: str, config: Config, slugs: list[str]) -> None:
+def _check_output(output: str, slugs: list[str]) -> None:
+    """Fail before Prefect starts when the output directory cannot be written."""
     for slug in slugs:
         Store(output, slug, "").prepare()
 
@@ -71,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.all == bool(args.slug):
         raise ConfigError("give a dossier SLUG or --all (not both)")
     slugs = sorted(config.dossiers) if args.all else [config.get(args.slug).slug]
-    _check_output(args.output, config, slugs)
+    _check_output(args.output, slugs)
     for record in _run_flows(args.config, slugs, args.output, args.limit, args.refresh, args.batch_size):
         _print_summary(record)
     return 0
