@@ -35,12 +35,12 @@ def simhash(text: str) -> str:
     """64-bit SimHash of the text's lower-cased word 3-shingles, as 16 hex digits."""
     words = _WORD.findall(text.casefold())
     shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
-    weights = [0] * BITS
-    for shingle in shingles:
-        value = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(BITS):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    return f"{sum(1 << bit for bit in range(BITS) if weights[bit] > 0):016x}"
+    # A bit of the SimHash is set when most shingle hashes have it set. The majority is
+    # counted per column of the hashes' binary strings (C-level str.count), not bit by bit.
+    rows = [format(int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big"), "064b")
+            for s in shingles]
+    bits = "".join("1" if 2 * column.count("1") > len(rows) else "0" for column in zip(*rows, strict=True))
+    return f"{int(bits, 2):016x}"
 
 
 def distance(a: str, b: str) -> int:

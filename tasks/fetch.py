@@ -150,7 +150,7 @@ class Fetcher:
             headers={"User-Agent": self.s.user_agent, "Accept-Language": "*", "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(self.s.timeout_seconds),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
         )
 
     async def __aenter__(self) -> Fetcher:
