@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from lxml import etree
 
 from tasks.config import Dossier, FeedSource, ListingSource, SitemapSource, UrlsSource
 from tasks.encoding import decode_html
-from tasks.fetch import Fetcher, FetchResult, Politeness
+from tasks.fetch import Fetcher, FetchResult, Politeness, inflate
 from tasks.urls import in_domains, normalise_url
 
 EXPECTED_RE = re.compile(r"\((\d[\d\s\u00a0\u202f.,]*)\)\s*$")
@@ -57,7 +56,7 @@ class Discovery:
 
 def _xml_root(body: bytes) -> etree._Element | None:
     if body[:2] == b"\x1f\x8b":  # .xml.gz served as a file rather than Content-Encoding
-        body = _gunzip(body)
+        body = inflate(body, "gzip", MAX_XML_BYTES)
     try:
         return etree.fromstring(body.strip(), etree.XMLParser(**XML_PARSER_OPTS))
     except etree.XMLSyntaxError as exc:
@@ -69,14 +68,6 @@ def _xml_root(body: bytes) -> etree._Element | None:
     except etree.XMLSyntaxError:
         return None
 
-
-def _gunzip(body: bytes) -> bytes:
-    """Decompress with an output cap, so a gzip bomb cannot take the memory."""
-    out = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    data = out.decompress(body, MAX_XML_BYTES)
-    if out.unconsumed_tail:
-        raise ValueError(f"compressed document expands over {MAX_XML_BYTES} bytes")
-    return data
 
 
 def _local(tag: object) -> str:
@@ -95,7 +86,7 @@ def parse_sitemap(body: bytes, base: str) -> tuple[list[tuple[str, dict[str, str
     index, news sitemap or plain-text sitemap."""
     stripped = body.lstrip()
     if stripped[:2] == b"\x1f\x8b":
-        stripped = _gunzip(stripped).lstrip()
+        stripped = inflate(stripped, "gzip", MAX_XML_BYTES).lstrip()
     if not stripped.startswith(b"<"):
         lines = stripped.decode("utf-8", errors="replace").splitlines()
         return [(u, {}) for u in (line.strip() for line in lines) if u.startswith("http")], []

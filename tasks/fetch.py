@@ -408,6 +408,17 @@ class _Decoder:
         return b"".join(self.chunks)
 
 
+def inflate(data: bytes, encoding: str, limit: int) -> bytes:
+    """A whole compressed document (e.g. a ``.xml.gz`` sitemap served as a file), decoded
+    with the same bounds as a response body; raises ValueError when it cannot be."""
+    decoder = _Decoder(encoding, limit)
+    if decoder.feed(data):
+        decoder.finish()
+    if decoder.error:
+        raise ValueError(decoder.error)
+    return decoder.body()
+
+
 def _check_response(result: FetchResult, expect: str) -> str | None:
     if expect == "html":
         ctype = result.headers.get("content-type", "").split(";")[0].strip().lower()

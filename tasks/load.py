@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from tasks.schema import ARTICLE_SCHEMA, PARTITIONING, URL_SCHEMA
-from tasks.store import Store
+from tasks.schema import PARTITIONING, URL_SCHEMA
+from tasks.store import ARTICLE_COLUMNS, Store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,8 +35,6 @@ Engine: TypeAlias = Literal["pandas", "polars", "arrow"]
 Frame: TypeAlias = "pd.DataFrame | pl.DataFrame | pa.Table"
 DateLike: TypeAlias = str | date | datetime
 
-# The articles as readers see them: the declared columns, then the hive partition keys.
-ARTICLES_SCHEMA = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING), metadata=ARTICLE_SCHEMA.metadata)
 _TS = pa.timestamp("us", tz="UTC")
 
 
@@ -49,7 +47,7 @@ def open_dossier(path: str | Path, dossier: str | Sequence[str] | None = None, *
     directories are listed. Nothing is read until the dataset is scanned. ``filesystem``
     is a pyarrow filesystem for datasets kept elsewhere (S3, GCS); local by default.
     """
-    parts = [_parquet_dataset(store.articles, ARTICLES_SCHEMA, filesystem, ds.partitioning(PARTITIONING,
+    parts = [_parquet_dataset(store.articles, ARTICLE_COLUMNS, filesystem, ds.partitioning(PARTITIONING,
                                                                                             flavor="hive"))
              for store in _stores(path, dossier)]
     return parts[0] if len(parts) == 1 else ds.dataset(parts)

@@ -32,6 +32,8 @@ import pyarrow.parquet as pq
 from tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
 
 PART_FILE = "part-0.parquet"
+# articles/ as read: the declared columns, then the partition columns
+ARTICLE_COLUMNS = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING), metadata=ARTICLE_SCHEMA.metadata)
 SETTLED_BLOCKS = ["paywall", "error_page"]
 
 
@@ -91,13 +93,18 @@ class Store:
     def read_articles(self, columns: list[str] | None = None, ids: Iterable[str] | None = None) -> pa.Table:
         """Article rows (with ``year``/``month`` partition columns), all or those of ``ids``.
         Read with the declared schema: files of an older schema give nulls in new columns."""
-        schema = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING))
-        if not any(self.articles.rglob("*.parquet")):
-            table = schema.empty_table()
+        dataset = self._article_dataset()
+        if dataset is None:
+            table = ARTICLE_COLUMNS.empty_table()
             return table.select(columns) if columns else table
-        dataset = ds.dataset(self.articles, schema=schema, format="parquet",
-                             partitioning=ds.partitioning(PARTITIONING, flavor="hive"))
         return dataset.to_table(columns=columns, filter=None if ids is None else pc.field("article_id").isin(list(ids)))
+
+    def _article_dataset(self) -> ds.Dataset | None:
+        """articles/ as one dataset with the declared schema; None before the first row."""
+        if not any(self.articles.rglob("*.parquet")):
+            return None
+        return ds.dataset(self.articles, schema=ARTICLE_COLUMNS, format="parquet",
+                          partitioning=ds.partitioning(PARTITIONING, flavor="hive"))
 
     def read_urls(self, columns: list[str] | None = None) -> pa.Table:
         files = sorted(self.urls.glob("*.parquet"))
@@ -213,12 +220,8 @@ class Store:
     def article_batches(self, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
         """The articles a batch at a time (declared schema, partition columns last), for
         readers that must not hold the whole table."""
-        schema = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING))
-        if not any(self.articles.rglob("*.parquet")):
-            return iter(())
-        dataset = ds.dataset(self.articles, schema=schema, format="parquet",
-                             partitioning=ds.partitioning(PARTITIONING, flavor="hive"))
-        return dataset.to_batches(batch_size=batch_size)
+        dataset = self._article_dataset()
+        return iter(()) if dataset is None else dataset.to_batches(batch_size=batch_size)
 
     def write_edits(self, rows: list[dict[str, Any]], run_id: str, batch: int) -> Path | None:
         if not rows:

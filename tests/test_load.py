@@ -21,8 +21,9 @@ import pyarrow.parquet as pq
 import pytest
 from fsspec.implementations.local import LocalFileSystem
 
-from tasks.load import ARTICLES_SCHEMA, article_filter, load_articles, load_runs, load_urls, open_dossier
+from tasks.load import article_filter, load_articles, load_runs, load_urls, open_dossier
 from tasks.schema import ARTICLE_SCHEMA, PARTITIONING
+from tasks.store import ARTICLE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 _DEMO = pytest.StashKey[Path]()
@@ -62,8 +63,8 @@ class RecordingHandler(pafs.FSSpecHandler):
 
 def test_declared_schema_and_integer_partitions(demo: Path) -> None:
     dataset = open_dossier(demo)
-    assert dataset.schema == ARTICLES_SCHEMA
-    assert dataset.schema.names[-2:] == ["year", "month"] and ARTICLES_SCHEMA.field("month").type == pa.int8()
+    assert dataset.schema == ARTICLE_COLUMNS
+    assert dataset.schema.names[-2:] == ["year", "month"] and ARTICLE_COLUMNS.field("month").type == pa.int8()
     assert (demo / "articles" / "year=2024" / "month=03").is_dir()  # zero-padded on disk, 3 when read
     df = load_articles(demo)
     assert len(df) == 48 and str(df["month"].dtype) == "int8" and str(df["year"].dtype) == "int16"
@@ -133,9 +134,9 @@ def test_old_files_and_run_temporaries(tmp_path: Path) -> None:
     pq.write_table(old, partition / "part-0.parquet")
     (partition / ".part-0.parquet.0123.tmp").write_bytes(b"PAR1 half-written")
     df = load_articles(tmp_path / "d", start="2020-01-01")
-    assert list(df.columns) == ARTICLES_SCHEMA.names and len(df) == 1
+    assert list(df.columns) == ARTICLE_COLUMNS.names and len(df) == 1
     assert df.loc[0, "title"] == "T" and pd.isna(df.loc[0, "text"]) and df.loc[0, "month"] == 1
-    assert len(ARTICLES_SCHEMA) == len(ARTICLE_SCHEMA) + len(PARTITIONING)
+    assert len(ARTICLE_COLUMNS) == len(ARTICLE_SCHEMA) + len(PARTITIONING)
 
 
 def test_urls_ledger_and_runs(demo: Path) -> None:
