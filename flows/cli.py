@@ -1,4 +1,4 @@
-"""The `dossier` command line: run, validate, list, demo, show, reextract, export."""
+"""The `dossier` command line: run, validate, list, demo, show, reextract, export, serve, prefect-yaml."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import argparse
 import os
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from tasks.config import ConfigError, load_config
 from tasks.demo.site import DEMO_PORT, demo_config, serve_demo
+from tasks.lock import DossierLocked
 from tasks.store import OutputError, Store
+from tasks.windows import UNITS, parse_day
 
 LOAD_HINT = """\
 Load it in a notebook:
@@ -20,6 +23,7 @@ Load it in a notebook:
 or, with typed year/month and filters read from the matching files only:
     from tasks.load import load_articles
     df = load_articles("{root}", start="2024-03-01", end="2024-04-01")"""
+QUIET_HELP = "no progress and no summary, only errors and the exit status (for cron)"
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -56,12 +60,17 @@ def _print_summary(record: dict[str, Any]) -> None:
 
 
 def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | None = None,
-               refresh: bool = False, batch_size: int = 256) -> list[dict[str, Any]]:
+               refresh: bool = False, batch_size: int = 256, quiet: bool = False,
+               verbose: bool = False) -> list[dict[str, Any]]:
+    """Run the flows, with live progress on stderr unless ``quiet`` (plain lines with ``verbose``:
+    Prefect's logs would tear a live view)."""
     from flows.scrape import scrape_dossier
+    from tasks.progress import show
     from tasks.steps import wait_for_task_run_records
 
-    records = [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh,
-                              batch_size=batch_size) for slug in slugs]
+    with show(quiet=quiet, plain=verbose):
+        records = [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh,
+                                  batch_size=batch_size) for slug in slugs]
     for record in records:
         wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
     return records
@@ -73,9 +82,57 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("give a dossier SLUG or --all (not both)")
     slugs = sorted(config.dossiers) if args.all else [config.get(args.slug).slug]
     _check_output(args.output, slugs)
-    for record in _run_flows(args.config, slugs, args.output, args.limit, args.refresh, args.batch_size):
+    records = _run_flows(args.config, slugs, args.output, args.limit, args.refresh, args.batch_size,
+                         quiet=args.quiet, verbose=args.verbose)
+    for record in [] if args.quiet else records:
         _print_summary(record)
     return 0
+
+
+def _day(value: str) -> date:
+    try:
+        return parse_day(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """One child flow run per window (flows/backfill.py); exit status 1 when a window failed."""
+    from flows.backfill import backfill_dossier
+    from tasks.progress import show
+    from tasks.steps import wait_for_task_run_records
+    from tasks.windows import split_period
+
+    slug = load_config(args.config).get(args.slug).slug
+    try:
+        split_period(args.since, args.until, args.window)
+    except ValueError as exc:
+        raise ConfigError(f"backfill {slug}: {exc}") from None
+    _check_output(args.output, [slug])
+    with show(plain=args.verbose):  # each window's run, live
+        state = backfill_dossier(slug, args.since, args.until, window=args.window, force=args.force,
+                                 config_path=args.config, output=args.output, batch_size=args.batch_size,
+                                 return_state=True)
+    outcomes = state.result(raise_on_failure=False)
+    if isinstance(outcomes, BaseException):
+        raise outcomes
+    for item in outcomes:
+        if item["run_id"]:
+            wait_for_task_run_records(item["run_id"], item["prefect_task_runs"])
+    width = max(len(item["key"]) for item in outcomes)
+    print(f"\n{slug}: backfill {args.since} … {args.until} by {args.window}, {len(outcomes)} window(s)")
+    for item in outcomes:
+        c = item["counts"]
+        if item["status"] == "already done":
+            print(f"  {item['key']:<{width}}  already done (run {item['run_id']})")
+            continue
+        failed = f"FAILED ({item['problem']}) · " if item["status"] == "failed" else ""
+        print(f"  {item['key']:<{width}}  {failed}written {c['written']} · skipped {c['skipped']} "
+              f"· failed {c['failed']} · run {item['run_id']}")
+    failed = [item["key"] for item in outcomes if item["status"] == "failed"]
+    if failed:
+        print(f"{len(failed)} window(s) failed: {', '.join(failed)}; the same command retries them", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -185,12 +242,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
         store.prepare()
         config_path = store.root / "dossiers.toml"  # kept beside the dataset: the run records point to it
         config_path.write_text(demo_config(server.base_url), encoding="utf-8")
-        print(f"Demo news site running at {server.base_url} (offline, on this machine)")
-        record = _run_flows(str(config_path), ["demo"], args.output)[0]
+        if not args.quiet:
+            print(f"Demo news site running at {server.base_url} (offline, on this machine)")
+        record = _run_flows(str(config_path), ["demo"], args.output, quiet=args.quiet, verbose=args.verbose)[0]
     finally:
         server.close()
-    _print_summary(record)
-    print(LOAD_HINT.format(path=record["dataset"], root=Path(record["dataset"]).parent))
+    if not args.quiet:
+        _print_summary(record)
+        print(LOAD_HINT.format(path=record["dataset"], root=Path(record["dataset"]).parent))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from flows.deploy import build_deployments, serve_deployments
+
+    deployments = build_deployments(args.config, args.output)
+    _check_output(args.output, [d.name for d in deployments])
+    serve_deployments(deployments)
+    return 0
+
+
+def cmd_prefect_yaml(args: argparse.Namespace) -> int:
+    from flows.deploy import prefect_yaml
+
+    sys.stdout.write(prefect_yaml(args.config, args.output, args.pool))
     return 0
 
 
@@ -211,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--refresh", action="store_true", help="re-fetch stored articles (conditional GET)")
     run.add_argument("--batch-size", type=int, default=256,
                      help="URLs per fetch/extract/write batch; a batch is committed as a whole (default 256)")
+    run.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     common(run)
     run.set_defaults(func=cmd_run)
 
@@ -226,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", default="datasets", help="output root (default: ./datasets)")
     demo.add_argument("--copies", type=int, default=1, help="replicate the demo articles N times")
     demo.add_argument("--port", type=int, default=DEMO_PORT, help=f"demo site port (default {DEMO_PORT}; 0: any)")
+    demo.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     demo.set_defaults(func=cmd_demo)
 
     show = sub.add_parser("show", help="a dataset's runs, or the whole history of one article")
@@ -246,6 +323,25 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help="output file (default: standard output)")
     common(export)
     export.set_defaults(func=cmd_export)
+
+    backfill = sub.add_parser("backfill", help="scrape a dossier over a past period, one run per window")
+    backfill.add_argument("slug")
+    backfill.add_argument("--since", type=_day, required=True, help="first day of the period (YYYY-MM-DD, UTC)")
+    backfill.add_argument("--until", type=_day, required=True, help="last day of the period, included")
+    backfill.add_argument("--window", choices=UNITS, default="month", help="one run per day, week, month or year")
+    backfill.add_argument("--force", action="store_true", help="run the windows already done again too")
+    backfill.add_argument("--batch-size", type=int, default=256, help="URLs per fetch/extract/write batch (256)")
+    common(backfill)
+    backfill.set_defaults(func=cmd_backfill)
+
+    serve = sub.add_parser("serve", help="run the dossiers that have a schedule, on it (needs a Prefect server)")
+    common(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    prefect_yaml = sub.add_parser("prefect-yaml", help="print a prefect.yaml deploying the scheduled dossiers")
+    prefect_yaml.add_argument("--pool", required=True, help="the work pool whose workers run them")
+    common(prefect_yaml)
+    prefect_yaml.set_defaults(func=cmd_prefect_yaml)
     return parser
 
 
@@ -254,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_prefect(args.verbose)
     try:
         return args.func(args)
-    except (ConfigError, OutputError) as exc:
+    except (ConfigError, OutputError, DossierLocked) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -12,10 +12,11 @@ from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from tasks.config import load_config
 from tasks.replay import Replay
-from tasks.steps import commit_task, extract_task, finish_task, load_task, scan_task
+from tasks.steps import extract_and_commit, finish_task, load_task, scan_task
 from tasks.workers import ExtractorPool
 
 
@@ -33,15 +34,7 @@ def reextract_dossier(slug: str, config_path: str = "dossiers.toml", output: str
         queue = deque(scan_task(replay))
         if queue:
             pool.warm()
-        pending = None
-        while queue:
-            fetched = load_task(replay, replay.take(queue, batch_size))
-            done = pending.result() if pending is not None else None
-            pending = extract_task.submit(replay, fetched)
-            if done is not None:
-                commit_task(replay, done)
-        if pending is not None:
-            commit_task(replay, pending.result())
+        extract_and_commit(replay, queue, lambda: load_task(replay, quote(replay.take(queue, batch_size))))
         return finish_task(replay)
     finally:
         pool.close()

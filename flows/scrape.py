@@ -1,50 +1,49 @@
 """The `scrape_dossier` flow: discover -> fetch -> extract -> normalise -> write.
 
-Fetching batch n+1 overlaps the extraction of batch n (extraction runs on a process pool
-with one worker per core); the write of batch n follows once batch n+1's extraction has
-been handed to the pool, so both cores stay busy.
+Fetching batch n+1 overlaps the extraction of batch n (tasks/steps.py extract_and_commit).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from datetime import date
 from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from tasks.config import load_config
+from tasks.lock import DossierLock
 from tasks.run import Run
-from tasks.steps import commit_task, discover_task, extract_task, fetch_task, finish_task, plan_task
+from tasks.steps import discover_task, extract_and_commit, fetch_task, finish_task, plan_task
 from tasks.workers import ExtractorPool
 
 
 @flow(name="scrape_dossier", log_prints=True)
 def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = "datasets",
-                   limit: int | None = None, refresh: bool = False, batch_size: int = 256) -> dict[str, Any]:
-    """Scrape one dossier into ``<output>/<slug>/``; returns the run record."""
+                   limit: int | None = None, refresh: bool = False, batch_size: int = 256,
+                   since: date | None = None, until: date | None = None) -> dict[str, Any]:
+    """Scrape one dossier into ``<output>/<slug>/``; returns the run record. With ``since``
+    and ``until`` (UTC days, both included), only the articles published then are written."""
     config = load_config(config_path)
     parameters = {"slug": slug, "config_path": config_path, "output": output, "limit": limit,
-                  "refresh": refresh, "batch_size": batch_size}
+                  "refresh": refresh, "batch_size": batch_size,
+                  "since": since and since.isoformat(), "until": until and until.isoformat()}
     dossier = config.get(slug)
     pool = ExtractorPool.for_settings(dossier.settings)
     run = Run(str(flow_run.get_id()), config, dossier, output, parameters, pool)
+    lock = DossierLock(output, slug).acquire()  # one run of a dossier at a time: tasks/lock.py
     try:
         run.prepare()
-        todo = plan_task(run, discover_task(run), refresh, limit)
-        if todo:
+        todo = plan_task(run, quote(discover_task(run)), refresh, limit)
+        if todo and not run.distributed:
             pool.warm()
-        pending = None
         queue = deque(todo)
-        while queue:
-            fetched = fetch_task(run, run.next_batch(queue, batch_size))
-            done = pending.result() if pending is not None else None
-            pending = extract_task.submit(run, fetched)
-            if done is not None:
-                commit_task(run, done)
-        if pending is not None:
-            commit_task(run, pending.result())
+        extract_and_commit(run, queue, lambda: fetch_task(run, quote(run.next_batch(queue, batch_size))))
         return finish_task(run)
     finally:
         pool.close()
         run.close()
+        lock.release()
+

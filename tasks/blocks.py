@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+PAYWALL_STUB_WORDS = 200  # a page declaring a paywall with no more text than this is the stub
+HEAD_BYTES = 200_000  # markers are looked for in the start of the page (bytes, or characters once decoded)
+
 
 @dataclass(frozen=True)
 class BlockRule:
@@ -35,7 +38,7 @@ RULES: tuple[BlockRule, ...] = (
     BlockRule("consent_wall", text=("before you continue", "avant d'accéder", "we value your privacy",
                                     "nous respectons votre vie privée", "accept all cookies", "accepter et continuer",
                                     "zustimmen und weiter"), max_words=120),
-    BlockRule("paywall", jsonld_paywall=True, max_words=200),
+    BlockRule("paywall", jsonld_paywall=True, max_words=PAYWALL_STUB_WORDS),
     BlockRule("paywall", text=("subscribe to continue reading", "subscribe to read", "this article is for subscribers",
                                "réservé aux abonnés", "article réservé", "abonnez-vous pour lire",
                                "nur für abonnenten", "jetzt abonnieren und weiterlesen",
@@ -50,7 +53,7 @@ PAYWALL_RE = re.compile(r'"isaccessibleforfree"\s*:\s*"?false', re.IGNORECASE)
 
 def classify(body: bytes, result: dict[str, Any]) -> str | None:
     """The kind of non-article page ``body`` is, given what extraction made of it, or None."""
-    head = body[:200_000].decode("utf-8", errors="replace").lower()
+    head = body[:HEAD_BYTES].decode("utf-8", errors="replace").lower()
     match = TITLE_RE.search(body[:100_000])
     title = " ".join(match.group(1).decode("utf-8", errors="replace").split()).lower() if match else ""
     record = result.get("record") or {}
@@ -66,7 +69,13 @@ def classify(body: bytes, result: dict[str, Any]) -> str | None:
             continue
         if rule.text and not any(t in text or t in title for t in rule.text):
             continue
-        if rule.jsonld_paywall and not PAYWALL_RE.search(head):
+        if rule.jsonld_paywall and not declares_paywall(head):
             continue
         return rule.kind
     return None
+
+
+def declares_paywall(html: str) -> bool:
+    """The page says (schema.org isAccessibleForFree: false) that part of its text is for
+    subscribers: that text is often in the markup, hidden."""
+    return PAYWALL_RE.search(html, 0, HEAD_BYTES) is not None

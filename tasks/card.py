@@ -107,7 +107,7 @@ def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | 
         "## Files",
         "",
         "```",
-        "articles/year=YYYY/month=MM/part-0.parquet   one row per article, by UTC publication month",
+        "articles/year=YYYY/month=MM/part-*.parquet   one row per article, by UTC publication month",
         "                                             (year=0/month=00: publication date unknown)",
         "urls/<run_id>-NNNNN.parquet                  every discovered URL's state, per run",
         "runs/<run_id>.json                           what each run did, with which versions",

@@ -118,6 +118,30 @@ class UrlsSource(_Strict):
         return self
 
 
+class Schedule(_Strict):
+    """When the dossier's deployment runs (`dossier serve`, prefect.yaml): a cron expression
+    in a time zone. Not ``Settings.timezone``, which is about the dates pages give."""
+
+    cron: str
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _prefect_accepts(self) -> Schedule:
+        # Prefect's own schedule model (croniter underneath) decides, so a config that loads
+        # is one the Prefect server will schedule.
+        from prefect.client.schemas.schedules import CronSchedule  # local import: prefect only when scheduled
+
+        try:
+            CronSchedule(cron=self.cron, timezone=self.timezone)
+        except ValidationError as exc:
+            field = exc.errors()[0]["loc"][0]
+            if field == "timezone":
+                raise ValueError(f"unknown time zone {self.timezone!r} (an IANA name, e.g. 'Europe/Paris')") from None
+            raise ValueError(f"invalid cron expression {self.cron!r} (minute hour day-of-month month day-of-week, "
+                             "e.g. '0 */6 * * *')") from None
+        return self
+
+
 SOURCE_KINDS = ("listing", "feed", "sitemap", "urls")
 Source = Annotated[ListingSource | FeedSource | SitemapSource | UrlsSource, Field(discriminator="kind")]
 
@@ -130,6 +154,16 @@ class Dossier(_Strict):
     sources: list[Source] = Field(min_length=1)
     settings: Settings
     furniture: dict[str, list[str]] = {}  # per-site furniture rules, keys as in tasks.furniture.Rules
+    schedule: Schedule | None = None  # `schedule = "CRON"` or `schedule = { cron = "CRON", timezone = "ZONE" }`
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _cron_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"cron": value}
+        if not isinstance(value, dict):
+            raise ValueError('a cron string, or a table { cron = "…", timezone = "…" }')
+        return value
 
     @field_validator("furniture")
     @classmethod
@@ -166,10 +200,28 @@ class Dossier(_Strict):
         return hosts
 
 
+class Execution(_Strict):
+    """Where the work runs ([execution]): the default local task runner (extraction on a
+    process pool, one worker per core), or an existing Dask cluster (prefect-dask), whose
+    workers extract the pages; fetching stays in the flow run's process, so per-host
+    politeness holds however many workers there are."""
+
+    task_runner: Literal["local", "dask"] = "local"
+    address: str | None = None  # the Dask scheduler, e.g. "tcp://10.0.0.5:8786"
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(tcp|tls|inproc|ucx)://\S+$", value):
+            raise ValueError(f"not a Dask scheduler address: {value!r} (e.g. 'tcp://host:8786')")
+        return value
+
+
 class Config(_Strict):
     path: Path
     digest: str
     dossiers: dict[str, Dossier]
+    execution: Execution = Execution()
 
     def get(self, slug: str) -> Dossier:
         try:
@@ -211,9 +263,19 @@ def parse_config(text: str, path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    unknown = set(raw) - {"defaults", "dossiers"}
+    unknown = set(raw) - {"defaults", "dossiers", "execution"}
     if unknown:
         raise ConfigError(f"{path}: unknown top-level table(s): {', '.join(sorted(unknown))}")
+    execution = raw.get("execution", {})
+    if not isinstance(execution, dict):
+        raise ConfigError(f"{path}: [execution] must be a table")
+    try:
+        run_on = Execution(**execution)
+    except ValidationError as exc:
+        raise ConfigError(_format(path, "[execution]", exc).replace("dossier '[execution]'", "[execution]")) from None
+    if run_on.task_runner == "dask" and not run_on.address:
+        raise ConfigError(f"{path}: [execution]: key 'address': task_runner 'dask' needs the cluster's scheduler "
+                          "address (e.g. 'tcp://host:8786')")
     defaults = raw.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ConfigError(f"{path}: [defaults] must be a table")
@@ -249,7 +311,8 @@ def parse_config(text: str, path: Path) -> Config:
             errors.append(_format(path, slug, exc).replace("key 'settings.", "key '"))
     if errors:
         raise ConfigError("\n".join(errors))
-    return Config(path=path, digest=hashlib.sha256(text.encode()).hexdigest(), dossiers=dossiers)
+    return Config(path=path, digest=hashlib.sha256(text.encode()).hexdigest(), dossiers=dossiers,
+                  execution=run_on)
 
 
 def _resolve_file(source: Any, path: Path) -> Any:

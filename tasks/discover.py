@@ -22,10 +22,12 @@ from tasks.config import Dossier, FeedSource, ListingSource, SitemapSource, Urls
 from tasks.encoding import decode_html
 from tasks.fetch import Fetcher, FetchResult, Politeness, inflate
 from tasks.urls import in_domains, normalise_url
+from tasks.windows import Window, before, hint_date, listing_goes_on
 
 EXPECTED_RE = re.compile(r"\((\d[\d\s\u00a0\u202f.,]*)\)\s*$")
 XML_PARSER_OPTS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 MAX_XML_BYTES = 50_000_000
+WINDOW_MAX_PAGES = 2_000  # how deep a listing is walked for a window's dates at most: a safety cap
 
 
 @dataclass
@@ -84,6 +86,12 @@ def _child_text(element: etree._Element, *names: str) -> str | None:
 def parse_sitemap(body: bytes, base: str) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
     """Return (page URLs with date hints, child sitemap URLs) of a sitemap, sitemap
     index, news sitemap or plain-text sitemap."""
+    pages, children = sitemap_entries(body)
+    return pages, [loc for loc, _ in children]
+
+
+def sitemap_entries(body: bytes) -> tuple[list[tuple[str, dict[str, str]]], list[tuple[str, dict[str, str]]]]:
+    """(page URLs, child sitemap URLs) of a sitemap, each with its date hints."""
     stripped = body.lstrip()
     if stripped[:2] == b"\x1f\x8b":
         stripped = inflate(stripped, "gzip", MAX_XML_BYTES).lstrip()
@@ -94,19 +102,19 @@ def parse_sitemap(body: bytes, base: str) -> tuple[list[tuple[str, dict[str, str
     if root is None:
         raise ValueError("not a parseable XML sitemap")
     pages: list[tuple[str, dict[str, str]]] = []
-    children: list[str] = []
+    children: list[tuple[str, dict[str, str]]] = []
     kind = _local(root.tag)
     for entry in root:
         name = _local(entry.tag)
         loc = _child_text(entry, "loc")
         if not loc:
             continue
-        if kind == "sitemapindex" or name == "sitemap":
-            children.append(loc)
-            continue
         hints: dict[str, str] = {}
         if lastmod := _child_text(entry, "lastmod"):
             hints["sitemap_lastmod"] = lastmod
+        if kind == "sitemapindex" or name == "sitemap":
+            children.append((loc, hints))
+            continue
         if published := _child_text(entry, "publication_date"):
             hints["news_sitemap_date"] = published
         if title := _child_text(entry, "title"):
@@ -168,6 +176,25 @@ def parse_listing(body: bytes, page_url: str, content_type: str | None = None) -
     return [normalise_url(h, base) or "" for h in links], expected, (normalise_url(nxt, base) if nxt else None)
 
 
+def listing_dates(body: bytes, page_url: str, content_type: str | None = None) -> dict[str, str]:
+    """Link -> the date a listing shows beside it: the ``<time>`` (its ``datetime``, else its
+    text) of the smallest element holding both, when that element holds no other date."""
+    tree = lxml.html.fromstring(decode_html(body, content_type))
+    base = tree.xpath("string(//base/@href)") or page_url
+    dates: dict[str, str] = {}
+    for stamp in tree.xpath("//body//time"):
+        value = (stamp.get("datetime") or stamp.text_content()).strip()
+        item = stamp.getparent()
+        while item is not None and not item.xpath("descendant-or-self::a[@href]"):
+            item = item.getparent()
+        if not value or item is None or len(item.xpath(".//time")) > 1:
+            continue
+        for href in item.xpath("descendant-or-self::a/@href"):
+            if link := normalise_url(href, base):
+                dates.setdefault(link, value)
+    return dates
+
+
 def _is_article_candidate(url: str, source: ListingSource, page_urls: set[str]) -> bool:
     if not url or url in page_urls:
         return False
@@ -178,11 +205,13 @@ def _is_article_candidate(url: str, source: ListingSource, page_urls: set[str]) 
 
 
 async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], out: Discovery,
-                   seen: dict[str, DiscoveredURL]) -> None:
+                   seen: dict[str, DiscoveredURL], window: Window | None = None) -> None:
+    """Walk a listing's pages; with a window, as deep as the dates of its links need (past
+    ``max_pages``, up to WINDOW_MAX_PAGES) and no deeper once they precede it."""
     templated = "{page}" in source.url
     page_urls: set[str] = set()
     next_url: str | None = source.url.replace("{page}", str(source.first_page))
-    for n in range(source.max_pages):
+    for n in range(source.max_pages if window is None else max(source.max_pages, WINDOW_MAX_PAGES)):
         if next_url is None:
             break
         page_url = next_url
@@ -198,17 +227,22 @@ async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], 
                                                   result.headers.get("content-type"))
         if expected is not None and out.expected is None:
             out.expected = expected
-        new = 0
+        dates = listing_dates(result.body, result.final_url or page_url, result.headers.get("content-type"))
+        new, shown = 0, []
         for link in links:
             if in_domains(link, domains) and _is_article_candidate(link, source, page_urls):
-                new += out.add(DiscoveredURL(link, "listing", page_url), seen)
-        if new == 0:
+                hints = {"listing_date": dates[link]} if link in dates else {}
+                shown += hints.values()
+                new += out.add(DiscoveredURL(link, "listing", page_url, hints), seen)
+        if new == 0 or (window is not None and not listing_goes_on(shown, window, n + 1 >= source.max_pages)):
             break
         next_url = source.url.replace("{page}", str(source.first_page + n + 1)) if templated else rel_next
 
 
 async def _sitemap(fetcher: Fetcher, source: SitemapSource, domains: list[str], out: Discovery,
-                   seen: dict[str, DiscoveredURL]) -> None:
+                   seen: dict[str, DiscoveredURL], window: Window | None = None) -> None:
+    """Read a sitemap and its children; with a window, not the children last modified
+    before it (their pages cannot be newer than the child sitemap)."""
     queue = [source.url]
     visited: set[str] = set()
     while queue and len(visited) < source.max_sitemaps:
@@ -221,11 +255,13 @@ async def _sitemap(fetcher: Fetcher, source: SitemapSource, domains: list[str], 
         if not _usable(result, out, url):
             continue
         try:
-            pages, children = parse_sitemap(result.body, url)
+            pages, children = sitemap_entries(result.body)
         except ValueError as exc:
             out.failures.append({"source_url": url, "reason": f"bad_sitemap: {exc}"})
             continue
-        for child in children:
+        for child, hints in children:
+            if window is not None and (changed := hint_date(hints.get("sitemap_lastmod"))) and before(changed, window):
+                continue
             if (norm := normalise_url(child, url)) and in_domains(norm, domains):
                 queue.append(norm)
         for loc, hints in pages:
@@ -275,17 +311,19 @@ def _url_list(source: UrlsSource, domains: list[str], out: Discovery, seen: dict
             out.add(DiscoveredURL(norm, "urls", origin), seen)
 
 
-async def discover_async(dossier: Dossier, politeness: Politeness) -> Discovery:
-    """Walk every source of the dossier in config order; duplicates keep the first source."""
+async def discover_async(dossier: Dossier, politeness: Politeness, window: Window | None = None) -> Discovery:
+    """Walk every source of the dossier in config order; duplicates keep the first source.
+    With a window, listings and sitemap indexes are read as far as the window needs; every
+    URL read is kept with its date hints (Run.plan leaves out those outside the window)."""
     domains = dossier.domains
     out = Discovery()
     seen: dict[str, DiscoveredURL] = {}
     async with Fetcher(politeness, domains) as fetcher:
         for source in dossier.sources:
             if isinstance(source, ListingSource):
-                await _listing(fetcher, source, domains, out, seen)
+                await _listing(fetcher, source, domains, out, seen, window)
             elif isinstance(source, SitemapSource):
-                await _sitemap(fetcher, source, domains, out, seen)
+                await _sitemap(fetcher, source, domains, out, seen, window)
             elif isinstance(source, FeedSource):
                 await _feed(fetcher, source, domains, out, seen)
             else:
@@ -293,6 +331,6 @@ async def discover_async(dossier: Dossier, politeness: Politeness) -> Discovery:
     return out
 
 
-def discover(dossier: Dossier, politeness: Politeness) -> Discovery:
-    return asyncio.run(discover_async(dossier, politeness))
+def discover(dossier: Dossier, politeness: Politeness, window: Window | None = None) -> Discovery:
+    return asyncio.run(discover_async(dossier, politeness, window))
 

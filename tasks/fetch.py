@@ -14,13 +14,15 @@ written to WARC as it arrives, its body as received on the wire, error pages inc
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import socket
+import ssl
 import threading
 import time
 import urllib.robotparser
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -136,6 +138,12 @@ class Politeness:
         return slot - now
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client: loading the CA bundle costs ~75 ms of CPU."""
+    return httpx.create_ssl_context()
+
+
 class Fetcher:
     """One event loop's HTTP client; create with ``async with Fetcher(...)``."""
 
@@ -145,19 +153,29 @@ class Fetcher:
         self.domains = domains
         self._sems: dict[str, asyncio.Semaphore] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
-        self.client = httpx.AsyncClient(
-            # Only encodings _Decoder can inflate with a bounded output are offered.
-            headers={"User-Agent": self.s.user_agent, "Accept-Language": "*", "Accept-Encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(self.s.timeout_seconds),
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
-        )
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def _client(self, host: str) -> httpx.AsyncClient:
+        """One connection pool per host, of the host's connection limit: httpcore scans
+        every connection of a pool for each request it assigns, so one pool shared by many
+        hosts cost more CPU than the rest of fetching (measured with 20 hosts × 8)."""
+        if host not in self._clients:
+            self._clients[host] = httpx.AsyncClient(
+                # Only encodings _Decoder can inflate with a bounded output are offered.
+                headers={"User-Agent": self.s.user_agent, "Accept-Language": "*", "Accept-Encoding": "gzip, deflate"},
+                timeout=httpx.Timeout(self.s.timeout_seconds),
+                follow_redirects=False,
+                verify=_ssl_context(),
+                limits=httpx.Limits(max_connections=self.s.max_connections_per_host,
+                                    max_keepalive_connections=self.s.max_connections_per_host),
+            )
+        return self._clients[host]
 
     async def __aenter__(self) -> Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.client.aclose()
+        await asyncio.gather(*(client.aclose() for client in self._clients.values()))
 
     async def _address_ok(self, url: str) -> str | None:
         """Refuse targets that resolve to non-public addresses unless allowed."""
@@ -280,7 +298,7 @@ class Fetcher:
         archive = self.p.archive
         raw: list[bytes] = []  # the body as received, kept only for the archive
         truncated: str | None = None  # why the archived body is incomplete (WARC-Truncated)
-        async with self.client.stream("GET", url, headers=headers) as response:
+        async with self._client(host_of(url) or "").stream("GET", url, headers=headers) as response:
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}
             result.fetched_at = datetime.now(UTC)
@@ -435,8 +453,17 @@ async def fetch_all(
     domains: list[str],
     expect: str = "html",
     validators: dict[str, dict[str, str]] | None = None,
+    on_result: Callable[[FetchResult], None] | None = None,
 ) -> list[FetchResult]:
-    """Fetch many URLs concurrently; per-host limits keep it polite. Order is kept."""
+    """Fetch many URLs concurrently; per-host limits keep it polite. Order is kept.
+    ``on_result`` is called with each result as it completes (live progress)."""
     validators = validators or {}
+
+    async def get(fetcher: Fetcher, url: str) -> FetchResult:
+        result = await fetcher.get(url, expect, validators.get(url))
+        if on_result is not None:
+            on_result(result)
+        return result
+
     async with Fetcher(politeness, domains) as fetcher:
-        return list(await asyncio.gather(*(fetcher.get(u, expect, validators.get(u)) for u in urls)))
+        return list(await asyncio.gather(*(get(fetcher, u) for u in urls)))

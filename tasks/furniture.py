@@ -39,25 +39,24 @@ class Rules:
 MAX_FURNITURE_CHARS = 300  # a longer paragraph is article text, whatever it starts with
 
 
-def _cls(*names: str) -> str:
-    """XPath predicate: the class attribute contains one of ``names`` as a word part."""
-    return " or ".join(f"contains(concat(' ', translate(@class, '_', '-'), ' '), '{n}')" for n in names)
+# Class-name rules, for every language, matched in one pass over the page's elements with a
+# class attribute (see match_classes): an XPath per rule, contains(@class, ...) for each name
+# on every element, cost more than the rest of the page's signals together. A name matches
+# the class attribute padded with spaces, "_" read as "-": "-share " is a class ending in
+# "share", " tags " the class "tags".
+FURNITURE_CLASSES = ("short-url", "shorturl", "-share ", " share ", "social", "subscribe", "-follow ", "-refs ",
+                     "related", "read-also", "readalso", "lire-aussi", "-tags ", " tags ", "-dossier ", "-supertag ",
+                     "newsletter", "comments", "-rules ")  # pruned before trafilatura extracts the text
+RELATED_CLASSES = ("read-also", "readalso", "lire-aussi", "see-also", "-refs ")  # their links are related_urls
+FIGURE_CREDIT_CLASSES = ("credit", "copyright", "source", "author")  # inside a <figure>: a caption credit
+CREDIT_CLASSES = ("photo-credit", "image-credit", "caption-credit", "media-credit", "credits ")  # anywhere
+PRUNE_MARK = "data-dossier-furniture"  # set on the elements match_classes picks for pruning
 
-
-_SHORT = "[not(.//p[string-length(normalize-space()) > 200])]"
-_FURNITURE_CLASSES = _cls("short-url", "shorturl", "-share ", " share ", "social", "subscribe", "-follow ", "-refs ",
-                          "related", "read-also", "readalso", "lire-aussi", "-tags ", " tags ", "-dossier ",
-                          "-supertag ", "newsletter", "comments", "-rules ")
 
 RULES: dict[str, Rules] = {
     "*": Rules(
-        # Class-name matches are guarded: a block holding a long paragraph is content, whatever
-        # its class says (e.g. a wrapper named "article-with-related").
-        prune_xpath=(
-            f"//*[{_FURNITURE_CLASSES}]{_SHORT}",
-            "//a[@rel='tag']",
-        ),
-        related_xpath=(f"//*[{_cls('read-also', 'readalso', 'lire-aussi', 'see-also', '-refs ')}]{_SHORT}",),
+        # (and FURNITURE_CLASSES, RELATED_CLASSES, ...: class-name rules, see match_classes)
+        prune_xpath=("//a[@rel='tag']",),
         drop_paragraphs=(
             r"[\d\s.,:|/•·-]+",  # view and comment counters, separators
             r"(share|partager|teilen|compartir|condividi|поделиться)( (on|sur|auf|en|su|в) \w+)?:?",
@@ -66,11 +65,7 @@ RULES: dict[str, Rules] = {
             r"(facebook|twitter|x|whatsapp|telegram|linkedin|e-?mail|email|vk|ok|pinterest|reddit)"
             r"(\s*[|·•,]?\s*(facebook|twitter|x|whatsapp|telegram|linkedin|e-?mail|email|vk|ok|pinterest|reddit))*",
         ),
-        repeated_xpath=(
-            f"//figure//*[{_cls('credit', 'copyright', 'source', 'author')}]",
-            f"//*[{_cls('photo-credit', 'image-credit', 'caption-credit', 'media-credit', 'credits ')}]",
-            "//figcaption//small",
-        ),
+        repeated_xpath=("//figcaption//small",),
     ),
     "fr": Rules(
         related_headings=("Lire aussi", "À lire aussi", "A lire aussi", "Lire également", "À lire également",
@@ -178,7 +173,7 @@ def rules_for(language: str | None, site: Mapping[str, Sequence[str]] | None = N
             return [value for rules in chosen for value in getattr(rules, name)]
 
         _CACHE[key] = CompiledRules(
-            prune_xpath=merged("prune_xpath"),
+            prune_xpath=[f"//*[@{PRUNE_MARK}]", *merged("prune_xpath")],
             related_xpath=merged("related_xpath"),
             repeated_xpath=merged("repeated_xpath"),
             related=_heading_re(merged("related_headings")),
@@ -187,6 +182,48 @@ def rules_for(language: str | None, site: Mapping[str, Sequence[str]] | None = N
             drop=re.compile("|".join(f"(?:{p})" for p in merged("drop_paragraphs")), re.IGNORECASE),
         )
     return _CACHE[key]
+
+
+def _names_re(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(name) for name in names))
+
+
+_FURNITURE_RE, _RELATED_RE = _names_re(FURNITURE_CLASSES), _names_re(RELATED_CLASSES)
+_FIGURE_CREDIT_RE, _CREDIT_RE = _names_re(FIGURE_CREDIT_CLASSES), _names_re(CREDIT_CLASSES)
+_ANY_RE = _names_re(FURNITURE_CLASSES + RELATED_CLASSES + FIGURE_CREDIT_CLASSES + CREDIT_CLASSES)
+_CLASSED = etree.XPath("//*[@class]")
+_HOLDS_LONG_TEXT = etree.XPath("boolean(.//p[string-length(normalize-space()) > 200])")
+
+
+@dataclass
+class ClassMatches:
+    """The page's elements picked by the class-name rules, in document order."""
+
+    related: list[etree._Element]  # related-links blocks
+    credits: list[etree._Element]  # caption credits
+
+
+def match_classes(tree: etree._Element) -> ClassMatches:
+    """Apply the class-name rules in one pass, and mark the furniture blocks (PRUNE_MARK)
+    for trafilatura to prune from its copy of the tree, after its metadata extraction has
+    seen them (rules.prune_xpath finds them by the mark). A furniture or related block
+    holding a long paragraph is content whatever its class says (a wrapper named
+    "article-with-related")."""
+    related, credits = [], []
+    for element in _CLASSED(tree):
+        names = f" {element.get('class').replace('_', '-')} "
+        if not _ANY_RE.search(names):
+            continue
+        if _CREDIT_RE.search(names) or (_FIGURE_CREDIT_RE.search(names)
+                                        and next(element.iterancestors("figure"), None) is not None):
+            credits.append(element)
+        furniture, linked = _FURNITURE_RE.search(names), _RELATED_RE.search(names)
+        if (furniture or linked) and not _HOLDS_LONG_TEXT(element):
+            if furniture:
+                element.set(PRUNE_MARK, "")
+            if linked:
+                related.append(element)
+    return ClassMatches(related, credits)
 
 
 def is_furniture(paragraph: str, rules: CompiledRules, repeated: set[str]) -> bool:

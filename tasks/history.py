@@ -12,11 +12,9 @@ differences would read as edits.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from tasks.archive import WarcPointer
@@ -120,18 +118,6 @@ def gone_articles(edits: list[dict[str, Any]]) -> set[str]:
 
 
 # -- lineage: the files a run changed ------------------------------------------------------
-def snapshot(root: Path, directories: tuple[str, ...]) -> dict[str, tuple[int, int, int]]:
-    """Identity of every data file under ``root``'s ``directories``: a file replaced by
-    rename has a new inode, so it differs even with the same size and time."""
-    files = {}
-    for name in directories:
-        for path in (root / name).rglob("*"):
-            if path.is_file() and not path.name.startswith("."):
-                stat = path.stat()
-                files[os.path.relpath(path, root)] = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    return files
-
-
 def file_changes(before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]]
                  ) -> dict[str, list[str]]:
     return {"added": sorted(after.keys() - before.keys()),

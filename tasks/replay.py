@@ -27,9 +27,9 @@ from tasks.config import Config, Dossier
 from tasks.discover import DiscoveredURL
 from tasks.extract import Page
 from tasks.fetch import FetchResult
-from tasks.history import History, Observation, snapshot
+from tasks.history import History, Observation
 from tasks.run import DATA_DIRS, PIPELINE_VERSION, Fetched, Run
-from tasks.store import Store
+from tasks.store import OutputError, Store
 from tasks.workers import ExtractorPool
 
 REBUILT = ("articles", "edits")
@@ -44,6 +44,9 @@ class Replay(Run):
                  pool: ExtractorPool) -> None:
         super().__init__(run_id, config, dossier, output, parameters, pool)
         self.kind = "reextract"
+        self.distributed = False  # reads a local archive, extracts on the local pool
+        if not self.store.local:
+            raise OutputError(f"{self.store.location}: reextract needs a local dataset (copy it from object storage)")
         self.target = self.store  # the dataset; self.store is the staging copy until the swap
         self.origin = ""  # the run whose batches are being replayed
         self.source_runs: list[str] = []
@@ -59,7 +62,7 @@ class Replay(Run):
                 os.replace(backup, original)
         for stale in root.glob(f"{STAGING}*"):  # a reextract killed before its swap
             shutil.rmtree(stale, ignore_errors=True)
-        self.files_before = snapshot(root, DATA_DIRS)
+        self.files_before = self.target.snapshot(DATA_DIRS)
         self.target.prepare()
         self.recovered_warcs = recover(self.target.root)
         self.store = Store(self.target.root / f"{STAGING}{self.run_id}", "", PIPELINE_VERSION)

@@ -15,11 +15,14 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from prefect.task_runners import TaskRunner
+
 from tasks.archive import ArchiveWriter, recover
 from tasks.card import write_card
 from tasks.config import Config, Dossier
 from tasks.dedup import index_for, with_merged_duplicates
 from tasks.discover import DiscoveredURL, Discovery
+from tasks.distributed import dask_runner, unstage
 from tasks.extract import Page
 from tasks.fetch import FetchResult, Politeness, fetch_all
 from tasks.history import (
@@ -30,10 +33,11 @@ from tasks.history import (
     file_changes,
     gone_articles,
     set_pointer,
-    snapshot,
 )
+from tasks.progress import Progress, for_run
 from tasks.store import Store
 from tasks.urls import host_of
+from tasks.windows import outside_by_date, outside_by_hints, window_of
 from tasks.workers import ExtractorPool
 
 
@@ -100,11 +104,19 @@ class Run:
         self.article_of: dict[str, str] = {}  # url, final and canonical URL -> id, of the rows written
         self.edit_files: list[str] = []
         self.files_before: dict[str, tuple[int, int, int]] = {}
+        self.staged = 0
+        self.distributed = config.execution.task_runner == "dask"  # extraction on Dask workers
+        self.runner: TaskRunner[Any] | None = None  # their task runner, while the run lasts
+        self.published: tuple[datetime, datetime] | None = None  # publication dates of the rows written
+        self.progress: Progress = for_run(dossier.slug)  # a no-op unless a front end displays it
+        # a backfill window (tasks/windows.py): only articles published in it are written
+        self.window = window_of(parameters)
 
     # -- ledger -------------------------------------------------------------------------
     def mark(self, item: DiscoveredURL, state: str, *, stage: str | None = None, reason: str | None = None,
              article_id: str | None = None, fetch: FetchResult | None = None) -> None:
         self.counts[state] += 1
+        self.progress.settled(state)
         if reason and state in ("failed", "skipped", "not_article", "blocked"):
             self.reasons[f"{state}: {reason.split(':')[0]}"] += 1
         row = {
@@ -125,8 +137,10 @@ class Run:
 
     # -- steps --------------------------------------------------------------------------
     def prepare(self) -> None:
-        self.files_before = snapshot(self.store.root, DATA_DIRS)
+        self.files_before = self.store.snapshot(DATA_DIRS)
         self.store.prepare()
+        if self.distributed:
+            self.runner = dask_runner(self.config.execution)
         self.known = self.store.known_urls()
         self.history = History(gone_articles(self.store.read_edits().select(["article_id", "kind"]).to_pylist()))
         self.recovered_warcs = recover(self.store.root)
@@ -140,9 +154,14 @@ class Run:
             self.politeness.archive = self.archive
 
     def close(self) -> None:
-        """Finish the run's WARC files (also when the run fails: what they hold is valid)."""
+        """Finish the run's WARC files (also when the run fails: what they hold is valid)
+        and, for a dataset in object storage, upload them from the local spool."""
         if self.archive is not None:
             self.archive.close()
+        self.store.publish_raw()
+        if self.runner is not None:
+            self.runner.__exit__(None, None, None)
+            self.runner = None
 
     def describe(self, result: FetchResult, event: dict[str, Any]) -> None:
         """Archive the pipeline's account of a response next to it: what a reextract needs."""
@@ -170,11 +189,14 @@ class Run:
                 self.mark(item, stored.get("state", "unchanged"),
                           article_id=stored.get("article_id"),
                           reason=stored.get("reason") or "already in the dataset")
+            elif self.window is not None and (outside := outside_by_hints(item.hints, self.window)):
+                self.mark(item, "skipped", stage="discover", reason=outside)  # not settled: another window's
             elif limit is not None and len(todo) >= limit:
                 self.mark(item, "skipped", stage="discover", reason="limit: over --limit for this run")
             else:
                 todo.append(item)
         self.flush_ledger()
+        self.progress.plan(len(discovery.urls), len(todo))
         return todo
 
     def next_batch(self, queue: deque[DiscoveredURL], size: int) -> list[DiscoveredURL]:
@@ -196,13 +218,18 @@ class Run:
         queue.extendleft(reversed(kept))
         return batch
 
+    def next_stage(self) -> int:
+        """A new staging file number (batches extracted on Dask workers)."""
+        self.staged += 1
+        return self.staged
+
     def fetch(self, batch: list[DiscoveredURL]) -> Fetched:
         """Fetch a batch (conditional GET for stored URLs); failures go to the ledger."""
         started = time.monotonic()
         validators = {i.url: {"etag": s.get("etag"), "last_modified": s.get("last_modified")}
                       for i in batch if (s := self.known.get(i.url)) and "state" not in s}
         results = asyncio.run(fetch_all([i.url for i in batch], self.politeness, self.domains,
-                                        validators=validators))
+                                        validators=validators, on_result=self.fetched_one))
         pages: list[Page] = []
         items: dict[int, tuple[DiscoveredURL, FetchResult]] = {}
         observations: list[Observation] = []
@@ -231,6 +258,10 @@ class Run:
         self.durations["fetch"] += time.monotonic() - started
         return Fetched(pages, items, bool(self.parameters.get("refresh")), observations, self.run_id)
 
+    def fetched_one(self, result: FetchResult) -> None:
+        """Progress as each response completes, classified as ``fetch`` will record it."""
+        self.progress.fetched("page" if result.ok else "unchanged" if result.not_modified else "failed")
+
     def page(self, key: int, item: DiscoveredURL, result: FetchResult) -> Page:
         """What extraction gets for a fetched page: the body and its context (a reextract
         rebuilds the same from the archive, with the current config)."""
@@ -250,7 +281,7 @@ class Run:
 
     def extract(self, fetched: Fetched) -> tuple[Fetched, list[dict[str, Any]]]:
         started = time.monotonic()
-        results = self.pool.extract(fetched.pages)
+        results = self.pool.extract(fetched.pages, on_chunk=self.progress.extracted)
         self.durations["extract"] += time.monotonic() - started
         return fetched, results
 
@@ -259,11 +290,12 @@ class Run:
         the two leaves rows whose URLs the next run sees as already stored)."""
         started = time.monotonic()
         fetched, results = extracted
+        results = unstage(self.store, results)  # rows a Dask worker staged (tasks/distributed.py)
         records: list[dict[str, Any]] = []
         pending: list[tuple[DiscoveredURL, FetchResult, dict[str, Any]]] = []
         duplicates = index_for(self.store)
         merged_into: set[str] = set()
-        index = self.store.partition_index()
+        index = self.store.article_files()
         stored = self.stored_rows(fetched, results)
         touched: dict[str, dict[str, Any]] = {}  # stored rows whose history columns change
         for result in results:
@@ -281,7 +313,9 @@ class Run:
                 record = result["record"]
                 set_pointer(record, fetch.archived)
                 aid = record["article_id"]
-                if aid in self.written_ids or (aid in index and not fetched.refresh):
+                if self.window is not None and (outside := outside_by_date(record["published_at"], self.window)):
+                    self.mark(item, "skipped", stage="extract", reason=outside, fetch=fetch)
+                elif aid in self.written_ids or (aid in index and not fetched.refresh):
                     self.mark(item, "duplicate", reason=f"same article as {record['canonical_url']}",
                               article_id=aid, fetch=fetch)
                 elif aid not in index and (match := duplicates.match(record)):
@@ -325,13 +359,16 @@ class Run:
         for item, fetch, record in pending:
             if record["article_id"] in states:
                 self.mark(item, states[record["article_id"]], article_id=record["article_id"], fetch=fetch)
+                if (when := record["published_at"]) is not None:
+                    first, last = self.published or (when, when)
+                    self.published = (min(first, when), max(last, when))
         self.flush_ledger()
         self.batches += 1
         self.durations["write"] += time.monotonic() - started
 
     def stored_rows(self, fetched: Fetched, results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """The stored rows a batch may compare with or update (only a refresh has any)."""
-        index = self.store.partition_index()
+        index = self.store.article_files()
         ids = {s.article_id for s in fetched.observations} | {self.article_of.get(s.url) for s in fetched.observations}
         if fetched.refresh:
             ids |= {r["record"]["article_id"] for r in results if r["status"] == "ok"}
@@ -366,7 +403,11 @@ class Run:
                                                "blocked", "failed")},
                        # other articles with the same or nearly the same text, merged into a kept row
                        "merged_duplicates": counts.get("merged_duplicates", 0)},
-            "incomplete": self.expected is not None and counts.get("discovered", 0) < self.expected,
+            # (a window's run reads only the part of a listing its dates need)
+            "incomplete": self.window is None and self.expected is not None
+            and counts.get("discovered", 0) < self.expected,
+            # a backfill window: the UTC days whose articles the run wrote (tasks/windows.py)
+            "window": self.window.as_dict() if self.window else None,
             "reasons": dict(self.reasons.most_common()),
             "blocked_by_host": {host: dict(kinds) for host, kinds in self.blocked.items()},
             "source_failures": self.source_failures,
@@ -375,7 +416,10 @@ class Run:
             # discover, plan and finish, plus fetch, extract and write per batch (flows/scrape.py)
             "prefect_task_runs": 3 + 3 * self.batches,
             "ledger_files": self.ledger_files,
-            "dataset": str(self.store.articles),
+            # publication dates of the rows this run wrote or updated (UTC; undated rows aside)
+            "published_range": {"min": self.published[0].isoformat(), "max": self.published[1].isoformat()}
+            if self.published else None,
+            "dataset": f"{self.store.location}/articles",
             "kind": self.kind,
             "warc_files": self.archive.files if self.archive else [],
             "warc_bytes": self.archive.bytes if self.archive else 0,
@@ -383,7 +427,7 @@ class Run:
             "edits": dict(self.history.counts),
             "edit_files": self.edit_files,
             # every data file this run added, replaced (rewritten) or removed, relative to the dossier
-            "files": file_changes(self.files_before, snapshot(self.store.root, DATA_DIRS)),
+            "files": file_changes(self.files_before, self.store.snapshot(DATA_DIRS)),
         }
         write_card(self.store, self.dossier, record)
         return record

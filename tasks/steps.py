@@ -8,6 +8,7 @@ the dataset itself, not from Prefect's result cache.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sized
 from typing import Any
 from uuid import UUID
 
@@ -23,16 +24,19 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import TERMINAL_STATES
 from prefect.events.worker import EventsWorker
+from prefect.utilities.annotations import quote
 
 from tasks.archive import Event
 from tasks.discover import DiscoveredURL, Discovery, discover
+from tasks.distributed import extract_staged
+from tasks.extract import Page
 from tasks.replay import Replay
 from tasks.run import Fetched, Run
 
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_task(run: Run) -> Discovery:
-    return discover(run.dossier, run.politeness)
+    return discover(run.dossier, run.politeness, run.window)
 
 
 @task(name="plan", cache_policy=NO_CACHE)
@@ -48,6 +52,40 @@ def fetch_task(run: Run, batch: list[DiscoveredURL]) -> Fetched:
 @task(name="extract-batch", cache_policy=NO_CACHE)
 def extract_task(run: Run, fetched: Fetched) -> tuple[Fetched, list[dict[str, Any]]]:
     return run.extract(fetched)
+
+
+@task(name="extract-batch-dask", cache_policy=NO_CACHE, retries=2)
+def extract_staged_task(pages: list[Page], seconds: float, output: str, slug: str, path: str) -> list[dict[str, Any]]:
+    return extract_staged(pages, seconds, output, slug, path)
+
+
+def submit_extract(run: Run, fetched: Fetched) -> Callable[[], tuple[Fetched, list[dict[str, Any]]]]:
+    """Start extracting a batch in the background (local process pool, or a Dask worker
+    with plain data in and staged rows out); returns the call that waits for it."""
+    if not run.distributed:
+        return extract_task.submit(run, quote(fetched)).result
+    assert run.runner is not None
+    future = run.runner.submit(extract_staged_task, parameters={
+        "pages": fetched.pages, "seconds": run.dossier.settings.extract_timeout_seconds,
+        "output": run.parameters["output"], "slug": run.dossier.slug,
+        "path": run.store.staged_path(run.run_id, run.next_stage())})
+    future.add_done_callback(lambda _: run.progress.extracted(len(fetched.pages)))  # a whole batch: one chunk
+    return lambda: (fetched, future.result())
+
+
+def extract_and_commit(run: Run, queue: Sized, fetch_next: Callable[[], Fetched]) -> None:
+    """Fetch (``fetch_next``), extract and write batches while ``queue`` has URLs, so that
+    both cores stay busy: batch n+1 is fetched while batch n is extracted in the
+    background, and batch n is written once batch n+1 has been handed to extraction."""
+    pending = None
+    while len(queue):
+        fetched = fetch_next()
+        done = pending() if pending is not None else None
+        pending = submit_extract(run, fetched)
+        if done is not None:
+            commit_task(run, quote(done))
+    if pending is not None:
+        commit_task(run, quote(pending()))
 
 
 @task(name="write-batch", cache_policy=NO_CACHE)
@@ -71,16 +109,28 @@ def finish_task(run: Run) -> dict[str, Any]:
     log and a table artifact in the UI."""
     record = run.summary()
     run.store.write_run(record)
-    counts = record["counts"]
-    get_run_logger().info("%s: %s; dataset %s", record["dossier"],
-                          ", ".join(f"{k} {v}" for k, v in counts.items()), record["dataset"])
-    rows = [{"measure": k, "value": v} for k, v in counts.items()]
+    rows = summary_rows(record)
+    get_run_logger().info("Run summary of %s:\n%s", record["dossier"],
+                          "\n".join(f"  {row['measure']}: {row['value']}" for row in rows))
+    dates = record["published_range"]
+    create_table_artifact(rows, key=f"{record['dossier']}-run-summary",
+                          description=f"**{record['dossier']}**, run `{record['run_id']}` → `{record['dataset']}`"
+                          + (f"; published {dates['min'][:10]} … {dates['max'][:10]}" if dates else ""))
+    return record
+
+
+def summary_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run record as two columns, measure and value (a table the UI shows as is):
+    counts per stage, reasons, blocked hosts, source problems, dates written, dataset."""
+    rows = [{"measure": k, "value": "not stated" if v is None else v} for k, v in record["counts"].items()]
     rows += [{"measure": f"reason: {k}", "value": v} for k, v in record["reasons"].items()]
     rows += [{"measure": f"blocked at {host}: {kind}", "value": n}
              for host, kinds in record["blocked_by_host"].items() for kind, n in kinds.items()]
-    create_table_artifact(rows, key=f"{record['dossier']}-run-summary",
-                          description=f"Run {record['run_id']} of {record['dossier']} -> {record['dataset']}")
-    return record
+    rows += [{"measure": f"source problem: {f['source_url']}", "value": f["reason"]} for f in record["source_failures"]]
+    dates = record["published_range"] or dict.fromkeys(("min", "max"), "no dated row written")
+    rows += [{"measure": "published from", "value": dates["min"]}, {"measure": "published to", "value": dates["max"]},
+             {"measure": "dataset", "value": record["dataset"]}]
+    return rows
 
 
 def wait_for_task_run_records(flow_run_id: str, expected: int, timeout: float = 60.0) -> bool:

@@ -1,40 +1,54 @@
-"""The dataset on disk: articles (hive-partitioned Parquet), the urls ledger, run records.
+"""The dataset on disk or in object storage: articles (hive-partitioned Parquet), the urls
+ledger, run records.
 
 Layout under ``<output>/<slug>/``::
 
-    articles/year=YYYY/month=MM/part-0.parquet   one file per partition, one row per article_id
-    urls/<run_id>-<batch>.parquet                every discovered URL's state in each run
-    runs/<run_id>.json                           the run record
-    edits/<run_id>-<batch>.parquet               changes a --refresh observed (tasks/history.py)
-    raw/<start>-<run_id>-<serial>.warc.gz        every HTTP exchange (tasks/archive.py)
+    articles/year=YYYY/month=MM/part-<time>-<id>.parquet   one row per article_id overall
+    urls/<run_id>-<batch>.parquet                          every discovered URL's state in each run
+    runs/<run_id>.json                                     the run record
+    edits/<run_id>-<batch>.parquet                         changes a --refresh observed (tasks/history.py)
+    raw/<start>-<run_id>-<serial>.warc.gz                  every HTTP exchange (tasks/archive.py)
 
-Writes are atomic: a partition is rewritten to a hidden temporary file in the same
-directory and ``os.replace``d over the old one, so a reader sees the old or the new file,
-never a partial one; temporaries left by a killed run are removed by the next run. Only
-this module knows the layout.
+``output`` is a local directory or any URI pyarrow or fsspec can open (``s3://bucket/prefix``,
+``gs://…``): every read and write goes through one pyarrow filesystem.
+
+Articles are written append-only: each batch adds one new file per partition it touches,
+so the cost of a batch does not grow with the dossier. A row that changes (a --refresh
+saw a new version, a duplicate was merged into it) is written in the new file first, then
+removed from the file that held it; partitions are kept to a few files by merging files of
+similar size (a log-structured merge, so each row is rewritten O(log n) times at most). A
+file appears whole or not at all: locally it is written to a hidden temporary file and
+renamed, in object storage a PUT is atomic. A kill between two such steps can leave a
+row in two files: the next run keeps the newest and removes the other before anything
+else. Only this module knows the layout.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import math
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
 
-PART_FILE = "part-0.parquet"
 # articles/ as read: the declared columns, then the partition columns
 ARTICLE_COLUMNS = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING), metadata=ARTICLE_SCHEMA.metadata)
 SETTLED_BLOCKS = ["paywall", "error_page"]
+MERGE_FANOUT = 8  # files of one size class merged together (each row rewritten log8(n) times at most)
+MAX_MERGED_ROWS = 50_000  # a file this large is final: merging it would cost more than it saves
+STAGING_DIR = "_staging"
+ROW_GROUP_ROWS = 2_048  # merges stream a row group at a time: memory stays flat however large the file
 
 
 class OutputError(Exception):
@@ -49,68 +63,146 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def filesystem_for(output: str | Path) -> tuple[pafs.FileSystem, str]:
+    """The filesystem and the path in it of an output location: a local path, a URI pyarrow
+    opens itself (s3://, gs://, abfs://, hdfs://, file://; credentials and endpoints from
+    the usual environment variables, e.g. AWS_ENDPOINT_URL) or one fsspec opens."""
+    text = str(output)
+    if "://" not in text:
+        return pafs.LocalFileSystem(), text
+    try:
+        fs, path = pafs.FileSystem.from_uri(text)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        try:
+            import fsspec
+
+            fsspec_fs, path = fsspec.core.url_to_fs(text)
+        except (ImportError, ValueError) as exc:
+            raise OutputError(f"output {text!r}: no filesystem for this URI ({exc})") from None
+        fs = pafs.PyFileSystem(pafs.FSSpecHandler(fsspec_fs))
+    except OSError as exc:
+        raise OutputError(f"output {text!r}: cannot open: {exc}") from None
+    return fs, path.rstrip("/")
+
+
+def _token() -> str:
+    """A file name part that sorts in write order: the newest copy of a row wins a repair."""
+    return f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
+
+
+def _size_class(rows: int) -> int:
+    return int(math.log(max(rows, 1), MERGE_FANOUT))
 
 
 class Store:
-    """One dossier's dataset directory."""
+    """One dossier's dataset directory (local, or under a URI)."""
 
     def __init__(self, output: str | Path, slug: str, pipeline_version: str) -> None:
-        self.root = Path(output) / slug
-        self.articles = self.root / "articles"
-        self.urls = self.root / "urls"
-        self.runs = self.root / "runs"
-        self.edits = self.root / "edits"
+        self.fs, base = filesystem_for(output)
+        self.local = isinstance(self.fs, pafs.LocalFileSystem)
+        path: PurePath = Path(base) / slug if self.local else PurePosixPath(base) / slug
+        self.location = str(path) if self.local else f"{str(output).rstrip('/')}/{slug}".rstrip("/")
+        # Where the WARC files are written: the dataset itself, or for object storage (no
+        # appends there) a local spool whose finished files publish_raw() uploads.
+        self.root = Path(path) if self.local else Path.home() / ".cache" / "dossier-pipeline" / "spool" / uuid.uuid5(
+            uuid.NAMESPACE_URL, self.location).hex
+        self.path = path
+        self.articles = path / "articles"
+        self.urls = path / "urls"
+        self.runs = path / "runs"
+        self.edits = path / "edits"
         self.pipeline_version = pipeline_version
-        self._partition_of: dict[str, tuple[int, int]] | None = None
+        self._file_of: dict[str, str] | None = None  # article_id -> file holding its row
+        self._rows: dict[str, int] = {}  # article file -> rows
         self.text_hash: dict[str, str] = {}
 
+    # -- filesystem -------------------------------------------------------------------
+    def _files(self, directory: PurePath, suffix: str = ".parquet") -> list[str]:
+        """Data files under ``directory`` (recursive), sorted; hidden temporaries excluded."""
+        selector = pafs.FileSelector(str(directory), allow_not_found=True, recursive=True)
+        return sorted(info.path for info in self.fs.get_file_info(selector)
+                      if info.type == pafs.FileType.File and info.path.endswith(suffix)
+                      and not info.base_name.startswith("."))
+
+    def _put(self, path: str, data: bytes) -> None:
+        """Write a file whole or not at all (see the module docstring)."""
+        target = PurePosixPath(path)
+        tmp = str(target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")) if self.local else path
+        self.fs.create_dir(str(target.parent), recursive=True)
+        with self.fs.open_output_stream(tmp) as out:
+            out.write(data)
+        if tmp != path:
+            self.fs.move(tmp, path)
+
+    def _write_parquet(self, table: pa.Table, path: str) -> None:
+        metadata = {**(table.schema.metadata or {}), b"schema_version": SCHEMA_VERSION.encode(),
+                    b"pipeline_version": self.pipeline_version.encode()}
+        sink = pa.BufferOutputStream()
+        pq.write_table(table.replace_schema_metadata(metadata), sink, compression="zstd",
+                       row_group_size=ROW_GROUP_ROWS)
+        self._put(path, sink.getvalue().to_pybytes())
+
+    def _read_parquet(self, path: str, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(path, columns=columns, filesystem=self.fs)
+
     def prepare(self) -> None:
-        """Create the directories and remove temporaries a killed run left behind."""
+        """Create the directories, remove temporaries a killed run left behind, bring old
+        files to the current schema and repair rows a killed run left in two files."""
         try:
             for directory in (self.articles, self.urls, self.runs):
-                directory.mkdir(parents=True, exist_ok=True)
-            probe = self.root / f".probe-{uuid.uuid4().hex}"
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            raise OutputError(f"output directory {self.root} is not usable: {exc}") from None
-        for tmp in self.root.rglob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-        self._upgrade_partitions()
+                self.fs.create_dir(str(directory), recursive=True)
+            self._put(str(self.path / f".probe-{uuid.uuid4().hex}"), b"")
+            # rows a lost Dask worker or a killed run staged but never committed
+            self.fs.delete_dir_contents(str(self.path / STAGING_DIR), missing_dir_ok=True)
+            for info in self.fs.get_file_info(pafs.FileSelector(str(self.path), recursive=True)):
+                name = info.base_name
+                if info.type == pafs.FileType.File and (name.startswith(".probe-") or
+                                                        (name.startswith(".") and name.endswith(".tmp"))):
+                    self.fs.delete_file(info.path)
+        except (OSError, pa.ArrowException) as exc:
+            raise OutputError(f"output directory {self.location} is not usable: {exc}") from None
+        self._upgrade_files()
+        self._index()
 
-    def _upgrade_partitions(self) -> None:
-        """Rewrite partition files of an older schema version under the current one (new
+    def _upgrade_files(self) -> None:
+        """Rewrite article files of an older schema version under the current one (new
         columns null), so every reader sees one schema, not only those that pass it."""
-        for path in self.articles.rglob(PART_FILE):
-            if (pq.read_schema(path).metadata or {}).get(b"schema_version") != SCHEMA_VERSION.encode():
-                self._write_parquet(conform(pq.read_table(path), ARTICLE_SCHEMA), path)
+        for path in self._files(self.articles):
+            metadata = pq.read_schema(path, filesystem=self.fs).metadata or {}
+            if metadata.get(b"schema_version") != SCHEMA_VERSION.encode():
+                self._write_parquet(conform(self._read_parquet(path), ARTICLE_SCHEMA), path)
 
     # -- reading ----------------------------------------------------------------------
     def read_articles(self, columns: list[str] | None = None, ids: Iterable[str] | None = None) -> pa.Table:
-        """Article rows (with ``year``/``month`` partition columns), all or those of ``ids``.
-        Read with the declared schema: files of an older schema give nulls in new columns."""
-        dataset = self._article_dataset()
+        """Article rows (with ``year``/``month`` partition columns), all or those of ``ids``
+        (then only the files holding them are opened). Read with the declared schema: files
+        of an older schema give nulls in new columns."""
+        files = None
+        if ids is not None:
+            ids = list(ids)
+            index = self._index()
+            files = sorted({index[i] for i in ids if i in index})
+        dataset = self._article_dataset(files)
         if dataset is None:
             table = ARTICLE_COLUMNS.empty_table()
             return table.select(columns) if columns else table
-        return dataset.to_table(columns=columns, filter=None if ids is None else pc.field("article_id").isin(list(ids)))
+        return dataset.to_table(columns=columns, filter=None if ids is None else pc.field("article_id").isin(ids))
 
-    def _article_dataset(self) -> ds.Dataset | None:
-        """articles/ as one dataset with the declared schema; None before the first row."""
-        if not any(self.articles.rglob("*.parquet")):
+    def _article_dataset(self, files: list[str] | None = None) -> ds.Dataset | None:
+        """articles/ (or the given files of it) as one dataset with the declared schema;
+        None when there is no row."""
+        files = self._files(self.articles) if files is None else files
+        if not files:
             return None
-        return ds.dataset(self.articles, schema=ARTICLE_COLUMNS, format="parquet",
-                          partitioning=ds.partitioning(PARTITIONING, flavor="hive"))
+        return ds.dataset(files, schema=ARTICLE_COLUMNS, format="parquet", filesystem=self.fs,
+                          partitioning=ds.partitioning(PARTITIONING, flavor="hive"),
+                          partition_base_dir=str(self.articles))
 
     def read_urls(self, columns: list[str] | None = None) -> pa.Table:
-        files = sorted(self.urls.glob("*.parquet"))
+        files = self._files(self.urls)
         if not files:
             return URL_SCHEMA.empty_table().select(columns) if columns else URL_SCHEMA.empty_table()
-        return ds.dataset(files, format="parquet", schema=URL_SCHEMA).to_table(columns=columns)
+        return ds.dataset(files, format="parquet", schema=URL_SCHEMA, filesystem=self.fs).to_table(columns=columns)
 
     def known_urls(self) -> dict[str, dict[str, Any]]:
         """URL -> what the dataset holds for it (article id and HTTP validators), for every
@@ -132,87 +224,151 @@ class Store:
                                           "reason": row["reason"]})
         return known
 
-    def partition_index(self) -> dict[str, tuple[int, int]]:
-        if self._partition_of is None:
-            table = self.read_articles(["article_id", "text_sha256", "year", "month"])
-            self.text_hash = dict(zip(table["article_id"].to_pylist(), table["text_sha256"].to_pylist(),
-                                      strict=True))
-            self._partition_of = {
-                a: (y, m) for a, y, m in zip(table["article_id"].to_pylist(), table["year"].to_pylist(),
-                                             table["month"].to_pylist(), strict=True)
-            }
-        return self._partition_of
+    def _index(self) -> dict[str, str]:
+        """article_id -> the file holding its row, read once (then kept up to date by
+        commit_articles); a row found in two files (a killed run) keeps the newest."""
+        if self._file_of is None:
+            self._file_of, self._rows = {}, {}
+            stale: dict[str, set[str]] = defaultdict(set)
+            for path in self._files(self.articles):  # oldest first: a later file's row wins
+                table = self._read_parquet(path, ["article_id", "text_sha256"])
+                self._rows[path] = table.num_rows
+                for aid, sha in zip(table["article_id"].to_pylist(), table["text_sha256"].to_pylist(), strict=True):
+                    if aid in self._file_of:
+                        stale[self._file_of[aid]].add(aid)
+                    self._file_of[aid] = path
+                    self.text_hash[aid] = sha
+            for path, ids in stale.items():
+                self._remove_rows(path, ids)
+        return self._file_of
+
+    def article_files(self) -> dict[str, str]:
+        """article_id -> the file holding its row, for every stored article (kept current
+        by commit_articles: callers may keep it)."""
+        return self._index()
 
     # -- writing ----------------------------------------------------------------------
-    def _partition_dir(self, year: int, month: int) -> Path:
+    def _partition_dir(self, year: int, month: int) -> PurePath:
         return self.articles / f"year={year}" / f"month={month:02d}"
-
-    def _write_parquet(self, table: pa.Table, path: Path) -> None:
-        metadata = {**(table.schema.metadata or {}), b"schema_version": SCHEMA_VERSION.encode(),
-                    b"pipeline_version": self.pipeline_version.encode()}
-        table = table.replace_schema_metadata(metadata)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
 
     def commit_articles(self, records: list[dict[str, Any]]) -> dict[str, str]:
         """Insert or replace rows (keyed by article_id); returns article_id -> 'written'
-        or 'updated'. Each touched partition file is replaced atomically."""
+        or 'updated'. New rows go to new files; replaced rows are then removed from the
+        files that held them."""
         if not records:
             return {}
-        index = self.partition_index()
-        new = pa.Table.from_pylist(records, schema=ARTICLE_SCHEMA)
-        ids = pa.array([r["article_id"] for r in records])
+        index = self._index()
+        states = {r["article_id"]: ("updated" if r["article_id"] in index else "written") for r in records}
         target: dict[tuple[int, int], list[int]] = defaultdict(list)
         for i, record in enumerate(records):
             published = record["published_at"]
             target[(published.year, published.month) if published else (0, 0)].append(i)
-        touched = set(target) | {index[r["article_id"]] for r in records if r["article_id"] in index}
-        states = {r["article_id"]: ("updated" if r["article_id"] in index else "written") for r in records}
-        for year, month in sorted(touched):
-            path = self._partition_dir(year, month) / PART_FILE
-            parts = []
-            if path.exists():
-                old = conform(pq.read_table(path), ARTICLE_SCHEMA)
-                parts.append(old.filter(pc.invert(pc.is_in(old["article_id"], ids))))
-            if target.get((year, month)):
-                parts.append(new.take(target[(year, month)]))
-            table = pa.concat_tables(parts) if parts else ARTICLE_SCHEMA.empty_table()
-            if table.num_rows == 0:
-                path.unlink(missing_ok=True)
-                continue
-            table = table.sort_by([("published_at", "ascending"), ("article_id", "ascending")])
+        new = pa.Table.from_pylist(records, schema=ARTICLE_SCHEMA)
+        replaced: dict[str, set[str]] = defaultdict(set)
+        for (year, month), rows in sorted(target.items()):
+            path = str(self._partition_dir(year, month) / f"part-{_token()}.parquet")
+            table = new.take(rows).sort_by([("published_at", "ascending"), ("article_id", "ascending")])
             self._write_parquet(table, path)
-        for (year, month), rows in target.items():
+            self._rows[path] = table.num_rows
             for i in rows:
-                index[records[i]["article_id"]] = (year, month)
-                self.text_hash[records[i]["article_id"]] = records[i]["text_sha256"]
+                aid = records[i]["article_id"]
+                if aid in index:
+                    replaced[index[aid]].add(aid)
+                index[aid] = path
+                self.text_hash[aid] = records[i]["text_sha256"]
+        for path, ids in replaced.items():
+            self._remove_rows(path, ids)
+        for year, month in target:
+            self._merge(self._partition_dir(year, month))
         return states
 
-    def write_ledger(self, rows: list[dict[str, Any]], run_id: str, batch: int) -> Path | None:
+    def _remove_rows(self, path: str, ids: set[str]) -> None:
+        """Rewrite ``path`` without the rows of ``ids`` (newer copies live elsewhere)."""
+        table = conform(self._read_parquet(path), ARTICLE_SCHEMA)
+        kept = table.filter(pc.invert(pc.is_in(table["article_id"], pa.array(list(ids), pa.string()))))
+        if kept.num_rows:
+            self._write_parquet(kept, path)
+            self._rows[path] = kept.num_rows
+        else:
+            self.fs.delete_file(path)
+            self._rows.pop(path, None)
+
+    def _merge(self, partition: PurePath) -> None:
+        """Merge MERGE_FANOUT files of one size class of a partition into one, streaming a
+        row group at a time, until no size class holds that many files."""
+        prefix = f"{partition}/"
+        while True:
+            classes: dict[int, list[str]] = defaultdict(list)
+            for path, rows in sorted(self._rows.items()):
+                if path.startswith(prefix) and rows < MAX_MERGED_ROWS:
+                    classes[_size_class(rows)].append(path)
+            group = next((paths[:MERGE_FANOUT] for _, paths in sorted(classes.items())
+                          if len(paths) >= MERGE_FANOUT), None)
+            if group is None:
+                return
+            self._merge_files(group, str(partition / f"part-{_token()}.parquet"))
+
+    def _merge_files(self, sources: list[str], path: str) -> None:
+        metadata = {**(ARTICLE_SCHEMA.metadata or {}), b"schema_version": SCHEMA_VERSION.encode(),
+                    b"pipeline_version": self.pipeline_version.encode()}
+        target = PurePosixPath(path)
+        tmp = str(target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")) if self.local else path
+        ids: list[str] = []
+        # (an object store shows a multipart upload only once it is complete: no temporary)
+        with self.fs.open_output_stream(tmp) as out, \
+                pq.ParquetWriter(out, ARTICLE_SCHEMA.with_metadata(metadata), compression="zstd") as writer:
+            for source in sources:
+                for batch in pq.ParquetFile(source, filesystem=self.fs).iter_batches(batch_size=ROW_GROUP_ROWS):
+                    table = conform(pa.Table.from_batches([batch]), ARTICLE_SCHEMA)
+                    ids += table["article_id"].to_pylist()
+                    writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+        if tmp != path:
+            self.fs.move(tmp, path)
+        for source in sources:
+            self._rows.pop(source)
+            self.fs.delete_file(source)
+        self._rows[path] = len(ids)
+        assert self._file_of is not None
+        self._file_of.update(dict.fromkeys(ids, path))
+
+    # -- rows extracted elsewhere (tasks/distributed.py) ---------------------------------
+    def staged_path(self, run_id: str, batch: int) -> str:
+        """Where a Dask worker leaves the rows of a batch for the commit step to write:
+        ``_staging/`` is ignored by dataset readers and removed by the next run."""
+        return str(self.path / STAGING_DIR / run_id / f"{batch:05d}.parquet")
+
+    def write_staged(self, records: list[dict[str, Any]], path: str) -> None:
+        self._write_parquet(pa.Table.from_pylist(records, schema=ARTICLE_SCHEMA), path)
+
+    def take_staged(self, path: str) -> list[dict[str, Any]]:
+        rows = self._read_parquet(path).to_pylist()
+        self.fs.delete_file(path)
+        return rows
+
+    def write_ledger(self, rows: list[dict[str, Any]], run_id: str, batch: int) -> str | None:
         if not rows:
             return None
-        path = self.urls / f"{run_id}-{batch:05d}.parquet"
+        path = str(self.urls / f"{run_id}-{batch:05d}.parquet")
         self._write_parquet(pa.Table.from_pylist(rows, schema=URL_SCHEMA), path)
         return path
 
-    def write_run(self, record: dict[str, Any]) -> Path:
-        path = self.runs / f"{record['run_id']}.json"
-        _atomic_write_bytes(path, json.dumps(record, indent=2, default=str, ensure_ascii=False).encode())
+    def write_run(self, record: dict[str, Any]) -> str:
+        path = str(self.runs / f"{record['run_id']}.json")
+        self._put(path, json.dumps(record, indent=2, default=str, ensure_ascii=False).encode())
         return path
 
-    def write_card(self, markdown: str) -> Path:
+    def write_card(self, markdown: str) -> str:
         """The dossier's dataset card, README.md at the top of its directory (tasks/card.py)."""
-        path = self.root / "README.md"
-        _atomic_write_bytes(path, markdown.encode("utf-8"))
+        path = str(self.path / "README.md")
+        self._put(path, markdown.encode("utf-8"))
         return path
 
     def read_runs(self) -> list[dict[str, Any]]:
         runs = []
-        for path in sorted(self.runs.glob("*.json")):
+        for path in self._files(self.runs, ".json"):
             try:
-                runs.append(json.loads(path.read_text(encoding="utf-8")))
+                with self.fs.open_input_stream(path) as f:
+                    runs.append(json.loads(f.read()))
             except (OSError, ValueError):
                 continue
         return sorted(runs, key=lambda r: r.get("started_at", ""))
@@ -223,17 +379,51 @@ class Store:
         dataset = self._article_dataset()
         return iter(()) if dataset is None else dataset.to_batches(batch_size=batch_size)
 
-    def write_edits(self, rows: list[dict[str, Any]], run_id: str, batch: int) -> Path | None:
+    def write_edits(self, rows: list[dict[str, Any]], run_id: str, batch: int) -> str | None:
         if not rows:
             return None
-        path = self.edits / f"{run_id}-{batch:05d}.parquet"
+        path = str(self.edits / f"{run_id}-{batch:05d}.parquet")
         self._write_parquet(pa.Table.from_pylist(rows, schema=EDITS_SCHEMA), path)
         return path
 
     def read_edits(self) -> pa.Table:
         """Every observed change, oldest first."""
-        files = sorted(self.edits.glob("*.parquet"))
+        files = self._files(self.edits)
         if not files:
             return EDITS_SCHEMA.empty_table()
-        table = ds.dataset(files, format="parquet", schema=EDITS_SCHEMA).to_table()
+        table = ds.dataset(files, format="parquet", schema=EDITS_SCHEMA, filesystem=self.fs).to_table()
         return table.sort_by([("observed_at", "ascending")])
+
+    # -- lineage and the raw archive ----------------------------------------------------
+    def snapshot(self, directories: tuple[str, ...]) -> dict[str, tuple[int, int, int]]:
+        """Identity of every data file under ``directories`` (relative path -> inode, mtime,
+        size): a file replaced by rename has a new inode even with the same size and time.
+        Object stores have no inodes: (0, mtime, size) there."""
+        files = {}
+        for name in directories:
+            selector = pafs.FileSelector(str(self.path / name), allow_not_found=True, recursive=True)
+            for info in self.fs.get_file_info(selector):
+                if info.type == pafs.FileType.File and not info.base_name.startswith("."):
+                    relative = str(PurePosixPath(info.path).relative_to(str(self.path)))
+                    inode = Path(info.path).stat().st_ino if self.local else 0
+                    files[relative] = (inode, info.mtime_ns or 0, info.size or 0)
+        if not self.local:  # the finished WARC files still waiting in the local spool
+            for path in (self.root / "raw").glob("*.warc.gz"):
+                files[f"raw/{path.name}"] = (0, path.stat().st_mtime_ns, path.stat().st_size)
+        return files
+
+    def publish_raw(self) -> list[str]:
+        """Upload the finished WARC files of the local spool to the dataset (object
+        storage only; locally they are written in place) and remove them from the spool."""
+        if self.local:
+            return []
+        uploaded = []
+        for path in sorted((self.root / "raw").glob("*.warc.gz")):
+            target = str(self.path / "raw" / path.name)
+            self.fs.create_dir(str(self.path / "raw"), recursive=True)
+            with path.open("rb") as source, self.fs.open_output_stream(target) as out:
+                while chunk := source.read(1 << 20):
+                    out.write(chunk)
+            path.unlink()
+            uploaded.append(target)
+        return uploaded

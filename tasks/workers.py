@@ -16,6 +16,8 @@ import multiprocessing
 import os
 import resource
 import signal
+import threading
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -59,15 +61,20 @@ def _init_worker(memory_bytes: int | None) -> None:
 
 def process_chunk(pages: list[Page], seconds: float) -> list[dict[str, Any]]:
     """Extract pages within ``seconds`` each; tell apart pages that are not the article."""
+    # The timer is a signal, delivered to the main thread: a worker that runs pages in
+    # another thread (a Dask worker, tasks/distributed.py) relies on its own limits instead.
+    timed = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGALRM) is _on_alarm
     out = []
     for page in pages:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
             result = extract_page(page)
         except PageTimeout:
             result = {"key": page.key, "status": "failed", "reason": f"extract_timeout: over {seconds:g} s"}
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            if timed:
+                signal.setitimer(signal.ITIMER_REAL, 0)
         if result["status"] in ("ok", "not_article") and (kind := classify(page.body, result)):
             result = {"key": page.key, "status": "blocked", "reason": kind}
         out.append(result)
@@ -103,8 +110,9 @@ class ExtractorPool:
         for _ in range(self.workers):
             pool.submit(_noop)
 
-    def extract(self, pages: list[Page]) -> list[dict[str, Any]]:
-        """Extract pages in chunks spread over the workers; results in input order."""
+    def extract(self, pages: list[Page], on_chunk: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+        """Extract pages in chunks spread over the workers; results in input order.
+        ``on_chunk`` gets the number of pages of each chunk as it is done (live progress)."""
         size = max(1, min(16, -(-len(pages) // (self.workers * 4))))
         todo = [(pages[i : i + size], 1) for i in range(0, len(pages), size)]
         done: dict[int, dict[str, Any]] = {}
@@ -119,6 +127,8 @@ class ExtractorPool:
                     # is the precise budget, this only catches a worker stuck in C code.
                     for result in future.result(timeout=2 * self.seconds * len(chunk) + 10):
                         done[result["key"]] = result
+                    if on_chunk is not None:
+                        on_chunk(len(chunk))
                     continue
                 except CancelledError:  # an innocent bystander of a pool we killed: same attempt again
                     todo.append((chunk, attempt))
@@ -133,6 +143,8 @@ class ExtractorPool:
                     todo.extend(([page], attempt + 1) for page in chunk)
                 else:
                     done.update({p.key: {"key": p.key, "status": "failed", "reason": reason} for p in chunk})
+                    if on_chunk is not None:
+                        on_chunk(len(chunk))
         return [done[p.key] for p in pages]
 
     def _kill(self) -> None:

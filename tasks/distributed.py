@@ -1,0 +1,59 @@
+"""Extraction on a Dask cluster ([execution] task_runner = "dask", via prefect-dask).
+
+Only extraction, the CPU-bound step, goes to the cluster: fetching stays in the flow run's
+process, the one place that knows every host's rate, connection and Crawl-delay budget,
+so politeness holds however many workers there are. A worker gets a batch's pages as
+plain data, extracts them, writes the rows it extracted to a staging file next to the
+dataset (any filesystem the dataset is on, e.g. S3) and returns only their states; the
+flow's commit step then writes them into the dataset and removes the staging file. A lost
+worker leaves at most a staging file, which no reader sees and the next run removes; Prefect
+retries its batch on another worker.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from prefect.task_runners import TaskRunner
+
+from tasks.config import Execution
+from tasks.extract import Page
+from tasks.store import Store
+from tasks.workers import process_chunk
+
+
+def dask_runner(execution: Execution) -> TaskRunner[Any]:
+    """A started prefect-dask task runner connected to the [execution] cluster. The run
+    holds it (and submits extraction to it) whatever started the flow: the CLI, a served
+    or deployed schedule, a backfill's child run."""
+    from prefect_dask import DaskTaskRunner  # local import: only Dask users pay for it
+
+    return DaskTaskRunner(address=execution.address).__enter__()
+
+
+def extract_staged(pages: list[Page], seconds: float, output: str, slug: str, path: str) -> list[dict[str, Any]]:
+    """Extract pages on this worker; rows go to the staging file ``path``, results keep a
+    pointer to them (``staged``)."""
+    results = process_chunk(pages, seconds)
+    records = []
+    for result in results:
+        if result["status"] == "ok":
+            result["staged"] = (path, len(records))
+            records.append(result.pop("record"))
+    if records:
+        Store(output, slug, "").write_staged(records, path)
+    return results
+
+
+def unstage(store: Store, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Put the staged rows back into their results (and remove the staging files)."""
+    staged: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for result in results:
+        if "staged" in result:
+            staged[result["staged"][0]].append(result)
+    for path, waiting in staged.items():
+        rows = store.take_staged(path)
+        for result in waiting:
+            result["record"] = rows[result.pop("staged")[1]]
+    return results

@@ -1,0 +1,388 @@
+"""Scheduled runs: the `schedule` key, the per-dossier lock, the deployments built from a
+config, prefect.yaml as `prefect deploy` reads it, and a served deployment firing on its
+schedule against a real local `prefect server start`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+from conftest import TestSite, write_config
+
+from flows.cli import main
+from flows.deploy import CONCURRENCY, build_deployments
+from tasks.config import ConfigError, load_config, parse_config
+from tasks.lock import DossierLock, DossierLocked
+
+ROOT = Path(__file__).resolve().parents[1]
+FEED = '[[dossiers.{slug}.sources]]\nkind = "feed"\nurl = "https://example.com/feed.xml"\n'
+HOLDER = (
+    "import sys, time\nfrom tasks.lock import DossierLock\n"
+    "DossierLock(sys.argv[1], sys.argv[2]).acquire()\nprint('held', flush=True)\ntime.sleep(120)\n"
+)
+
+
+def dossier(slug: str, extra: str = "") -> str:
+    return f"[dossiers.{slug}]\n{extra}\n" + FEED.format(slug=slug)
+
+
+# --- the `schedule` key ------------------------------------------------------------------
+
+
+def test_schedule_cron_string_and_table_forms() -> None:
+    """A cron string runs in UTC; the table form names its zone. Neither touches the
+    `timezone` setting, which is about the dates pages give."""
+    text = (
+        '[defaults]\ntimezone = "Asia/Tokyo"\n'
+        + dossier("plain", 'schedule = "0 */6 * * *"')
+        + dossier("paris", 'schedule = { cron = "30 5 * * 1-5", timezone = "Europe/Paris" }')
+        + dossier("never")
+    )
+    config = parse_config(text, Path("dossiers.toml"))
+    plain, paris, never = (config.get(s) for s in ("plain", "paris", "never"))
+    assert plain.schedule is not None and (plain.schedule.cron, plain.schedule.timezone) == ("0 */6 * * *", "UTC")
+    assert paris.schedule is not None
+    assert (paris.schedule.cron, paris.schedule.timezone) == ("30 5 * * 1-5", "Europe/Paris")
+    assert never.schedule is None
+    assert plain.settings.timezone == paris.settings.timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"61 * * * *"', "key 'schedule': invalid cron expression '61 * * * *'"),
+        ('"every day"', "key 'schedule': invalid cron expression 'every day'"),
+        ('"H * * * *"', "key 'schedule': invalid cron expression 'H * * * *'"),  # croniter's hashed form
+        ('{ cron = "0 6 * * *", timezone = "Europe/Pariss" }', "key 'schedule': unknown time zone 'Europe/Pariss'"),
+        ('{ cron = "0 6 * * *", tz = "UTC" }', "key 'schedule.tz': unknown key"),
+        ('{ timezone = "UTC" }', "key 'schedule.cron': Field required"),
+        ("6", "key 'schedule': a cron string, or a table"),
+    ],
+)
+def test_bad_schedule_names_file_dossier_and_key(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(dossier("syria", f"schedule = {value}"), Path("dossiers.toml"))
+    assert str(info.value).startswith(f"dossiers.toml: dossier 'syria': {message}"), str(info.value)
+
+
+def test_schedule_is_per_dossier_not_a_default() -> None:
+    """One schedule in [defaults] would fire every dossier at the same instant."""
+    with pytest.raises(ConfigError, match=r"\[defaults\]: key 'schedule': unknown key"):
+        parse_config('[defaults]\nschedule = "0 * * * *"\n' + dossier("a"), Path("dossiers.toml"))
+
+
+# --- the lock ------------------------------------------------------------------------------
+
+
+def test_second_holder_is_refused_until_the_first_releases(tmp_path: Path) -> None:
+    first = DossierLock(str(tmp_path), "syria").acquire()
+    with pytest.raises(DossierLocked) as info:
+        DossierLock(str(tmp_path), "syria").acquire()
+    assert "dossier 'syria'" in str(info.value) and f"process {os.getpid()}" in str(info.value)
+    with DossierLock(str(tmp_path), "other"):  # another dossier is independent
+        pass
+    first.release()
+    with DossierLock(str(tmp_path), "syria"):
+        pass
+
+
+def test_lock_is_released_when_its_holder_is_killed(tmp_path: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path), "syria"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(DossierLocked, match=f"process {holder.pid}"):
+            DossierLock(str(tmp_path), "syria").acquire()
+    finally:
+        holder.kill()
+        holder.wait(10)
+    with DossierLock(str(tmp_path), "syria"):  # SIGKILL: no cleanup ran, the kernel released it
+        pass
+
+
+def test_uri_output_is_not_locked(tmp_path: Path) -> None:
+    """Only local paths can be locked; a URI output relies on the deployment limit."""
+    with DossierLock("s3://bucket/datasets", "syria"), DossierLock("s3://bucket/datasets", "syria"):
+        pass
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_manual_run_overlapping_a_running_one_fails_fast(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`dossier run` while another process runs the dossier: exit 2, one line naming the
+    dossier and the process, and the dataset untouched by the refused run."""
+    config = write_config(tmp_path, dossier("syria"))
+    out = tmp_path / "datasets"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out), "syria"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        assert main(["run", "syria", "--config", str(config), "--output", str(out)]) == 2
+        assert time.monotonic() - started < 30
+    finally:
+        holder.kill()
+        holder.wait(10)
+    err = capsys.readouterr().err
+    assert "dossier 'syria' is already being run by process" in err and str(holder.pid) in err
+    assert "Traceback" not in err
+    assert not list((out / "syria" / "runs").glob("*.json"))
+
+
+# --- deployments and prefect.yaml ------------------------------------------------------------
+
+
+def test_deployments_built_from_a_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One deployment per scheduled dossier: its cron and zone, absolute paths (a served run
+    may start anywhere), a limit of one run, and an entrypoint found wherever it is installed."""
+    write_config(
+        tmp_path,
+        dossier("hourly", 'title = "Hourly"\nschedule = "0 * * * *"')
+        + dossier("paris", 'schedule = { cron = "30 5 * * *", timezone = "Europe/Paris" }')
+        + dossier("manual"),
+    )
+    monkeypatch.chdir(tmp_path)
+    deployments = {d.name: d for d in build_deployments("dossiers.toml", "datasets")}
+    assert sorted(deployments) == ["hourly", "paris"]
+    hourly, paris = deployments["hourly"], deployments["paris"]
+    assert hourly.parameters == {
+        "slug": "hourly",
+        "config_path": str(tmp_path / "dossiers.toml"),
+        "output": str(tmp_path / "datasets"),
+    }
+    assert [(s.schedule.cron, s.schedule.timezone) for s in hourly.schedules] == [("0 * * * *", "UTC")]
+    assert [(s.schedule.cron, s.schedule.timezone) for s in paris.schedules] == [("30 5 * * *", "Europe/Paris")]
+    for deployment in deployments.values():
+        assert deployment.flow_name == "scrape_dossier"
+        assert deployment.entrypoint == "flows.scrape.scrape_dossier"
+        assert deployment.concurrency_limit == 1
+        assert deployment.concurrency_options is not None
+        assert deployment.concurrency_options.collision_strategy == CONCURRENCY.collision_strategy
+        assert deployment.tags == ["dossier-pipeline", f"dossier:{deployment.name}"]
+        assert deployment.work_pool_name is None
+    assert hourly.description == "Hourly"
+    assert build_deployments("dossiers.toml", "s3://bucket/d")[0].parameters["output"] == "s3://bucket/d"
+
+
+def test_serve_without_schedules_or_without_api_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    unscheduled = write_config(tmp_path, dossier("a"), name="none.toml")
+    assert main(["serve", "--config", str(unscheduled), "--output", str(tmp_path)]) == 2
+    assert "no dossier has a schedule" in capsys.readouterr().err
+    assert main(["prefect-yaml", "--config", str(unscheduled), "--pool", "p"]) == 2
+    assert "no dossier has a schedule" in capsys.readouterr().err
+
+    scheduled = write_config(tmp_path, dossier("a", 'schedule = "0 * * * *"'))
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        assert main(["serve", "--config", str(scheduled), "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no Prefect API is configured" in err and "prefect server start" in err and "PREFECT_API_URL" in err
+    with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):
+        assert main(["serve", "--config", str(scheduled), "--output", str(tmp_path)]) == 2
+    assert "cannot reach the Prefect API" in capsys.readouterr().err
+
+
+def test_committed_prefect_yaml_is_the_generated_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prefect.yaml is what the command written in its first line prints for the example
+    config, so it cannot drift from examples/dossiers.toml or from the generator."""
+    committed = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
+    command = re.match(r"# Written by `(dossier [^`]+)`", committed)
+    assert command, "prefect.yaml: first line names the command that wrote it"
+    monkeypatch.chdir(ROOT)
+    assert main(shlex.split(command.group(1))[1:]) == 0
+    assert capsys.readouterr().out == committed
+    assert "--config examples/dossiers.toml" in command.group(1)
+    scheduled = {s for s, d in load_config(ROOT / "examples" / "dossiers.toml").dossiers.items() if d.schedule}
+    assert len(scheduled) >= 1 and scheduled == {d.name for d in build_deployments("examples/dossiers.toml", "x")}
+
+
+def test_prefect_reads_prefect_yaml_as_generated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefect's own prefect.yaml loader and schedule conversion (what `prefect deploy`
+    runs before it contacts the server) accept the file and read back what the config says."""
+    from prefect.cli.deploy._config import _load_deploy_configs_and_actions
+    from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule
+    from prefect.flows import load_flow_from_entrypoint
+    from rich.console import Console
+
+    monkeypatch.chdir(ROOT)
+    console = Console(record=True)
+    configs, actions = _load_deploy_configs_and_actions(ROOT / "prefect.yaml", console=console)
+    assert console.export_text() == "", "Prefect skipped (part of) prefect.yaml"
+    assert actions["pull"] is None  # `prefect deploy` adds set_working_directory: the directory it runs in
+    dossiers = load_config("examples/dossiers.toml").dossiers
+    assert sorted(c["name"] for c in configs) == sorted(s for s, d in dossiers.items() if d.schedule)
+    for config in configs:
+        expected = dossiers[config["name"]].schedule
+        assert expected is not None
+        [schedule] = [_schedule_config_to_deployment_schedule(s)["schedule"] for s in config["schedules"]]
+        assert (schedule.cron, schedule.timezone) == (expected.cron, expected.timezone)
+        flow = load_flow_from_entrypoint(config["entrypoint"])
+        assert flow.name == "scrape_dossier"
+        flow.validate_parameters(config["parameters"])
+        assert config["parameters"]["config_path"] == "examples/dossiers.toml"
+        assert config["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+        assert config["work_pool"]["name"] == "dossiers"
+
+
+# --- a real Prefect server ---------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(command: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """A subprocess in its own process group, so that stopping it stops what it started."""
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group, then SIGKILL what is left of it (a flow run, its workers)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """`prefect server start` on a free port with its own home and database; yields its API
+    URL and the environment of a client of it. The scheduler loops are shortened (runs of a
+    new deployment are created within a second) — scheduling itself is Prefect's."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_UI_ENABLED": "false",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1",
+    }
+    api = f"http://127.0.0.1:{port}/api"
+    server = start(
+        [
+            str(Path(sys.executable).parent / "prefect"),
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-ui",
+        ],
+        env,
+        home / "server.log",
+        home,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, (home / "server.log").read_text()
+            time.sleep(0.3)
+        yield api, {**env, "PREFECT_API_URL": api, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+    finally:
+        stop(server)
+
+
+def test_served_dossier_fires_on_its_schedule_and_writes_the_dataset(
+    prefect_server: tuple[str, dict[str, str]], site: TestSite, tmp_path: Path
+) -> None:
+    """`dossier serve` against a real server: the deployment's cron fires, the scheduled run
+    writes the dataset. The cron has Prefect's optional sixth field, seconds (every 10 s), so
+    the test waits seconds for the schedule, not a minute."""
+    api, env = prefect_server
+    config = write_config(
+        tmp_path,
+        f'[dossiers.served]\nschedule = "* * * * * */10"\n'
+        f'[[dossiers.served.sources]]\nkind = "feed"\nurl = "{site.base}/feed.xml"\n',
+    )
+    out = tmp_path / "datasets"
+    serve = start(
+        [sys.executable, "-m", "flows.cli", "serve", "--config", str(config), "--output", str(out)],
+        env,
+        tmp_path / "serve.log",
+        tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 75
+        while not list((out / "served" / "runs").glob("*.json")):
+            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "no scheduled run finished:\n" + (tmp_path / "serve.log").read_text()
+            time.sleep(0.5)
+        deployment = httpx.get(f"{api}/deployments/name/scrape_dossier/served").json()
+    finally:
+        stop(serve)
+    record = json.loads(next((out / "served" / "runs").glob("*.json")).read_text())
+    parameters = record["parameters"]
+    assert (parameters["slug"], parameters["config_path"], parameters["output"]) == ("served", str(config), str(out))
+    assert record["counts"]["discovered"] == 4
+    assert pq.read_table(out / "served" / "articles").num_rows == record["counts"]["written"] > 0
+
+    run = httpx.get(f"{api}/flow_runs/{record['run_id']}").json()
+    assert run["deployment_id"] == deployment["id"] and run["auto_scheduled"] is True
+    assert run["expected_start_time"][17:19] in {"00", "10", "20", "30", "40", "50"}  # on the cron's seconds
+    assert [s["schedule"]["cron"] for s in deployment["schedules"]] == ["* * * * * */10"]
+    assert deployment["global_concurrency_limit"]["limit"] == 1
+    assert deployment["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+
+
+def test_prefect_deploy_all_reads_the_committed_prefect_yaml(
+    prefect_server: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """The README's commands for a team: create the work pool, `prefect deploy --all` from
+    the repository; the server then holds each scheduled dossier with its schedule and limit."""
+    api, env = prefect_server
+    prefect = str(Path(sys.executable).parent / "prefect")
+    for command in ([prefect, "work-pool", "create", "dossiers", "--type", "process"], [prefect, "deploy", "--all"]):
+        done = subprocess.run(
+            command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    scheduled = {
+        s: d.schedule
+        for s, d in load_config(ROOT / "examples" / "dossiers.toml").dossiers.items()
+        if d.schedule is not None
+    }
+    assert scheduled
+    for dossier_, expected in scheduled.items():
+        deployment = httpx.get(f"{api}/deployments/name/scrape_dossier/{dossier_}").json()
+        assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in deployment["schedules"]] == [
+            (expected.cron, expected.timezone)
+        ]
+        assert deployment["global_concurrency_limit"]["limit"] == 1
+        assert deployment["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+        assert deployment["work_pool_name"] == "dossiers"
+        assert deployment["parameters"] == {
+            "slug": dossier_,
+            "config_path": "examples/dossiers.toml",
+            "output": "datasets",
+        }
+        assert deployment["pull_steps"] == [
+            {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
+        ]

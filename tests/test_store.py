@@ -1,0 +1,95 @@
+"""The article store: append-only files, bounded file counts, replaced rows, repair after a
+kill, and the same behaviour on a non-local filesystem."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tasks.schema import ARTICLE_SCHEMA
+from tasks.store import MERGE_FANOUT, Store
+
+
+def row(n: int, text: str = "", month: int = 3) -> dict[str, Any]:
+    body = text or f"Article {n}: " + "mot " * 40
+    return {f.name: None for f in ARTICLE_SCHEMA} | {
+        "article_id": f"{n:032x}", "dossier": "d", "url": f"https://news.example/{n}",
+        "canonical_url": f"https://news.example/{n}", "text": body, "authors": [], "tags": [], "dossier_labels": [],
+        "related_urls": [], "duplicate_urls": [], "text_sha256": hashlib.sha256(body.encode()).hexdigest(),
+        "published_at": datetime(2024, month, 1 + n % 27, tzinfo=UTC), "fetched_at": datetime(2024, 6, 1, tzinfo=UTC),
+        "run_id": "r",
+    }
+
+
+def files(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.parquet"))
+
+
+def test_batches_append_new_files_and_merges_keep_them_few(tmp_path: Path) -> None:
+    store = Store(tmp_path, "d", "test")
+    store.prepare()
+    for batch in range(5 * MERGE_FANOUT):
+        states = store.commit_articles([row(batch * 3 + i) for i in range(3)])
+        assert set(states.values()) == {"written"}
+    table = store.read_articles(["article_id", "month"])
+    assert table.num_rows == 15 * MERGE_FANOUT
+    assert len(set(table["article_id"].to_pylist())) == table.num_rows
+    # 40 batches of 3 rows: merged into files of 24 rows, never more than MERGE_FANOUT files per size
+    assert len(files(tmp_path / "d" / "articles")) < 2 * MERGE_FANOUT
+    assert not list((tmp_path / "d").rglob(".*.tmp"))
+    # A new Store (a new run) sees the same rows and the same files.
+    again = Store(tmp_path, "d", "test")
+    again.prepare()
+    assert set(again.article_files()) == set(table["article_id"].to_pylist())
+    assert set(again.article_files().values()) == {str(p) for p in files(tmp_path / "d" / "articles")}
+
+
+def test_a_replaced_row_moves_to_the_new_file_and_leaves_the_old_one(tmp_path: Path) -> None:
+    store = Store(tmp_path, "d", "test")
+    store.prepare()
+    store.commit_articles([row(1), row(2)])
+    first = files(tmp_path)
+    assert store.commit_articles([row(1, "Edited text. " * 20, month=4)]) == {row(1)["article_id"]: "updated"}
+    table = store.read_articles(["article_id", "text", "month"]).sort_by("article_id").to_pylist()
+    assert [(r["article_id"][-1], r["month"]) for r in table] == [("1", 4), ("2", 3)]
+    assert table[0]["text"].startswith("Edited text.")
+    assert pq.read_table(first[0], columns=["article_id"]).num_rows == 1  # row 1 left the old file
+    # The stored ids reading opens only the file holding them.
+    assert store.read_articles(["text"], ids=[row(1)["article_id"]]).num_rows == 1
+
+
+def test_a_row_left_in_two_files_by_a_kill_keeps_its_newest_copy(tmp_path: Path) -> None:
+    store = Store(tmp_path, "d", "test")
+    store.prepare()
+    store.commit_articles([row(1), row(2)])
+    old = files(tmp_path)[0]
+    # A killed update: the new version was written, the old row not yet removed.
+    newer = old.with_name("part-9" + old.name.removeprefix("part-"))
+    one = pq.read_table(old).filter(pc.field("article_id") == row(1)["article_id"])
+    pq.write_table(one.set_column(one.schema.get_field_index("title"), "title", [["New title"]]), newer)
+    again = Store(tmp_path, "d", "test")
+    again.prepare()
+    rows = again.read_articles(["article_id", "title"]).sort_by("article_id").to_pylist()
+    assert [r["title"] for r in rows] == ["New title", None]
+
+
+def test_a_non_local_filesystem_works_the_same(tmp_path: Path) -> None:
+    """fsspec's in-memory filesystem: no rename, no local paths (as object storage)."""
+    store = Store("memory://bucket/datasets", "d", "test")
+    store.prepare()
+    for batch in range(MERGE_FANOUT + 1):
+        store.commit_articles([row(batch)])
+    store.commit_articles([row(0, "Changed. " * 30)])
+    store.write_run({"run_id": "r1", "started_at": "2024-06-01"})
+    again = Store("memory://bucket/datasets", "d", "test")
+    again.prepare()
+    table = again.read_articles(["article_id", "text"])
+    assert table.num_rows == MERGE_FANOUT + 1
+    assert again.location == "memory://bucket/datasets/d"
+    assert [r["run_id"] for r in again.read_runs()] == ["r1"]
+    assert sum(t.startswith("Changed.") for t in table["text"].to_pylist()) == 1
