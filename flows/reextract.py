@@ -15,6 +15,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from tasks.config import load_config
+from tasks.lock import DossierLock
 from tasks.replay import Replay
 from tasks.steps import extract_and_commit, finish_task, load_task, scan_task
 from tasks.workers import ExtractorPool
@@ -29,6 +30,7 @@ def reextract_dossier(slug: str, config_path: str = "dossiers.toml", output: str
     parameters = {"slug": slug, "config_path": config_path, "output": output, "batch_size": batch_size}
     pool = ExtractorPool.for_settings(dossier.settings)
     replay = Replay(str(flow_run.get_id()), config, dossier, output, parameters, pool)
+    lock = DossierLock(output, slug).acquire()  # it replaces articles/: never beside a scrape
     try:
         replay.prepare()
         queue = deque(scan_task(replay))
@@ -39,3 +41,4 @@ def reextract_dossier(slug: str, config_path: str = "dossiers.toml", output: str
     finally:
         pool.close()
         replay.discard()
+        lock.release()

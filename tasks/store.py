@@ -352,10 +352,22 @@ class Store:
         self._write_parquet(pa.Table.from_pylist(rows, schema=URL_SCHEMA), path)
         return path
 
-    def write_run(self, record: dict[str, Any]) -> str:
-        path = str(self.runs / f"{record['run_id']}.json")
+    def write_json(self, name: str, record: dict[str, Any]) -> str:
+        """Write ``<dossier>/<name>`` (a JSON record), whole or not at all."""
+        path = str(self.path / name)
         self._put(path, json.dumps(record, indent=2, default=str, ensure_ascii=False).encode())
         return path
+
+    def read_json(self, name: str) -> dict[str, Any] | None:
+        """The JSON record ``<dossier>/<name>``; None when absent or unreadable."""
+        try:
+            with self.fs.open_input_stream(str(self.path / name)) as f:
+                return json.loads(f.read())
+        except (OSError, ValueError):
+            return None
+
+    def write_run(self, record: dict[str, Any]) -> str:
+        return self.write_json(f"runs/{record['run_id']}.json", record)
 
     def write_card(self, markdown: str) -> str:
         """The dossier's dataset card, README.md at the top of its directory (tasks/card.py)."""
@@ -366,11 +378,8 @@ class Store:
     def read_runs(self) -> list[dict[str, Any]]:
         runs = []
         for path in self._files(self.runs, ".json"):
-            try:
-                with self.fs.open_input_stream(path) as f:
-                    runs.append(json.loads(f.read()))
-            except (OSError, ValueError):
-                continue
+            if (record := self.read_json(f"runs/{PurePosixPath(path).name}")) is not None:
+                runs.append(record)
         return sorted(runs, key=lambda r: r.get("started_at", ""))
 
     def article_batches(self, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:

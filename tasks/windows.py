@@ -15,7 +15,6 @@ succeeded; the next backfill over the same period skips it.
 from __future__ import annotations
 
 import calendar
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -160,25 +159,17 @@ def listing_goes_on(dates: list[str], window: Window, past_max_pages: bool) -> b
 
 
 # -- completed windows ----------------------------------------------------------------------
-def _record(output: str | Path, slug: str, window: Window) -> tuple[Store, str]:
-    """The dataset holding the record and the record's path in it (local or object storage)."""
-    store = Store(output, slug, "")
-    return store, str(store.path / "backfills" / f"{window.key}.json")
+def _record_name(window: Window) -> str:
+    return f"backfills/{window.key}.json"
 
 
 def read_done(output: str | Path, slug: str, window: Window) -> dict[str, Any] | None:
     """The record of the window's completed run, or None (never run, failed, unreadable)."""
-    store, path = _record(output, slug, window)
-    try:
-        with store.fs.open_input_stream(path) as f:
-            return json.loads(f.read())
-    except (OSError, ValueError):
-        return None
+    return Store(output, slug, "").read_json(_record_name(window))
 
 
 def write_done(output: str | Path, slug: str, window: Window, run: dict[str, Any], backfill_run_id: str) -> str:
     """Record a window as completed by ``run`` (its run record), whole or not at all."""
-    store, path = _record(output, slug, window)
     record = {
         "dossier": slug,
         "window": window.as_dict(),
@@ -187,27 +178,25 @@ def write_done(output: str | Path, slug: str, window: Window, run: dict[str, Any
         "backfill_run_id": backfill_run_id,
         "completed_at": datetime.now(UTC).isoformat(),
     }
-    store._put(path, json.dumps(record, indent=2).encode())  # the store's atomic write
-    return path
+    return Store(output, slug, "").write_json(_record_name(window), record)
 
 
-def outcome(window: Window, run: dict[str, Any] | None, error: str | None = None, done: bool = False) -> dict[str, Any]:
-    """What a backfill reports of a window: ``already done``, ``done``, or ``failed`` — a
-    run that failed, could not read a source or failed to fetch or write pages leaves the
-    window to the next backfill, which fetches only what is still missing."""
-    counts = (run or {}).get("counts", {})
+def outcome(window: Window, run: dict[str, Any], error: str | None = None, done: bool = False) -> dict[str, Any]:
+    """What a backfill reports of a window, from its run record (or a done record):
+    ``already done``, ``done``, or ``failed`` — a run that failed, could not read a source or
+    failed to fetch or write pages leaves the window to the next backfill, which fetches only
+    what is still missing."""
+    counts = run.get("counts", {})
     problems = [error] if error else []
-    if run is not None and not done:
-        if counts.get("failed"):
-            problems.append(f"{counts['failed']} URL(s) failed")
-        if run.get("source_failures"):
-            problems.append(f"{len(run['source_failures'])} source problem(s)")
-    status = "already done" if done else "failed" if problems else "done"
+    if not done and counts.get("failed"):
+        problems.append(f"{counts['failed']} URL(s) failed")
+    if not done and run.get("source_failures"):
+        problems.append(f"{len(run['source_failures'])} source problem(s)")
     return {
         **window.as_dict(),
-        "status": status,
-        "run_id": (run or {}).get("run_id"),
+        "status": "already done" if done else "failed" if problems else "done",
+        "run_id": run.get("run_id"),
         "counts": {k: counts.get(k, 0) for k in ("written", "skipped", "failed")},
         "problem": "; ".join(problems) or None,
-        "prefect_task_runs": 0 if done else (run or {}).get("prefect_task_runs", 0),
+        "prefect_task_runs": 0 if done else run.get("prefect_task_runs", 0),  # what the CLI waits for
     }

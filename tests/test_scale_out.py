@@ -54,7 +54,7 @@ def dask_cluster(s3: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
     # The workers report their task runs to this test session's Prefect API.
     monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       host="127.0.0.1") as cluster:
         yield cluster.scheduler_address
 
