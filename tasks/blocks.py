@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 PAYWALL_STUB_WORDS = 200  # a page declaring a paywall with no more text than this is the stub
@@ -53,23 +54,32 @@ PAYWALL_RE = re.compile(r'"isaccessibleforfree"\s*:\s*"?false', re.IGNORECASE)
 
 def classify(body: bytes, result: dict[str, Any]) -> str | None:
     """The kind of non-article page ``body`` is, given what extraction made of it, or None."""
-    head = body[:HEAD_BYTES].decode("utf-8", errors="replace").lower()
     match = TITLE_RE.search(body[:100_000])
     title = " ".join(match.group(1).decode("utf-8", errors="replace").split()).lower() if match else ""
     record = result.get("record") or {}
-    # With no extracted text (a wall often yields none), look for the phrases in the markup.
-    text = (record.get("text") or "").lower() or head
     words = record.get("word_count") or 0
+
+    # The lower-cased markup and text only when a rule reads them: most pages, long
+    # articles, are past every rule's max_words and need neither.
+    @cache
+    def head() -> str:
+        return body[:HEAD_BYTES].decode("utf-8", errors="replace").lower()
+
+    @cache
+    def text() -> str:
+        # With no extracted text (a wall often yields none), look for the phrases in the markup.
+        return (record.get("text") or "").lower() or head()
+
     for rule in RULES:
         if rule.max_words is not None and words > rule.max_words:
             continue
         if rule.title and not re.search(rule.title, title):
             continue
-        if rule.markup and not any(m in head for m in rule.markup):
+        if rule.markup and not any(m in head() for m in rule.markup):
             continue
-        if rule.text and not any(t in text or t in title for t in rule.text):
+        if rule.text and not any(t in text() or t in title for t in rule.text):
             continue
-        if rule.jsonld_paywall and not declares_paywall(head):
+        if rule.jsonld_paywall and not declares_paywall(head()):
             continue
         return rule.kind
     return None

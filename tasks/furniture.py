@@ -205,8 +205,9 @@ class ClassMatches:
 
 def match_classes(tree: etree._Element) -> ClassMatches:
     """Apply the class-name rules in one pass, and mark the furniture blocks (PRUNE_MARK)
-    for trafilatura to prune from its copy of the tree, after its metadata extraction has
-    seen them (rules.prune_xpath finds them by the mark). A furniture or related block
+    for trafilatura to prune from its copy of the tree before it extracts the text
+    (rules.prune_xpath finds them by the mark); the metadata is read from the whole page,
+    as trafilatura does with its prune_xpath. A furniture or related block
     holding a long paragraph is content whatever its class says (a wrapper named
     "article-with-related")."""
     related, credits = [], []

@@ -75,15 +75,15 @@ def submit_extract(run: Run, fetched: Fetched) -> Callable[[], tuple[Fetched, li
 
 def extract_and_commit(run: Run, queue: Sized, fetch_next: Callable[[], Fetched]) -> None:
     """Fetch (``fetch_next``), extract and write batches while ``queue`` has URLs, so that
-    both cores stay busy: batch n+1 is fetched while batch n is extracted in the
-    background, and batch n is written once batch n+1 has been handed to extraction."""
+    both cores stay busy: batch n+1 is fetched while batch n is extracted, and handed to
+    extraction *before* batch n is awaited and written, so the workers always have the
+    next pages queued (a batch's last chunks would otherwise leave one core idle)."""
     pending = None
     while len(queue):
-        fetched = fetch_next()
-        done = pending() if pending is not None else None
-        pending = submit_extract(run, fetched)
-        if done is not None:
-            commit_task(run, quote(done))
+        submitted = submit_extract(run, fetch_next())
+        if pending is not None:
+            commit_task(run, quote(pending()))
+        pending = submitted
     if pending is not None:
         commit_task(run, quote(pending()))
 

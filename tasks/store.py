@@ -114,7 +114,6 @@ class Store:
         self.pipeline_version = pipeline_version
         self._file_of: dict[str, str] | None = None  # article_id -> file holding its row
         self._rows: dict[str, int] = {}  # article file -> rows
-        self.text_hash: dict[str, str] = {}
 
     # -- filesystem -------------------------------------------------------------------
     def _files(self, directory: PurePath, suffix: str = ".parquet") -> list[str]:
@@ -231,13 +230,12 @@ class Store:
             self._file_of, self._rows = {}, {}
             stale: dict[str, set[str]] = defaultdict(set)
             for path in self._files(self.articles):  # oldest first: a later file's row wins
-                table = self._read_parquet(path, ["article_id", "text_sha256"])
-                self._rows[path] = table.num_rows
-                for aid, sha in zip(table["article_id"].to_pylist(), table["text_sha256"].to_pylist(), strict=True):
+                ids = self._read_parquet(path, ["article_id"])["article_id"].to_pylist()
+                self._rows[path] = len(ids)
+                for aid in ids:
                     if aid in self._file_of:
                         stale[self._file_of[aid]].add(aid)
                     self._file_of[aid] = path
-                    self.text_hash[aid] = sha
             for path, ids in stale.items():
                 self._remove_rows(path, ids)
         return self._file_of
@@ -275,7 +273,6 @@ class Store:
                 if aid in index:
                     replaced[index[aid]].add(aid)
                 index[aid] = path
-                self.text_hash[aid] = records[i]["text_sha256"]
         for path, ids in replaced.items():
             self._remove_rows(path, ids)
         for year, month in target:

@@ -18,7 +18,7 @@ import resource
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -90,12 +90,17 @@ class ExtractorPool:
         self.seconds = seconds_per_page
         self.memory_bytes = memory_bytes
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def for_settings(cls, settings: Settings) -> ExtractorPool:
         return cls(seconds_per_page=settings.extract_timeout_seconds, memory_bytes=settings.extract_memory_mb << 20)
 
     def _get(self) -> ProcessPoolExecutor:
+        with self._lock:  # two batches may be in flight, each extracted from its own thread
+            return self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # forkserver: workers start from a clean process, never from a fork of this
             # multi-threaded one (Prefect and httpx run threads).
@@ -117,11 +122,12 @@ class ExtractorPool:
         todo = [(pages[i : i + size], 1) for i in range(0, len(pages), size)]
         done: dict[int, dict[str, Any]] = {}
         while todo:
-            submitted: list[tuple[list[Page], int, Future[list[dict[str, Any]]]]] = [
-                (chunk, attempt, self._get().submit(process_chunk, chunk, self.seconds)) for chunk, attempt in todo
-            ]
+            submitted = []
+            for chunk, attempt in todo:
+                pool = self._get()
+                submitted.append((chunk, attempt, pool, pool.submit(process_chunk, chunk, self.seconds)))
             todo = []
-            for chunk, attempt, future in submitted:
+            for chunk, attempt, pool, future in submitted:
                 try:
                     # Generous: the chunk may have queued behind others; the in-worker timer
                     # is the precise budget, this only catches a worker stuck in C code.
@@ -130,15 +136,16 @@ class ExtractorPool:
                     if on_chunk is not None:
                         on_chunk(len(chunk))
                     continue
-                except CancelledError:  # an innocent bystander of a pool we killed: same attempt again
-                    todo.append((chunk, attempt))
-                    continue
-                except FutureTimeout:
-                    self._kill()
-                    reason = f"extract_timeout: worker stuck over {self.seconds:g} s a page, killed"
-                except BrokenProcessPool:
-                    self._kill()
+                except (CancelledError, BrokenProcessPool) as exc:
+                    if isinstance(exc, CancelledError) or not self._kill(pool):
+                        # an innocent bystander of a pool killed for another chunk (maybe of
+                        # the other batch in flight): the same attempt again
+                        todo.append((chunk, attempt))
+                        continue
                     reason = "extract_worker_died: out of memory or crashed"
+                except FutureTimeout:
+                    self._kill(pool)
+                    reason = f"extract_timeout: worker stuck over {self.seconds:g} s a page, killed"
                 if attempt < ATTEMPTS:
                     todo.extend(([page], attempt + 1) for page in chunk)
                 else:
@@ -147,13 +154,17 @@ class ExtractorPool:
                         on_chunk(len(chunk))
         return [done[p.key] for p in pages]
 
-    def _kill(self) -> None:
-        """Stop a broken or stuck pool at once; the next submit starts a fresh one."""
-        if self._pool is not None:
-            for process in list(getattr(self._pool, "_processes", {}).values()):
+    def _kill(self, pool: ProcessPoolExecutor) -> bool:
+        """Stop a broken or stuck pool at once (the next submit starts a fresh one); False
+        when it was already replaced."""
+        with self._lock:
+            if self._pool is not pool:
+                return False
+            for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+            return True
 
     def close(self) -> None:
         if self._pool is not None:

@@ -46,6 +46,14 @@ def test_simhash_separates_edited_copies_from_other_articles() -> None:
     assert all(distance(simhash(text), simhash(other)) > 2 * MAX_DISTANCE for other in others)
 
 
+def test_simhash_values_are_stable() -> None:
+    """Stored rows keep their SimHashes: a new implementation must give the same values."""
+    sentence = ("Le ministère russe de la Défense est prêt à coordonner ses frappes avec la coalition, a déclaré "
+                "mercredi le porte-parole du ministère.")
+    assert [simhash(t) for t in ("", "Un mot", sentence)] == ["e4a6a0577479b2b4", "fc455d1c7e77b84f",
+                                                               "217da3bc6179fae6"]
+
+
 def test_index_finds_exact_and_near_duplicates_but_never_the_row_itself() -> None:
     text = real_text("caymancompass.com-prison.html")
     index = DuplicateIndex()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 
+import lxml.etree
 import pytest
 import trafilatura
 from conftest import EXPECTATIONS, PAGES, SITE
 
 from tasks.demo.site import DemoSite
-from tasks.extract import Page, decode_html, extract_page
+from tasks.extract import DATE_PARAMS, Page, decode_html, extract_page, parse_html, trafilatura_metadata
+from tasks.furniture import match_classes, rules_for
 from tasks.normalise import clean_authors, parse_date
 
 
@@ -44,6 +47,35 @@ def test_publication_dates_at_least_as_good_as_trafilatura() -> None:
         ours += record["published_at"].date().isoformat() == expected
         theirs += trafilatura.bare_extraction(body, with_metadata=True).date == expected
     assert ours >= theirs and ours >= len(PAGES) - 2
+
+
+def test_metadata_is_trafilaturas() -> None:
+    """trafilatura_metadata re-runs trafilatura's extract_metadata without its tags and licence
+    searches: the fields the pipeline reads must be the same, and the page's tree untouched."""
+    for name in PAGES:
+        tree = parse_html(decode_html((SITE / "pages" / name).read_bytes(), None))
+        before = lxml.etree.tostring(tree)
+        ours = trafilatura_metadata(tree, EXPECTATIONS[name]["url"])
+        assert lxml.etree.tostring(tree) == before
+        theirs = trafilatura.extract_metadata(copy.copy(tree), EXPECTATIONS[name]["url"], dict(DATE_PARAMS))
+        for field in ("title", "author", "date", "description", "sitename", "categories", "url"):
+            assert getattr(ours, field) == getattr(theirs, field), (name, field)
+
+
+def test_class_name_rules() -> None:
+    """One pass over the classed elements: furniture marked for pruning unless it holds a long
+    paragraph, related-links blocks, caption credits (in a <figure> for the generic names)."""
+    long = "Un paragraphe de l'article, assez long pour être du contenu. " * 5
+    tree = parse_html(f"""<html><body><article><div class="social_share"><a href="/s">Partager</a></div>
+        <div class="article-with-related"><p>{long}</p></div>
+        <div class="read-also"><a href="/a">Autre article</a></div>
+        <figure><img src="x.jpg"><span class="img-credit">AFP</span></figure>
+        <span class="credit">not a caption</span><span class="photo-credit">Reuters</span></article></body></html>""")
+    found = match_classes(tree)
+    assert [e.get("class") for e in found.related] == ["read-also"]
+    assert [e.text for e in found.credits] == ["AFP", "Reuters"]
+    marked = tree.xpath(rules_for(None).prune_xpath[0])
+    assert [e.get("class") for e in marked] == ["social_share", "read-also"]
 
 
 def test_seed_like_page_furniture_is_removed() -> None:

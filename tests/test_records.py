@@ -19,6 +19,7 @@ import trafilatura
 from conftest import write_config
 
 from flows.scrape import scrape_dossier
+from tasks.blocks import classify
 from tasks.demo.server import LocalServer, Response
 from tasks.extract import Page, extract_page
 from tasks.furniture import rules_for, site_rules
@@ -179,6 +180,27 @@ def test_real_bylines() -> None:
     # "À lire aussi" aside of Le Devoir: its links are related URLs
     devoir = record("ledevoir.com.trottinettes.html", REAL["ledevoir.com.trottinettes.html"]["url"])
     assert devoir["authors"] == ["Jeanne Corriveau"] and len(devoir["related_urls"]) >= 3
+
+
+def test_short_fast_mode_text_is_extracted_again() -> None:
+    """chemie.de: trafilatura's fast mode keeps only a teaser box; its default mode, which the
+    pipeline runs again on short fast-mode texts, finds the article."""
+    exp = REAL["chemie.de.spin-off.html"]
+    fast = trafilatura.extract((PAGES / "chemie.de.spin-off.html").read_bytes(), url=exp["url"], fast=True)
+    assert not any(snippet in fast for snippet in exp["with"])
+    assert all(snippet in record("chemie.de.spin-off.html", exp["url"])["text"] for snippet in exp["with"])
+
+
+def test_paywall_stub_of_fast_mode_is_extracted_again() -> None:
+    """topagrar.com declares paywalled content (isAccessibleForFree: false) and carries the
+    article hidden in its markup: fast mode keeps the teaser and the subscription offer, a
+    paywall stub to blocks.classify; the default mode finds the article."""
+    body = (PAGES / "topagrar.com.schnee.solat.html").read_bytes()
+    fast = trafilatura.extract(body, fast=True)
+    assert "Jahresabo" in fast and "Diesen Ratgeber hatten wir erstmals 2019" not in fast
+    rec = record("topagrar.com.schnee.solat.html", REAL["topagrar.com.schnee.solat.html"]["url"])
+    assert "Diesen Ratgeber hatten wir erstmals 2019" in rec["text"] and "Jahresabo" not in rec["text"]
+    assert classify(body, {"status": "ok", "record": rec}) is None
 
 
 # -- per-site furniture rules -------------------------------------------------------------------
