@@ -375,7 +375,8 @@ def run_pipeline(site: Site, work: Path, urls: list[str], archive: bool) -> Meas
                       str(output)], site, ROOT)
     if result.returncode != 0:
         raise SystemExit(f"pipeline run failed ({result.returncode}):\n{result.output[-5000:]}")
-    [record] = [json.loads(p.read_text()) for p in (output / SLUG / "runs").glob("*.json")]
+    records = [json.loads(p.read_text()) for p in (output / SLUG / "runs").glob("*.json")]
+    record = max(records, key=lambda r: r["started_at"])  # this run's (a rerun adds one)
     flow = datetime.fromisoformat(record["finished_at"]) - datetime.fromisoformat(record["started_at"])
     result.extra = {"record": record, "flow": flow.total_seconds(), "bytes": tree_bytes(output / SLUG),
                     "raw_bytes": tree_bytes(output / SLUG / "raw"), "api_task_runs": api_task_runs(record["run_id"]),
@@ -489,6 +490,8 @@ def run_size(args: argparse.Namespace, site: Site, pages: int) -> None:
         work.mkdir(parents=True, exist_ok=True)
         print(f"  [{pages:,} pages] pipeline …", file=sys.stderr, flush=True)
         pipe = run_pipeline(site, work, urls, args.archive)
+        print(f"  [{pages:,} pages] pipeline again, nothing changed …", file=sys.stderr, flush=True)
+        pipe.extra["rerun"] = run_pipeline(site, work, urls, args.archive)
         ext = cli = None
         if not args.skip_ceilings:
             print(f"  [{pages:,} pages] ceiling (a) …", file=sys.stderr, flush=True)
@@ -526,6 +529,13 @@ def report(pages: int, site: Site, pipe: Measured, ext: Measured | None, cli: Me
     print(f"  Prefect      {record['prefect_task_runs']} task runs (run record)"
           + (f", {api} recorded by the API" if api is not None else "") + " (3 + 3 per batch of 256 URLs); "
           f"tracebacks printed {pipe.extra['tracebacks']}")
+    rerun = pipe.extra["rerun"]
+    print(f"  rerun        unchanged site, same output: {rerun.wall:.1f} s end-to-end = "
+          f"{100 * rerun.wall / pipe.wall:.1f} % of the first run (flow run {rerun.extra['flow']:.1f} s = "
+          f"{100 * rerun.extra['flow'] / flow:.1f} %); fetched {rerun.extra['record']['counts']['fetched']:,}, "
+          f"written {rerun.extra['record']['counts']['written']:,}; peak RSS {_mib(rerun.peak_rss)}")
+    print(f"  per page     {1000 * pipe.wall / processed:.2f} ms end-to-end, "
+          f"{1000 * flow / processed:.2f} ms in the flow run")
     print(f"  output       {pipe.extra['bytes']:,} bytes ({pipe.extra['raw_bytes']:,} of them WARC in raw/, "
           f"{record.get('warc_bytes', 0):,} per the run record)")
     if record["reasons"]:
