@@ -41,11 +41,11 @@ from tasks.blocks import classify, declares_paywall  # noqa: E402
 from tasks.dedup import simhash  # noqa: E402
 from tasks.encoding import decode_html  # noqa: E402
 from tasks.extract import (  # noqa: E402
-    EXTRACTOR,
     Page,
     article_document,
     article_text,
     extract_page,
+    extracted_fields,
     page_signals,
     parse_html,
 )
@@ -125,18 +125,7 @@ def staged(page: Page) -> dict[str, float]:
     if doc is not None:
         text, text_markdown = article_text(doc.body, signals, rules)
         t5 = clock()
-        extracted = {
-            "text": text,
-            "text_markdown": text_markdown,
-            "title": doc.title,
-            "author": doc.author,
-            "date": doc.date,
-            "description": doc.description,
-            "sitename": doc.sitename,
-            "categories": doc.categories or [],
-            "signals": signals,
-            "extractor": EXTRACTOR,
-        }
+        extracted = extracted_fields(doc, text, text_markdown, signals)
         record = build_record({**page.ctx, "raw_sha256": "", "language": page.language}, extracted)
         t6 = clock()
         simhash(text)

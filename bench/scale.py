@@ -239,6 +239,7 @@ class Measured:
     returncode: int = 0
     site: tuple[int, int, float] = (0, 0, 0.0)  # pages served, bytes, site CPU seconds during the run
     cpu_split: dict[str, tuple[int, float]] = field(default_factory=dict)  # label -> (processes, CPU seconds)
+    rss_split: dict[str, int] = field(default_factory=dict)  # label -> summed peak RSS of its processes
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -250,6 +251,7 @@ class Sampler:
         self.roots = roots
         self.peak = 0
         self.cpu: dict[int, float] = {}
+        self.rss: dict[int, int] = {}  # peak RSS of each process
         self.labels: dict[int, str] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -260,8 +262,9 @@ class Sampler:
             for root in self.roots():
                 tree.update(sample_tree(root))
             self.peak = max(self.peak, sum(rss for rss, _ in tree.values()))
-            for pid, (_, seconds) in tree.items():
+            for pid, (rss, seconds) in tree.items():
                 self.cpu[pid] = max(self.cpu.get(pid, 0.0), seconds)
+                self.rss[pid] = max(self.rss.get(pid, 0), rss)
                 if pid not in self.labels:
                     self.labels[pid] = _label(pid)
             self._done.wait(0.1)
@@ -273,6 +276,13 @@ class Sampler:
             n, total = out.get(self.labels.get(pid, "?"), (0, 0.0))
             out[self.labels.get(pid, "?")] = (n + 1, total + seconds)
         return dict(sorted(out.items(), key=lambda item: -item[1][1]))
+
+    def rss_by_label(self) -> dict[str, int]:
+        """label -> the summed peak RSS of its processes: where the memory went."""
+        out: dict[str, int] = {}
+        for pid, rss in self.rss.items():
+            out[self.labels.get(pid, "?")] = out.get(self.labels.get(pid, "?"), 0) + rss
+        return dict(sorted(out.items(), key=lambda item: -item[1]))
 
     def __enter__(self) -> Sampler:
         self._thread.start()
@@ -323,7 +333,8 @@ def measure(cmd: list[str], site: Site, cwd: Path, env: dict[str, str] | None = 
     site_after = site.counters()
     cpu = max(sum(sampler.cpu.values()), _children_cpu() - reaped_before)
     site_delta = (site_after[0] - site_before[0], site_after[1] - site_before[1], site_after[2] - site_before[2])
-    return Measured(wall, cpu, sampler.peak, out, proc.returncode, site_delta, sampler.cpu_by_label())
+    return Measured(wall, cpu, sampler.peak, out, proc.returncode, site_delta, sampler.cpu_by_label(),
+                    rss_split=sampler.rss_by_label())
 
 
 def tree_bytes(path: Path) -> int:
@@ -524,7 +535,8 @@ def report(pages: int, site: Site, pipe: Measured, ext: Measured | None, cli: Me
     print(f"  CPU          {_cpu(pipe.cpu, pipe.wall)} (whole tree, extraction workers included)")
     print("  CPU by proc  " + ", ".join(f"{label}{f' ×{n}' if n > 1 else ''} {seconds:.1f} s"
                                         for label, (n, seconds) in pipe.cpu_split.items()))
-    print(f"  peak RSS     {_mib(pipe.peak_rss)} (process tree, summed)")
+    print(f"  peak RSS     {_mib(pipe.peak_rss)} (process tree, summed); each process's peak: "
+          + ", ".join(f"{label} {_mib(rss)}" for label, rss in pipe.rss_split.items()))
     api = pipe.extra["api_task_runs"]
     print(f"  Prefect      {record['prefect_task_runs']} task runs (run record)"
           + (f", {api} recorded by the API" if api is not None else "") + " (3 + 3 per batch of 256 URLs); "

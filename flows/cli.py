@@ -149,7 +149,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for slug, dossier in config.dossiers.items():
         store = Store(args.output, slug, "")
         line = f"{slug}: {dossier.title or ''}"
-        if store.articles.exists():
+        if store.has("articles"):
             table = store.read_articles(["published_at"])
             runs = store.read_runs()
             span = ""
@@ -160,7 +160,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 if lo and hi:
                     span = f", published {lo:%Y-%m-%d} … {hi:%Y-%m-%d}"
             last = f", last run {runs[-1]['finished_at'][:19]}" if runs else ""
-            line += f"\n    {table.num_rows} articles{span}, {len(runs)} run(s){last} — {store.root}"
+            line += f"\n    {table.num_rows} articles{span}, {len(runs)} run(s){last} — {store.location}"
         else:
             line += "\n    no dataset yet"
         print(line)
@@ -170,7 +170,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _dataset(args: argparse.Namespace) -> Store:
     """The dataset of the dossier named on the command line; it must exist."""
     store = Store(args.output, load_config(args.config).get(args.slug).slug, "")
-    if not store.runs.exists():
+    if not store.has("runs"):
         raise OutputError(f"no dataset for {args.slug!r} in {args.output} (run `dossier run {args.slug}` first)")
     return store
 
@@ -180,9 +180,11 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     store = _dataset(args)
     if args.url is None:
-        print(f"{args.slug}: runs, oldest first ({store.root})")
+        print(f"{args.slug}: runs, oldest first ({store.location})")
         print("\n".join(runs_report(store)))
         return 0
+    if not store.local:
+        raise OutputError(f"{store.location}: `dossier show --url` reads the WARC archive and needs a local dataset")
     lines = article_report(store, args.url)
     if not lines:
         print(f"{args.url}: no record of this URL in {store.root}", file=sys.stderr)

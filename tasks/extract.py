@@ -312,7 +312,14 @@ def _extract(page: Page) -> dict[str, Any]:
     text, text_markdown = article_text(doc.body, signals, rules)
     if len(text.split()) < MIN_ARTICLE_WORDS:
         return {"key": page.key, "status": "not_article", "reason": "too_little_text" if text else "no_article_text"}
-    extracted = {
+    ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest(), "language": page.language}
+    return {"key": page.key, "status": "ok",
+            "record": build_record(ctx, extracted_fields(doc, text, text_markdown, signals))}
+
+
+def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict[str, Any]) -> dict[str, Any]:
+    """What normalise.build_record takes from extraction."""
+    return {
         "text": text,
         "text_markdown": text_markdown,
         "title": doc.title,
@@ -324,8 +331,6 @@ def _extract(page: Page) -> dict[str, Any]:
         "signals": signals,
         "extractor": EXTRACTOR,
     }
-    ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest(), "language": page.language}
-    return {"key": page.key, "status": "ok", "record": build_record(ctx, extracted)}
 
 
 _PARSER = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, encoding="utf-8")

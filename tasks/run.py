@@ -17,6 +17,7 @@ from typing import Any
 
 from prefect.task_runners import TaskRunner
 
+from tasks import memory
 from tasks.archive import ArchiveWriter, recover
 from tasks.card import write_card
 from tasks.config import Config, Dossier
@@ -80,6 +81,7 @@ class Run:
         self.config = config
         self.dossier = dossier
         self.parameters = parameters
+        memory.configure()
         self.store = Store(output, dossier.slug, PIPELINE_VERSION)
         self.politeness = Politeness(dossier.settings)
         self.domains = dossier.domains
@@ -364,6 +366,7 @@ class Run:
                     self.published = (min(first, when), max(last, when))
         self.flush_ledger()
         self.batches += 1
+        memory.release()
         self.durations["write"] += time.monotonic() - started
 
     def stored_rows(self, fetched: Fetched, results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -123,6 +123,10 @@ class Store:
                       if info.type == pafs.FileType.File and info.path.endswith(suffix)
                       and not info.base_name.startswith("."))
 
+    def has(self, name: str) -> bool:
+        """Whether the dossier's ``name`` directory (articles, runs, …) exists."""
+        return self.fs.get_file_info(str(self.path / name)).type == pafs.FileType.Directory
+
     def _put(self, path: str, data: bytes) -> None:
         """Write a file whole or not at all (see the module docstring)."""
         target = PurePosixPath(path)

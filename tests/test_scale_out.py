@@ -13,6 +13,7 @@ from conftest import PAGES, TestSite, write_config
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+from flows.cli import main
 from flows.scrape import scrape_dossier
 from tasks.config import ConfigError, load_config
 from tasks.store import Store
@@ -76,7 +77,8 @@ def rows(store: Store) -> list[dict]:
 
 
 def test_dask_workers_writing_to_s3_give_the_rows_of_a_local_run(site: TestSite, tmp_path: Path, s3: str,
-                                                                  dask_cluster: str) -> None:
+                                                                  dask_cluster: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     local_config = write_config(tmp_path, dossier(site), "local.toml")
     local = scrape_dossier("topic", config_path=str(local_config), output=str(tmp_path / "out"))
 
@@ -97,6 +99,11 @@ def test_dask_workers_writing_to_s3_give_the_rows_of_a_local_run(site: TestSite,
     assert not remote._files(remote.path / "_staging")
     assert [r["run_id"] for r in remote.read_runs()] == [record["run_id"]]
     assert remote._files(remote.path / "raw", ".warc.gz") and record["warc_files"]
+    # The CLI reads the dataset where it is.
+    assert main(["list", "--config", str(config), "--output", s3]) == 0
+    assert f"{len(rows(remote))} articles" in capsys.readouterr().out
+    assert main(["show", "topic", "--config", str(config), "--output", s3]) == 0
+    assert record["run_id"] in capsys.readouterr().out
     # A rerun writes nothing: the dataset in S3 is what incrementality reads.
     again = scrape_dossier("topic", config_path=str(config), output=s3)
     assert again["counts"]["written"] == 0 and again["counts"]["fetched"] == 0
