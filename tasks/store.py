@@ -90,6 +90,10 @@ def _token() -> str:
     return f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
 
 
+def _parent(path: str) -> str:
+    return str(PurePosixPath(path).parent)
+
+
 def _size_class(rows: int) -> int:
     return int(math.log(max(rows, 1), MERGE_FANOUT))
 
@@ -113,7 +117,7 @@ class Store:
         self.edits = path / "edits"
         self.pipeline_version = pipeline_version
         self._file_of: dict[str, str] | None = None  # article_id -> file holding its row
-        self._rows: dict[str, int] = {}  # article file -> rows
+        self._rows: defaultdict[str, dict[str, int]] = defaultdict(dict)  # partition dir -> article file -> rows
 
     # -- filesystem -------------------------------------------------------------------
     def _files(self, directory: PurePath, suffix: str = ".parquet") -> list[str]:
@@ -127,21 +131,30 @@ class Store:
         """Whether the dossier's ``name`` directory (articles, runs, …) exists."""
         return self.fs.get_file_info(str(self.path / name)).type == pafs.FileType.Directory
 
+    def _temporary(self, path: str) -> str:
+        """Where ``path`` is written before it appears whole: a hidden temporary beside it,
+        renamed once complete; in object storage the file itself (a PUT, or a multipart
+        upload, is shown only once complete)."""
+        target = PurePosixPath(path)
+        return str(target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")) if self.local else path
+
     def _put(self, path: str, data: bytes) -> None:
         """Write a file whole or not at all (see the module docstring)."""
-        target = PurePosixPath(path)
-        tmp = str(target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")) if self.local else path
-        self.fs.create_dir(str(target.parent), recursive=True)
+        tmp = self._temporary(path)
+        self.fs.create_dir(str(PurePosixPath(path).parent), recursive=True)
         with self.fs.open_output_stream(tmp) as out:
             out.write(data)
         if tmp != path:
             self.fs.move(tmp, path)
 
+    def _metadata(self, schema: pa.Schema) -> dict[bytes, bytes]:
+        """The schema's metadata, with the versions every file of the dataset carries."""
+        return {**(schema.metadata or {}), b"schema_version": SCHEMA_VERSION.encode(),
+                b"pipeline_version": self.pipeline_version.encode()}
+
     def _write_parquet(self, table: pa.Table, path: str) -> None:
-        metadata = {**(table.schema.metadata or {}), b"schema_version": SCHEMA_VERSION.encode(),
-                    b"pipeline_version": self.pipeline_version.encode()}
         sink = pa.BufferOutputStream()
-        pq.write_table(table.replace_schema_metadata(metadata), sink, compression="zstd",
+        pq.write_table(table.replace_schema_metadata(self._metadata(table.schema)), sink, compression="zstd",
                        row_group_size=ROW_GROUP_ROWS)
         self._put(path, sink.getvalue().to_pybytes())
 
@@ -231,11 +244,11 @@ class Store:
         """article_id -> the file holding its row, read once (then kept up to date by
         commit_articles); a row found in two files (a killed run) keeps the newest."""
         if self._file_of is None:
-            self._file_of, self._rows = {}, {}
+            self._file_of, self._rows = {}, defaultdict(dict)
             stale: dict[str, set[str]] = defaultdict(set)
             for path in self._files(self.articles):  # oldest first: a later file's row wins
                 ids = self._read_parquet(path, ["article_id"])["article_id"].to_pylist()
-                self._rows[path] = len(ids)
+                self._rows[_parent(path)][path] = len(ids)
                 for aid in ids:
                     if aid in self._file_of:
                         stale[self._file_of[aid]].add(aid)
@@ -271,7 +284,7 @@ class Store:
             path = str(self._partition_dir(year, month) / f"part-{_token()}.parquet")
             table = new.take(rows).sort_by([("published_at", "ascending"), ("article_id", "ascending")])
             self._write_parquet(table, path)
-            self._rows[path] = table.num_rows
+            self._rows[_parent(path)][path] = table.num_rows
             for i in rows:
                 aid = records[i]["article_id"]
                 if aid in index:
@@ -289,19 +302,19 @@ class Store:
         kept = table.filter(pc.invert(pc.is_in(table["article_id"], pa.array(list(ids), pa.string()))))
         if kept.num_rows:
             self._write_parquet(kept, path)
-            self._rows[path] = kept.num_rows
+            self._rows[_parent(path)][path] = kept.num_rows
         else:
             self.fs.delete_file(path)
-            self._rows.pop(path, None)
+            self._rows[_parent(path)].pop(path, None)
 
     def _merge(self, partition: PurePath) -> None:
         """Merge MERGE_FANOUT files of one size class of a partition into one, streaming a
         row group at a time, until no size class holds that many files."""
-        prefix = f"{partition}/"
+        files = self._rows[str(partition)]
         while True:
             classes: dict[int, list[str]] = defaultdict(list)
-            for path, rows in sorted(self._rows.items()):
-                if path.startswith(prefix) and rows < MAX_MERGED_ROWS:
+            for path, rows in sorted(files.items()):
+                if rows < MAX_MERGED_ROWS:
                     classes[_size_class(rows)].append(path)
             group = next((paths[:MERGE_FANOUT] for _, paths in sorted(classes.items())
                           if len(paths) >= MERGE_FANOUT), None)
@@ -310,14 +323,11 @@ class Store:
             self._merge_files(group, str(partition / f"part-{_token()}.parquet"))
 
     def _merge_files(self, sources: list[str], path: str) -> None:
-        metadata = {**(ARTICLE_SCHEMA.metadata or {}), b"schema_version": SCHEMA_VERSION.encode(),
-                    b"pipeline_version": self.pipeline_version.encode()}
-        target = PurePosixPath(path)
-        tmp = str(target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")) if self.local else path
+        tmp = self._temporary(path)
         ids: list[str] = []
-        # (an object store shows a multipart upload only once it is complete: no temporary)
         with self.fs.open_output_stream(tmp) as out, \
-                pq.ParquetWriter(out, ARTICLE_SCHEMA.with_metadata(metadata), compression="zstd") as writer:
+                pq.ParquetWriter(out, ARTICLE_SCHEMA.with_metadata(self._metadata(ARTICLE_SCHEMA)),
+                                 compression="zstd") as writer:
             for source in sources:
                 for batch in pq.ParquetFile(source, filesystem=self.fs).iter_batches(batch_size=ROW_GROUP_ROWS):
                     table = conform(pa.Table.from_batches([batch]), ARTICLE_SCHEMA)
@@ -325,10 +335,11 @@ class Store:
                     writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         if tmp != path:
             self.fs.move(tmp, path)
+        files = self._rows[_parent(path)]
         for source in sources:
-            self._rows.pop(source)
+            files.pop(source)
             self.fs.delete_file(source)
-        self._rows[path] = len(ids)
+        files[path] = len(ids)
         assert self._file_of is not None
         self._file_of.update(dict.fromkeys(ids, path))
 

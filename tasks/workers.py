@@ -98,16 +98,13 @@ class ExtractorPool:
 
     def _get(self) -> ProcessPoolExecutor:
         with self._lock:  # two batches may be in flight, each extracted from its own thread
-            return self._start()
-
-    def _start(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # forkserver: workers start from a clean process, never from a fork of this
-            # multi-threaded one (Prefect and httpx run threads).
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                             initargs=(self.memory_bytes,))
-        return self._pool
+            if self._pool is None:
+                # forkserver: workers start from a clean process, never from a fork of this
+                # multi-threaded one (Prefect and httpx run threads).
+                context = multiprocessing.get_context("forkserver")
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
+                                                 initargs=(self.memory_bytes,))
+            return self._pool
 
     def warm(self) -> None:
         """Start the workers now, so their imports overlap with discovery and fetching."""
