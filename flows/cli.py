@@ -37,7 +37,7 @@ def _quiet_prefect(verbose: bool) -> None:
 def _check_output(output: str, slugs: list[str]) -> None:
     """Fail before Prefect starts when the output directory cannot be written."""
     for slug in slugs:
-        Store(output, slug, "").prepare()
+        Store(output, slug, "").check()
 
 
 def _print_summary(record: dict[str, Any]) -> None:
@@ -241,7 +241,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                           "demo's URLs change: use a fresh --output)") from None
     try:
         store = Store(args.output, "demo", "")
-        store.prepare()
+        store.check()
         config_path = store.root / "dossiers.toml"  # kept beside the dataset: the run records point to it
         config_path.write_text(demo_config(server.base_url), encoding="utf-8")
         if not args.quiet:
@@ -287,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", type=int, help="fetch at most N new URLs per dossier")
     run.add_argument("--refresh", action="store_true", help="re-fetch stored articles (conditional GET)")
     run.add_argument("--batch-size", type=int, default=256,
-                     help="URLs per fetch/extract/write batch; a batch is committed as a whole (default 256)")
+                     help="URLs per fetch/extract batch (default 256)")
     run.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     common(run)
     run.set_defaults(func=cmd_run)

@@ -9,6 +9,7 @@ load it, from the data on disk rather than from what the run believes it did.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,52 @@ def _source(source: Any) -> str:
     return f"- `{source.kind}`: {where}"
 
 
+@dataclass
+class _Statistics:
+    """What the card says of the rows, gathered a record batch at a time: the card of a
+    large dataset must not hold its columns as Python objects."""
+
+    rows: int = 0
+    dated: int = 0
+    words: int = 0
+    merged: int = 0
+    disagree: int = 0
+    with_people: int = 0
+    with_agency: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    hosts: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)
+    sources: Counter[str] = field(default_factory=Counter)
+
+
+def _statistics(store: Store) -> _Statistics:
+    stats = _Statistics()
+    for batch in store.article_batches(columns=CARD_COLUMNS):
+        column = dict(zip(batch.schema.names, batch.columns, strict=True))
+        published = column["published_at"]
+        stats.rows += batch.num_rows
+        stats.dated += batch.num_rows - published.null_count
+        if published.null_count < batch.num_rows:
+            span = pc.min_max(published)
+            low, high = span["min"].as_py(), span["max"].as_py()
+            stats.first = low if stats.first is None else min(stats.first, low)
+            stats.last = high if stats.last is None else max(stats.last, high)
+        stats.words += pc.sum(column["word_count"]).as_py() or 0
+        stats.merged += pc.sum(pc.list_value_length(column["duplicate_urls"])).as_py() or 0
+        stats.with_people += pc.sum(pc.greater(pc.list_value_length(column["authors"]), 0)).as_py() or 0
+        stats.with_agency += batch.num_rows - column["agency"].null_count
+        stats.disagree += pc.sum(pc.not_equal(column["language_declared"], column["language"])).as_py() or 0
+        stats.hosts.update(urlsplit(u).hostname or "?" for u in column["canonical_url"].to_pylist())
+        stats.languages.update(lang or "unknown" for lang in column["language"].to_pylist())
+        stats.sources.update(s or "none" for s in column["date_source"].to_pylist())
+    return stats
+
+
 def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | None = None) -> str:
     """The card of a dossier's dataset; ``current_run`` is the record of a run not yet on disk."""
-    table = store.read_articles(CARD_COLUMNS)
-    rows = table.num_rows
+    stats = _statistics(store)
+    rows = stats.rows
     runs = [r for r in store.read_runs() if not current_run or r.get("run_id") != current_run["run_id"]]
     runs += [current_run] if current_run else []
     title = dossier.title or dossier.slug
@@ -57,31 +100,19 @@ def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | 
         "",
     ]
     if rows:
-        published = table["published_at"]
-        span = pc.min_max(published)
-        dated = rows - published.null_count
-        hosts = Counter(urlsplit(u).hostname or "?" for u in table["canonical_url"].to_pylist())
-        languages = Counter(lang or "unknown" for lang in table["language"].to_pylist())
-        disagree = sum(1 for d, lang in zip(table["language_declared"].to_pylist(), table["language"].to_pylist(),
-                                            strict=True) if d and lang and d != lang)
-        sources = Counter(s or "none" for s in table["date_source"].to_pylist())
-        merged = sum(len(u or []) for u in table["duplicate_urls"].to_pylist())
-        with_people = sum(1 for a in table["authors"].to_pylist() if a)
-        with_agency = rows - table["agency"].null_count
-        words = pc.sum(table["word_count"]).as_py() or 0
         lines += [
-            f"- **{rows} articles**, one row per article (`article_id`), {words:,} words of text.",
-            f"- **Published** from {span['min'].as_py():%Y-%m-%d} to {span['max'].as_py():%Y-%m-%d} (UTC); "
-            f"{rows - dated} without a known publication date." if dated else
+            f"- **{rows} articles**, one row per article (`article_id`), {stats.words:,} words of text.",
+            f"- **Published** from {stats.first:%Y-%m-%d} to {stats.last:%Y-%m-%d} (UTC); "
+            f"{rows - stats.dated} without a known publication date." if stats.dated else
             f"- **Published**: no row has a known publication date ({rows} rows).",
-            f"- **Dates from**: {_top(sources, rows)} (`date_source`; every candidate is in `date_evidence`).",
-            f"- **Sites**: {_top(hosts, rows)}.",
-            f"- **Languages** (detected): {_top(languages, rows)}; {disagree} rows declare another language "
-            "(`language_declared`).",
-            f"- **Bylines**: {with_people} rows name at least one person (`authors`), {with_agency} credit an agency "
-            "(`agency`).",
-            f"- **Duplicates**: {merged} other URLs with the same or nearly the same text were merged into the rows "
-            "that list them (`duplicate_urls`).",
+            f"- **Dates from**: {_top(stats.sources, rows)} (`date_source`; every candidate is in `date_evidence`).",
+            f"- **Sites**: {_top(stats.hosts, rows)}.",
+            f"- **Languages** (detected): {_top(stats.languages, rows)}; {stats.disagree} rows declare another "
+            "language (`language_declared`).",
+            f"- **Bylines**: {stats.with_people} rows name at least one person (`authors`), {stats.with_agency} "
+            "credit an agency (`agency`).",
+            f"- **Duplicates**: {stats.merged} other URLs with the same or nearly the same text were merged into the "
+            "rows that list them (`duplicate_urls`).",
         ]
     else:
         lines.append("No article rows yet.")

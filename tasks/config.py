@@ -52,6 +52,7 @@ class Settings(_Strict):
     extract_memory_mb: int = Field(1024, ge=256)  # per extraction worker (address-space limit)
     timezone: str = "UTC"  # applied to dates a page gives without an offset
     archive: bool = True  # keep every HTTP exchange in WARC files under raw/ (re-extraction, audit)
+    commit_seconds: float = Field(20.0, ge=0)  # batches written together at most this often (0: every batch)
 
     @field_validator("timezone")
     @classmethod

@@ -117,6 +117,7 @@ class Replay(Run):
     def commit(self, extracted: tuple[Fetched, list[dict[str, Any]]]) -> None:
         fetched = extracted[0]
         if fetched.origin != self.origin:  # each original run had its own "written in this run" set
+            self.write()
             self.origin, self.written_ids = fetched.origin, set()
         super().commit(extracted)
 
@@ -146,6 +147,8 @@ class Replay(Run):
             self.store = self.target
 
     def summary(self) -> dict[str, Any]:
+        self.write()
+        self.store.compact()  # the staging copy's partitions, before they are swapped in
         self.swap()
         record = super().summary()
         record["counts"]["replayed"] = self.counts["replayed"]

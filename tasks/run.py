@@ -1,7 +1,8 @@
 """A run of one dossier: its state, the per-URL ledger, counts, and the steps' batch logic.
 
 Every discovered URL ends the run in exactly one state (see schema.URL_STATES); the
-ledger is flushed to ``urls/`` after every batch, so a killed run keeps what it did.
+ledger is written to ``urls/`` after the rows of its batches (Held), so a killed run keeps
+what it wrote and the next run does the rest.
 """
 
 from __future__ import annotations
@@ -54,6 +55,21 @@ BATCH_SECONDS = 30.0  # the longest one host may keep a fetch batch busy
 VERSIONED_PACKAGES = ("dossier-pipeline", "prefect", "httpx", "trafilatura", "pyarrow", "lxml", "courlan",
                       "htmldate", "warcio")
 DATA_DIRS = ("articles", "urls", "edits", "raw")  # what a run may add files to (its lineage lists them)
+
+
+@dataclass
+class Held:
+    """Batches settled but not yet written. Each batch written alone adds a file to every
+    partition (publication month) it touches: a dossier spread over years gets files of a
+    few rows, and merges to match. Batches are written together instead, every
+    ``commit_seconds`` (and at the end of the run); a kill loses at most that much work,
+    which the next run does again (nothing of it is in the ledger either)."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)  # new and changed rows
+    items: list[tuple[DiscoveredURL, FetchResult, dict[str, Any]]] = field(default_factory=list)  # their URLs
+    touched: dict[str, dict[str, Any]] = field(default_factory=dict)  # stored rows whose history columns change
+    merged_into: set[str] = field(default_factory=set)  # kept rows that gained duplicate URLs
+    since: float | None = None  # when the oldest batch held was settled (time.monotonic)
 
 
 @dataclass
@@ -113,6 +129,8 @@ class Run:
         self.progress: Progress = for_run(dossier.slug)  # a no-op unless a front end displays it
         # a backfill window (tasks/windows.py): only articles published in it are written
         self.window = window_of(parameters)
+        self.held = Held()
+        self.commit_seconds = dossier.settings.commit_seconds
 
     # -- ledger -------------------------------------------------------------------------
     def mark(self, item: DiscoveredURL, state: str, *, stage: str | None = None, reason: str | None = None,
@@ -288,18 +306,18 @@ class Run:
         return fetched, results
 
     def commit(self, extracted: tuple[Fetched, list[dict[str, Any]]]) -> None:
-        """Write a batch's articles, then its ledger rows (articles first: a kill between
-        the two leaves rows whose URLs the next run sees as already stored)."""
+        """Settle a batch's URLs and hold its rows; write what is held when it is due (see
+        Held): articles first, then the ledger rows (a kill between the two leaves rows
+        whose URLs the next run sees as already stored)."""
         started = time.monotonic()
         fetched, results = extracted
         results = unstage(self.store, results)  # rows a Dask worker staged (tasks/distributed.py)
-        records: list[dict[str, Any]] = []
-        pending: list[tuple[DiscoveredURL, FetchResult, dict[str, Any]]] = []
+        held = self.held
+        held.since = held.since or started
+        records, pending, merged_into, touched = held.records, held.items, held.merged_into, held.touched
         duplicates = index_for(self.store)
-        merged_into: set[str] = set()
         index = self.store.article_files()
         stored = self.stored_rows(fetched, results)
-        touched: dict[str, dict[str, Any]] = {}  # stored rows whose history columns change
         for result in results:
             item, fetch = fetched.items[result["key"]]
             if result["status"] == "not_article":
@@ -348,26 +366,37 @@ class Run:
             row = None if aid in new_ids else (touched.get(aid) or stored.get(aid))
             if row is not None and (row := self.history.observe(row, seen, fetched.origin)) is not None:
                 touched[row["article_id"]] = row
+        self.batches += 1
+        # A refresh compares with stored rows, and so must see the rows it changed: no holding.
+        if fetched.refresh or fetched.observations or time.monotonic() - held.since >= self.commit_seconds:
+            self.write()
+        memory.release()
+        self.durations["write"] += time.monotonic() - started
+
+    def write(self) -> None:
+        """Write the rows held (with the duplicates merged into them and their edits), then
+        the ledger rows of the batches held."""
+        held, self.held = self.held, Held()
+        if held.since is None:
+            return
         try:
             edits = self.history.take()
             if edits:
                 self.edit_files.append(str(self.store.write_edits(edits, self.run_id, len(self.edit_files))))
-            rows = records + list(touched.values())
-            states = self.store.commit_articles(with_merged_duplicates(self.store, duplicates, rows, merged_into))
+            rows = held.records + list(held.touched.values())
+            states = self.store.commit_articles(with_merged_duplicates(self.store, index_for(self.store), rows,
+                                                                       held.merged_into))
         except OSError as exc:
             states = {}
-            for item, fetch, _ in pending:
+            for item, fetch, _ in held.items:
                 self.mark(item, "failed", stage="write", reason=f"write_error: {exc}", fetch=fetch)
-        for item, fetch, record in pending:
+        for item, fetch, record in held.items:
             if record["article_id"] in states:
                 self.mark(item, states[record["article_id"]], article_id=record["article_id"], fetch=fetch)
                 if (when := record["published_at"]) is not None:
                     first, last = self.published or (when, when)
                     self.published = (min(first, when), max(last, when))
         self.flush_ledger()
-        self.batches += 1
-        memory.release()
-        self.durations["write"] += time.monotonic() - started
 
     def stored_rows(self, fetched: Fetched, results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """The stored rows a batch may compare with or update (only a refresh has any)."""
@@ -382,7 +411,10 @@ class Run:
 
     def summary(self) -> dict[str, Any]:
         """The run record written to runs/<run_id>.json; the dataset card is rewritten with it.
-        Closes the run's WARC files first, so that the record lists them finished."""
+        Closes the run's WARC files and compacts the partitions it wrote first, so that the
+        record lists the files as they stay."""
+        self.write()
+        self.store.compact()
         self.close()
         if self.archive is not None:
             self.durations["archive"] = self.archive.seconds  # spent in the fetch step, included in it

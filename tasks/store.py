@@ -94,6 +94,10 @@ def _parent(path: str) -> str:
     return str(PurePosixPath(path).parent)
 
 
+def _name(path: str) -> str:
+    return PurePosixPath(path).name
+
+
 def _size_class(rows: int) -> int:
     return int(math.log(max(rows, 1), MERGE_FANOUT))
 
@@ -118,6 +122,7 @@ class Store:
         self.pipeline_version = pipeline_version
         self._file_of: dict[str, str] | None = None  # article_id -> file holding its row
         self._rows: defaultdict[str, dict[str, int]] = defaultdict(dict)  # partition dir -> article file -> rows
+        self._touched: set[str] = set()  # partition dirs written to since the last compact()
 
     # -- filesystem -------------------------------------------------------------------
     def _files(self, directory: PurePath, suffix: str = ".parquet") -> list[str]:
@@ -161,13 +166,23 @@ class Store:
     def _read_parquet(self, path: str, columns: list[str] | None = None) -> pa.Table:
         return pq.read_table(path, columns=columns, filesystem=self.fs)
 
-    def prepare(self) -> None:
-        """Create the directories, remove temporaries a killed run left behind, bring old
-        files to the current schema and repair rows a killed run left in two files."""
+    def check(self) -> None:
+        """Create the directories and prove they can be written (a clear error before any
+        work starts, when they cannot)."""
         try:
             for directory in (self.articles, self.urls, self.runs):
                 self.fs.create_dir(str(directory), recursive=True)
-            self._put(str(self.path / f".probe-{uuid.uuid4().hex}"), b"")
+            probe = str(self.path / f".probe-{uuid.uuid4().hex}")
+            self._put(probe, b"")
+            self.fs.delete_file(probe)
+        except (OSError, pa.ArrowException) as exc:
+            raise OutputError(f"output directory {self.location} is not usable: {exc}") from None
+
+    def prepare(self) -> None:
+        """Check the directories, remove temporaries a killed run left behind, bring old
+        files to the current schema and repair rows a killed run left in two files."""
+        self.check()
+        try:
             # rows a lost Dask worker or a killed run staged but never committed
             self.fs.delete_dir_contents(str(self.path / STAGING_DIR), missing_dir_ok=True)
             for info in self.fs.get_file_info(pafs.FileSelector(str(self.path), recursive=True)):
@@ -241,18 +256,29 @@ class Store:
         return known
 
     def _index(self) -> dict[str, str]:
-        """article_id -> the file holding its row, read once (then kept up to date by
-        commit_articles); a row found in two files (a killed run) keeps the newest."""
+        """article_id -> the file holding its row, read once in one scan (then kept up to
+        date by commit_articles); a row found in two files (a killed run) keeps the newest."""
         if self._file_of is None:
             self._file_of, self._rows = {}, defaultdict(dict)
+            dataset = self._article_dataset()
+            if dataset is None:
+                return self._file_of
+            table = dataset.to_table(columns=["article_id", "__filename"])
+            names = pc.dictionary_encode(table["__filename"].combine_chunks())
+            paths = names.dictionary.to_pylist()  # one string per file, shared by its rows
+            counts = pc.value_counts(names.indices)
+            for number, rows in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(),
+                                    strict=True):
+                self._rows[_parent(paths[number])][paths[number]] = rows
             stale: dict[str, set[str]] = defaultdict(set)
-            for path in self._files(self.articles):  # oldest first: a later file's row wins
-                ids = self._read_parquet(path, ["article_id"])["article_id"].to_pylist()
-                self._rows[_parent(path)][path] = len(ids)
-                for aid in ids:
-                    if aid in self._file_of:
-                        stale[self._file_of[aid]].add(aid)
-                    self._file_of[aid] = path
+            for aid, number in zip(table["article_id"].to_pylist(), names.indices.to_pylist(), strict=True):
+                path = paths[number]
+                if (other := self._file_of.get(aid)) is not None:
+                    if _name(other) > _name(path):  # names sort in write order, whatever the partition
+                        stale[path].add(aid)
+                        continue
+                    stale[other].add(aid)
+                self._file_of[aid] = path
             for path, ids in stale.items():
                 self._remove_rows(path, ids)
         return self._file_of
@@ -293,6 +319,7 @@ class Store:
         for path, ids in replaced.items():
             self._remove_rows(path, ids)
         for year, month in target:
+            self._touched.add(str(self._partition_dir(year, month)))
             self._merge(self._partition_dir(year, month))
         return states
 
@@ -323,8 +350,11 @@ class Store:
             self._merge_files(group, str(partition / f"part-{_token()}.parquet"))
 
     def _merge_files(self, sources: list[str], path: str) -> None:
+        """Write the rows of ``sources`` to ``path`` (whole row groups of ROW_GROUP_ROWS:
+        many small files merged must not leave many tiny row groups), then remove them."""
         tmp = self._temporary(path)
         ids: list[str] = []
+        pending: list[pa.Table] = []
         with self.fs.open_output_stream(tmp) as out, \
                 pq.ParquetWriter(out, ARTICLE_SCHEMA.with_metadata(self._metadata(ARTICLE_SCHEMA)),
                                  compression="zstd") as writer:
@@ -332,7 +362,13 @@ class Store:
                 for batch in pq.ParquetFile(source, filesystem=self.fs).iter_batches(batch_size=ROW_GROUP_ROWS):
                     table = conform(pa.Table.from_batches([batch]), ARTICLE_SCHEMA)
                     ids += table["article_id"].to_pylist()
-                    writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+                    pending.append(table)
+                    if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
+                        rows = pa.concat_tables(pending)
+                        writer.write_table(rows.slice(0, ROW_GROUP_ROWS), row_group_size=ROW_GROUP_ROWS)
+                        pending = [rows.slice(ROW_GROUP_ROWS)]
+            if rows := sum(t.num_rows for t in pending):
+                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
         if tmp != path:
             self.fs.move(tmp, path)
         files = self._rows[_parent(path)]
@@ -342,6 +378,17 @@ class Store:
         files[path] = len(ids)
         assert self._file_of is not None
         self._file_of.update(dict.fromkeys(ids, path))
+
+    def compact(self) -> None:
+        """At the end of a run: merge the files each partition it wrote to gained (those not
+        final yet) into one, so that readers (and the next run's start) open a file or two
+        per partition rather than up to MERGE_FANOUT per size class. Costs one rewrite of
+        those rows, a small fraction of what writing them cost."""
+        for partition in sorted(self._touched):
+            small = sorted(p for p, rows in self._rows[partition].items() if rows < MAX_MERGED_ROWS)
+            if len(small) > 1:
+                self._merge_files(small, str(PurePosixPath(partition) / f"part-{_token()}.parquet"))
+        self._touched.clear()
 
     # -- rows extracted elsewhere (tasks/distributed.py) ---------------------------------
     def staged_path(self, run_id: str, batch: int) -> str:
@@ -394,11 +441,11 @@ class Store:
                 runs.append(record)
         return sorted(runs, key=lambda r: r.get("started_at", ""))
 
-    def article_batches(self, batch_size: int = 4096) -> Iterator[pa.RecordBatch]:
-        """The articles a batch at a time (declared schema, partition columns last), for
-        readers that must not hold the whole table."""
+    def article_batches(self, batch_size: int = 4096, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The articles (all columns, or ``columns``) a batch at a time (declared schema,
+        partition columns last), for readers that must not hold the whole table."""
         dataset = self._article_dataset()
-        return iter(()) if dataset is None else dataset.to_batches(batch_size=batch_size)
+        return iter(()) if dataset is None else dataset.to_batches(columns=columns, batch_size=batch_size)
 
     def write_edits(self, rows: list[dict[str, Any]], run_id: str, batch: int) -> str | None:
         if not rows:

@@ -188,7 +188,7 @@ def test_pathological_page_costs_only_its_budget() -> None:
 
 def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSite, tmp_path: Path) -> None:
     urls = [f"{fault_site.base}/a/{n}.html" for n in range(520)] + [f"{fault_site.base}/missing.html"]
-    config = urls_config(tmp_path, urls)
+    config = urls_config(tmp_path, urls, "commit_seconds = 0\n")  # each batch written on its own
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "flows.cli", "run", "f", "--config", str(config), "--output", str(out),
            "--batch-size", "40"]
@@ -215,6 +215,24 @@ def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSi
     last_run = ledger[ledger.run_id == ledger.sort_values("recorded_at").run_id.iloc[-1]]
     assert last_run.loc[last_run.url.str.endswith("/missing.html"), "state"].tolist() == ["failed"]
     assert last_run["url"].is_unique and len(last_run) == 521
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_batches_are_written_together_and_each_month_ends_in_one_file(fault_site: FaultSite, tmp_path: Path) -> None:
+    """Held batches (run.Held): one write for the whole run here, then the compaction at its
+    end leaves one file per publication month (six months, ten batches)."""
+    urls = [f"{fault_site.base}/a/{n}.html" for n in range(120)]
+    config = urls_config(tmp_path, urls, "commit_seconds = 3600\n")
+    record = scrape_dossier("f", config_path=str(config), output=str(tmp_path / "out"), batch_size=12)
+    root = tmp_path / "out" / "f"
+    assert record["counts"]["written"] == 120
+    assert len(list((root / "urls").glob("*.parquet"))) == 1  # every batch's URLs, written after their rows
+    ledger = pd.read_parquet(root / "urls")
+    assert (ledger["state"] == "written").sum() == 120
+    months = sorted(root.glob("articles/year=*/month=*"))
+    assert len(months) == 6 and all(len(list(m.glob("*.parquet"))) == 1 for m in months)
+    df = pd.read_parquet(root / "articles")
+    assert len(df) == 120 and df["article_id"].is_unique
 
 
 def test_a_slow_host_is_spread_over_batches_instead_of_stalling_one() -> None:

@@ -93,3 +93,42 @@ def test_a_non_local_filesystem_works_the_same(tmp_path: Path) -> None:
     assert again.location == "memory://bucket/datasets/d"
     assert [r["run_id"] for r in again.read_runs()] == ["r1"]
     assert sum(t.startswith("Changed.") for t in table["text"].to_pylist()) == 1
+
+
+def test_a_row_moved_to_another_partition_by_a_killed_update_keeps_its_newest_copy(tmp_path: Path) -> None:
+    """Newest is by file name (write order), not by path: the newer copy here lives in a
+    partition that sorts first."""
+    store = Store(tmp_path, "d", "test")
+    store.prepare()
+    store.commit_articles([row(1, month=4), row(2, month=4)])
+    old = files(tmp_path)[0]
+    newer_dir = tmp_path / "d" / "articles" / "year=2024" / "month=03"
+    newer_dir.mkdir(parents=True)
+    one = pq.read_table(old).filter(pc.field("article_id") == row(1)["article_id"])
+    pq.write_table(one.set_column(one.schema.get_field_index("title"), "title", [["Moved"]]),
+                   newer_dir / ("part-9" + old.name.removeprefix("part-")))
+    again = Store(tmp_path, "d", "test")
+    again.prepare()
+    rows = again.read_articles(["article_id", "title", "month"]).sort_by("article_id").to_pylist()
+    assert [(r["title"], r["month"]) for r in rows] == [("Moved", 3), (None, 4)]
+
+
+def test_compact_leaves_one_file_per_partition_written_with_whole_row_groups(tmp_path: Path) -> None:
+    store = Store(tmp_path, "d", "test")
+    store.prepare()
+    for batch in range(3 * MERGE_FANOUT + 3):
+        store.commit_articles([row(batch * 2 + i, month=3 + i) for i in range(2)])  # one row in each of 2 months
+    before = {p.parent.name: 0 for p in files(tmp_path)}
+    for p in files(tmp_path):
+        before[p.parent.name] += 1
+    assert min(before.values()) > 1
+    store.compact()
+    after = files(tmp_path)
+    assert sorted(p.parent.name for p in after) == ["month=03", "month=04"]
+    assert [pq.ParquetFile(p).metadata.num_row_groups for p in after] == [1, 1]
+    assert set(store.article_files().values()) == {str(p) for p in after}
+    again = Store(tmp_path, "d", "test")
+    again.prepare()
+    assert again.read_articles(["article_id"]).num_rows == 2 * (3 * MERGE_FANOUT + 3)
+    store.compact()  # nothing written since: nothing rewritten
+    assert files(tmp_path) == after
