@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tasks.api import start_embedded_api
 from tasks.config import ConfigError, load_config
 from tasks.demo.site import DEMO_PORT, demo_config, serve_demo
 from tasks.lock import DossierLocked
@@ -64,10 +65,13 @@ def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | Non
                verbose: bool = False) -> list[dict[str, Any]]:
     """Run the flows, with live progress on stderr unless ``quiet`` (plain lines with ``verbose``:
     Prefect's logs would tear a live view)."""
+    api = start_embedded_api()  # boots while the pipeline's modules load
     from flows.scrape import scrape_dossier
     from tasks.progress import show
     from tasks.steps import wait_for_task_run_records
 
+    if api is not None:
+        api.join()
     with show(quiet=quiet, plain=verbose):
         records = [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh,
                                   batch_size=batch_size) for slug in slugs]

@@ -3,9 +3,9 @@
 News sites publish one story under several URLs (a copy in another section, an updated
 re-post, an agency dispatch run twice); research counts it once. Each row carries a
 64-bit SimHash of its word 3-shingles; two texts whose SimHashes differ in at most
-``MAX_DISTANCE`` bits are near-duplicates. Lookups stay cheap on large dossiers: split
-into ``MAX_DISTANCE + 1`` bands, two such SimHashes share at least one band exactly
-(pigeonhole), so only rows sharing a band are compared.
+``MAX_DISTANCE`` bits are near-duplicates. Lookups stay cheap on large dossiers: the
+dossier's SimHashes are one array of 64-bit integers, compared with a new text's in one
+vectorised XOR and bit count (about a millisecond for 100,000 rows, 8 bytes a row).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import weakref
-from collections import defaultdict
+from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +26,9 @@ BITS = 64
 # Bits two near-duplicates may differ in: an edited sentence or an added paragraph moves a
 # few; unrelated texts differ in 32 on average, and 8 or fewer with odds around 1e-10.
 MAX_DISTANCE = 7
-BANDS = MAX_DISTANCE + 1
 SHINGLE = 3  # words
 MIN_WORDS = 50  # shorter texts are compared by exact hash only: a few shared words would dominate
 _WORD = re.compile(r"\w+")
-_BAND_BITS = BITS // BANDS
 
 
 def simhash(text: str) -> str:
@@ -47,12 +45,6 @@ def simhash(text: str) -> str:
 def distance(a: str, b: str) -> int:
     """Number of differing bits between two SimHashes."""
     return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
-def _bands(value: str) -> list[tuple[int, int]]:
-    number = int(value, 16)
-    mask = (1 << _BAND_BITS) - 1
-    return [(band, number >> (band * _BAND_BITS) & mask) for band in range(BANDS)]
 
 
 @dataclass
@@ -72,49 +64,50 @@ class Match:
 
 @dataclass
 class DuplicateIndex:
-    """The dossier's rows by text hash and SimHash band, and what was merged into each;
-    the first row of a text is the one kept."""
+    """The dossier's rows by text hash and SimHash, and what was merged into each; the
+    first row of a text is the one kept."""
 
-    by_sha: dict[str, tuple[str, str]] = field(default_factory=dict)
-    simhashes: dict[str, tuple[str, str]] = field(default_factory=dict)  # article_id -> (simhash, canonical)
-    by_band: defaultdict[tuple[int, int], list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_sha: dict[str, tuple[str, str]] = field(default_factory=dict)  # text_sha256 -> (article_id, canonical)
     merged: dict[str, list[str]] = field(default_factory=dict)  # kept article_id -> duplicate_urls
+    hashes: array[int] = field(default_factory=lambda: array("Q"))  # SimHashes of the rows long enough to compare
+    rows: list[tuple[str, str]] = field(default_factory=list)  # their (article_id, canonical), in the same order
 
     @classmethod
     def load(cls, store: Store) -> DuplicateIndex:
         index = cls()
-        for row in store.read_articles(list(INDEX_COLUMNS)).to_pylist():
-            index.add(row)
+        for batch in store.article_batches(columns=list(INDEX_COLUMNS)):
+            for row in batch.to_pylist():
+                index.add(row)
         return index
 
     def add(self, record: dict[str, Any]) -> None:
         aid, url = record["article_id"], record["canonical_url"]
+        row = (aid, url)
         if record.get("duplicate_urls"):
             self.merged[aid] = list(record["duplicate_urls"])
         if record.get("text_sha256"):
-            self.by_sha.setdefault(record["text_sha256"], (aid, url))
+            self.by_sha.setdefault(record["text_sha256"], row)
         if record.get("text_simhash") and (record.get("word_count") or 0) >= MIN_WORDS:
-            self.simhashes[aid] = (record["text_simhash"], url)
-            for band in _bands(record["text_simhash"]):
-                self.by_band[band].append(aid)
+            self.hashes.append(int(record["text_simhash"], 16))
+            self.rows.append(row)
 
     def match(self, record: dict[str, Any]) -> Match | None:
-        """The kept row this record duplicates (never the record's own row), or None."""
+        """The kept row this record duplicates (never the record's own row), or None; the
+        nearest one when several are near."""
         aid = record["article_id"]
         kept = self.by_sha.get(record["text_sha256"])
         if kept is not None and kept[0] != aid:
             return Match(kept[0], kept[1], 0)
         value = record.get("text_simhash")
-        if not value or record["word_count"] < MIN_WORDS:
+        if not value or record["word_count"] < MIN_WORDS or not self.hashes:
             return None
-        best: Match | None = None
-        for band in _bands(value):
-            for other in self.by_band.get(band, ()):
-                other_hash, url = self.simhashes[other]
-                gap = distance(value, other_hash)
-                if other != aid and gap <= MAX_DISTANCE and (best is None or gap < best.distance):
-                    best = Match(other, url, gap)
-        return best
+        gaps = np.bitwise_count(np.frombuffer(self.hashes, dtype=np.uint64) ^ np.uint64(int(value, 16)))
+        near = np.flatnonzero(gaps <= MAX_DISTANCE)
+        for i in near[np.argsort(gaps[near], kind="stable")]:
+            other, url = self.rows[i]
+            if other != aid:
+                return Match(other, url, int(gaps[i]))
+        return None
 
     def merge(self, match: Match, record: dict[str, Any]) -> None:
         urls = self.merged.setdefault(match.article_id, [])
