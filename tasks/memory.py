@@ -16,8 +16,6 @@ import ctypes
 import ctypes.util
 import functools
 
-import pyarrow as pa
-
 M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
 MMAP_THRESHOLD = 128 * 1024  # glibc's default, but fixed: no longer raised by large frees
 
@@ -35,12 +33,15 @@ def _glibc() -> ctypes.CDLL | None:
 @functools.cache
 def configure() -> None:
     """Once per process, before the first batch."""
+    import pyarrow as pa  # here: extraction workers release memory too, and need no pyarrow
+
     pa.set_memory_pool(pa.system_memory_pool())
     if (libc := _glibc()) is not None:
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def release() -> None:
-    """After a batch: give the memory it freed back to the system."""
+    """After a batch (a chunk, in an extraction worker): give the memory it freed back to
+    the system (lxml trees of large pages leave a worker's heap holes of megabytes)."""
     if (libc := _glibc()) is not None:
         libc.malloc_trim(0)

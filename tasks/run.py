@@ -270,6 +270,7 @@ class Run:
                 self.counts["fetched"] += 1
                 items[key] = (item, result)
                 pages.append(self.page(key, item, result))
+                result.body = b""  # the page holds it, and lets go of it once extracted (extract)
                 assert result.fetched_at is not None
                 self.describe(result, {"event": "fetched", "url": item.url, "source_kind": item.source_kind,
                                        "source_url": item.source_url, "hints": item.hints,
@@ -302,6 +303,7 @@ class Run:
     def extract(self, fetched: Fetched) -> tuple[Fetched, list[dict[str, Any]]]:
         started = time.monotonic()
         results = self.pool.extract(fetched.pages, on_chunk=self.progress.extracted)
+        fetched.pages = []  # the bodies are not needed after extraction: free them before the commit
         self.durations["extract"] += time.monotonic() - started
         return fetched, results
 

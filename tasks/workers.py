@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Any
 
+from tasks import memory
 from tasks.blocks import classify
 from tasks.config import Settings
 from tasks.extract import Page, extract_page
@@ -78,6 +79,7 @@ def process_chunk(pages: list[Page], seconds: float) -> list[dict[str, Any]]:
         if result["status"] in ("ok", "not_article") and (kind := classify(page.body, result)):
             result = {"key": page.key, "status": "blocked", "reason": kind}
         out.append(result)
+    memory.release()
     return out
 
 
