@@ -72,6 +72,7 @@ sys.path.insert(0, str(ROOT))
 
 from throughput import sample_tree  # noqa: E402  (bench/ is on sys.path: this file's directory)
 
+from tasks.config import BATCH_SIZE  # noqa: E402
 from tasks.demo.server import LocalServer, Response  # noqa: E402
 
 HOSTS = [f"127.0.0.{n}" for n in range(2, 22)]
@@ -539,7 +540,7 @@ def report(pages: int, site: Site, pipe: Measured, ext: Measured | None, cli: Me
           + ", ".join(f"{label} {_mib(rss)}" for label, rss in pipe.rss_split.items()))
     api = pipe.extra["api_task_runs"]
     print(f"  Prefect      {record['prefect_task_runs']} task runs (run record)"
-          + (f", {api} recorded by the API" if api is not None else "") + " (3 + 3 per batch of 256 URLs); "
+          + (f", {api} recorded by the API" if api is not None else "") + f" (3 + 3 per batch of {BATCH_SIZE} URLs); "
           f"tracebacks printed {pipe.extra['tracebacks']}")
     rerun = pipe.extra["rerun"]
     print(f"  rerun        unchanged site, same output: {rerun.wall:.1f} s end-to-end = "

@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from flows.scrape import scrape_dossier
+from tasks.config import BATCH_SIZE
 from tasks.windows import outcome, read_done, split_period, write_done
 
 
@@ -30,7 +31,7 @@ def backfill_dossier(
     force: bool = False,
     config_path: str = "dossiers.toml",
     output: str = "datasets",
-    batch_size: int = 256,
+    batch_size: int = BATCH_SIZE,
 ) -> list[dict[str, Any]] | State:
     """Scrape ``slug`` window by window from ``since`` to ``until`` (UTC days, both
     included); returns one outcome per window (tasks/windows.outcome), in a Failed state

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.api import start_embedded_api
-from tasks.config import ConfigError, load_config
+from tasks.config import BATCH_SIZE, ConfigError, load_config
 from tasks.demo.site import DEMO_PORT, demo_config, serve_demo
 from tasks.lock import DossierLocked
 from tasks.store import OutputError, Store
@@ -61,7 +61,7 @@ def _print_summary(record: dict[str, Any]) -> None:
 
 
 def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | None = None,
-               refresh: bool = False, batch_size: int = 256, quiet: bool = False,
+               refresh: bool = False, batch_size: int = BATCH_SIZE, quiet: bool = False,
                verbose: bool = False) -> list[dict[str, Any]]:
     """Run the flows, with live progress on stderr unless ``quiet`` (plain lines with ``verbose``:
     Prefect's logs would tear a live view)."""
@@ -290,8 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="every dossier of the config")
     run.add_argument("--limit", type=int, help="fetch at most N new URLs per dossier")
     run.add_argument("--refresh", action="store_true", help="re-fetch stored articles (conditional GET)")
-    run.add_argument("--batch-size", type=int, default=256,
-                     help="URLs per fetch/extract batch (default 256)")
+    run.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                     help=f"URLs per fetch/extract batch (default {BATCH_SIZE})")
     run.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     common(run)
     run.set_defaults(func=cmd_run)
@@ -319,7 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     reextract = sub.add_parser("reextract", help="rebuild the articles from the WARC archive, without network")
     reextract.add_argument("slug")
-    reextract.add_argument("--batch-size", type=int, default=256, help="pages extracted and written together (256)")
+    reextract.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                           help=f"archived pages extracted together ({BATCH_SIZE})")
     common(reextract)
     reextract.set_defaults(func=cmd_reextract)
 
@@ -336,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--until", type=_day, required=True, help="last day of the period, included")
     backfill.add_argument("--window", choices=UNITS, default="month", help="one run per day, week, month or year")
     backfill.add_argument("--force", action="store_true", help="run the windows already done again too")
-    backfill.add_argument("--batch-size", type=int, default=256, help="URLs per fetch/extract/write batch (256)")
+    backfill.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                          help=f"URLs per fetch/extract batch ({BATCH_SIZE})")
     common(backfill)
     backfill.set_defaults(func=cmd_backfill)
 

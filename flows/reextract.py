@@ -14,7 +14,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from tasks.config import load_config
+from tasks.config import BATCH_SIZE, load_config
 from tasks.lock import DossierLock
 from tasks.replay import Replay
 from tasks.steps import extract_and_commit, finish_task, load_task, scan_task
@@ -23,7 +23,7 @@ from tasks.workers import ExtractorPool
 
 @flow(name="reextract_dossier", log_prints=True)
 def reextract_dossier(slug: str, config_path: str = "dossiers.toml", output: str = "datasets",
-                      batch_size: int = 256) -> dict[str, Any]:
+                      batch_size: int = BATCH_SIZE) -> dict[str, Any]:
     """Rebuild ``<output>/<slug>/articles`` (and ``edits``) from ``raw/``; returns the run record."""
     config = load_config(config_path)
     dossier = config.get(slug)

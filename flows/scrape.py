@@ -13,7 +13,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from tasks.config import load_config
+from tasks.config import BATCH_SIZE, load_config
 from tasks.lock import DossierLock
 from tasks.run import Run
 from tasks.steps import discover_task, extract_and_commit, fetch_task, finish_task, plan_task
@@ -22,7 +22,7 @@ from tasks.workers import ExtractorPool
 
 @flow(name="scrape_dossier", log_prints=True)
 def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = "datasets",
-                   limit: int | None = None, refresh: bool = False, batch_size: int = 256,
+                   limit: int | None = None, refresh: bool = False, batch_size: int = BATCH_SIZE,
                    since: date | None = None, until: date | None = None) -> dict[str, Any]:
     """Scrape one dossier into ``<output>/<slug>/``; returns the run record. With ``since``
     and ``until`` (UTC days, both included), only the articles published then are written."""

@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DEFAULT_USER_AGENT = "dossier-pipeline/0.1 (+https://github.com/dossier-pipeline/dossier-pipeline)"
+# URLs a batch: Prefect sees batches (a task run costs milliseconds), and two batches of
+# page bodies are in memory at a time (about 20 MB each for 128 large news pages).
+BATCH_SIZE = 128
 
 
 class ConfigError(Exception):

@@ -44,6 +44,7 @@ class Replay(Run):
                  pool: ExtractorPool) -> None:
         super().__init__(run_id, config, dossier, output, parameters, pool)
         self.kind = "reextract"
+        self.observes = True  # the archive may hold a refresh's observations
         self.distributed = False  # reads a local archive, extracts on the local pool
         if not self.store.local:
             raise OutputError(f"{self.store.location}: reextract needs a local dataset (copy it from object storage)")

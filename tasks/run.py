@@ -120,6 +120,9 @@ class Run:
         self.recovered_warcs: list[str] = []
         self.history = History(set())
         self.article_of: dict[str, str] = {}  # url, final and canonical URL -> id, of the rows written
+        # Only a refresh (or a reextract replaying one) sees 304s and 404s of stored articles,
+        # which may be of rows written earlier in the run: other runs keep no URL map.
+        self.observes = bool(parameters.get("refresh"))
         self.edit_files: list[str] = []
         self.files_before: dict[str, tuple[int, int, int]] = {}
         self.staged = 0
@@ -357,8 +360,9 @@ class Run:
                         self.history.changed(stored[aid], record, changed, fetch.archived, fetched.origin)
                     else:
                         self.history.first(record)
-                    self.article_of.update({record[k]: aid for k in ("url", "final_url", "canonical_url")
-                                            if record[k]})
+                    if self.observes:
+                        self.article_of.update({record[k]: aid for k in ("url", "final_url", "canonical_url")
+                                                if record[k]})
                     duplicates.add(record)
                     records.append(record)
                     pending.append((item, fetch, record))
@@ -413,10 +417,12 @@ class Run:
 
     def summary(self) -> dict[str, Any]:
         """The run record written to runs/<run_id>.json; the dataset card is rewritten with it.
-        Closes the run's WARC files and compacts the partitions it wrote first, so that the
-        record lists the files as they stay."""
+        Writes the rows still held, compacts the partitions the run wrote and closes its WARC
+        files first, so that the record lists the files as they stay."""
+        started = time.monotonic()
         self.write()
         self.store.compact()
+        self.durations["write"] += time.monotonic() - started
         self.close()
         if self.archive is not None:
             self.durations["archive"] = self.archive.seconds  # spent in the fetch step, included in it

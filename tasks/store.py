@@ -12,11 +12,12 @@ Layout under ``<output>/<slug>/``::
 ``output`` is a local directory or any URI pyarrow or fsspec can open (``s3://bucket/prefix``,
 ``gs://…``): every read and write goes through one pyarrow filesystem.
 
-Articles are written append-only: each batch adds one new file per partition it touches,
-so the cost of a batch does not grow with the dossier. A row that changes (a --refresh
+Articles are written append-only: each write (batches held together, run.Held) adds one
+new file per partition it touches, so its cost does not grow with the dossier. A row that changes (a --refresh
 saw a new version, a duplicate was merged into it) is written in the new file first, then
 removed from the file that held it; partitions are kept to a few files by merging files of
-similar size (a log-structured merge, so each row is rewritten O(log n) times at most). A
+similar size (a log-structured merge, so each row is rewritten O(log n) times at most), and
+at the end of a run the files each partition gained are merged into one (``compact``). A
 file appears whole or not at all: locally it is written to a hidden temporary file and
 renamed, in object storage a PUT is atomic. A kill between two such steps can leave a
 row in two files: the next run keeps the newest and removes the other before anything
@@ -48,7 +49,7 @@ SETTLED_BLOCKS = ["paywall", "error_page"]
 MERGE_FANOUT = 8  # files of one size class merged together (each row rewritten log8(n) times at most)
 MAX_MERGED_ROWS = 50_000  # a file this large is final: merging it would cost more than it saves
 STAGING_DIR = "_staging"
-ROW_GROUP_ROWS = 2_048  # merges stream a row group at a time: memory stays flat however large the file
+ROW_GROUP_ROWS = 1_024  # merges stream a row group at a time: memory stays flat however large the file
 
 
 class OutputError(Exception):
