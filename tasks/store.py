@@ -41,6 +41,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from tasks import memory
 from tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
 
 # articles/ as read: the declared columns, then the partition columns
@@ -360,7 +361,9 @@ class Store:
                 pq.ParquetWriter(out, ARTICLE_SCHEMA.with_metadata(self._metadata(ARTICLE_SCHEMA)),
                                  compression="zstd") as writer:
             for source in sources:
-                for batch in pq.ParquetFile(source, filesystem=self.fs).iter_batches(batch_size=ROW_GROUP_ROWS):
+                # one thread: Arrow's reader threads leave memory behind that the heap cannot return
+                reader = pq.ParquetFile(source, filesystem=self.fs)
+                for batch in reader.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False):
                     table = conform(pa.Table.from_batches([batch]), ARTICLE_SCHEMA)
                     ids += table["article_id"].to_pylist()
                     pending.append(table)
@@ -389,6 +392,7 @@ class Store:
             small = sorted(p for p, rows in self._rows[partition].items() if rows < MAX_MERGED_ROWS)
             if len(small) > 1:
                 self._merge_files(small, str(PurePosixPath(partition) / f"part-{_token()}.parquet"))
+                memory.release()  # what a partition's merge freed, before the next one's allocations
         self._touched.clear()
 
     # -- rows extracted elsewhere (tasks/distributed.py) ---------------------------------
