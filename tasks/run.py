@@ -319,7 +319,7 @@ class Run:
         results = unstage(self.store, results)  # rows a Dask worker staged (tasks/distributed.py)
         held = self.held
         held.since = held.since or started
-        records, pending, merged_into, touched = held.records, held.items, held.merged_into, held.touched
+        records, merged_into, touched = held.records, held.merged_into, held.touched
         duplicates = index_for(self.store)
         index = self.store.article_files()
         stored = self.stored_rows(fetched, results)
@@ -365,7 +365,7 @@ class Run:
                                                 if record[k]})
                     duplicates.add(record)
                     records.append(record)
-                    pending.append((item, fetch, record))
+                    held.items.append((item, fetch, record))
         new_ids = {r["article_id"] for r in records}
         for seen in fetched.observations:
             aid = seen.article_id if seen.article_id in index else self.article_of.get(seen.url)

@@ -13,9 +13,9 @@ Layout under ``<output>/<slug>/``::
 ``gs://…``): every read and write goes through one pyarrow filesystem.
 
 Articles are written append-only: each write (batches held together, run.Held) adds one
-new file per partition it touches, so its cost does not grow with the dossier. A row that changes (a --refresh
-saw a new version, a duplicate was merged into it) is written in the new file first, then
-removed from the file that held it; partitions are kept to a few files by merging files of
+new file per partition it touches, so its cost does not grow with the dossier. A row that
+changes (a --refresh saw a new version, a duplicate was merged into it) is written in the
+new file first, then removed from the file that held it; partitions are kept to a few files by merging files of
 similar size (a log-structured merge, so each row is rewritten O(log n) times at most), and
 at the end of a run the files each partition gained are merged into one (``compact``). A
 file appears whole or not at all: locally it is written to a hidden temporary file and
