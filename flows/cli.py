@@ -8,14 +8,17 @@ import sys
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+# Only light modules at the top: the extraction workers import this module again (as
+# multiprocessing does with the parent's __main__) and must not load pyarrow and pandas,
+# which they never use (about 70 MB each). The commands import the rest.
 from tasks.api import start_embedded_api
 from tasks.config import BATCH_SIZE, ConfigError, load_config
 from tasks.demo.site import DEMO_PORT, demo_config, serve_demo
-from tasks.lock import DossierLocked
-from tasks.store import OutputError, Store
-from tasks.windows import UNITS, parse_day
+
+if TYPE_CHECKING:
+    from tasks.store import Store
 
 LOAD_HINT = """\
 Load it in a notebook:
@@ -37,6 +40,8 @@ def _quiet_prefect(verbose: bool) -> None:
 
 def _check_output(output: str, slugs: list[str]) -> None:
     """Fail before Prefect starts when the output directory cannot be written."""
+    from tasks.store import Store
+
     for slug in slugs:
         Store(output, slug, "").check()
 
@@ -94,6 +99,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _day(value: str) -> date:
+    from tasks.windows import parse_day
+
     try:
         return parse_day(value)
     except ValueError as exc:
@@ -149,6 +156,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from tasks.store import Store
+
     config = load_config(args.config)
     for slug, dossier in config.dossiers.items():
         store = Store(args.output, slug, "")
@@ -173,6 +182,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _dataset(args: argparse.Namespace) -> Store:
     """The dataset of the dossier named on the command line; it must exist."""
+    from tasks.store import OutputError, Store
+
     store = Store(args.output, load_config(args.config).get(args.slug).slug, "")
     if not store.has("runs"):
         raise OutputError(f"no dataset for {args.slug!r} in {args.output} (run `dossier run {args.slug}` first)")
@@ -181,6 +192,7 @@ def _dataset(args: argparse.Namespace) -> Store:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from tasks.lineage import article_report, runs_report
+    from tasks.store import OutputError
 
     store = _dataset(args)
     if args.url is None:
@@ -200,6 +212,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_reextract(args: argparse.Namespace) -> int:
     from flows.reextract import reextract_dossier
     from tasks.steps import wait_for_task_run_records
+    from tasks.store import Store
 
     _dataset(args)
     record = reextract_dossier(args.slug, config_path=args.config, output=args.output, batch_size=args.batch_size)
@@ -237,6 +250,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from tasks.store import OutputError, Store
+
     try:
         server, _ = serve_demo(copies=args.copies, port=args.port)
     except OSError as exc:
@@ -276,6 +291,8 @@ def cmd_prefect_yaml(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tasks.windows import UNITS
+
     parser = argparse.ArgumentParser(prog="dossier", description="Turn news dossiers into Parquet datasets.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's task-run logs")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -356,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_prefect(args.verbose)
+    from tasks.lock import DossierLocked
+    from tasks.store import OutputError
+
     try:
         return args.func(args)
     except (ConfigError, OutputError, DossierLocked) as exc:

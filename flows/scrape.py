@@ -5,7 +5,6 @@ Fetching batch n+1 overlaps the extraction of batch n (tasks/steps.py extract_an
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import date
 from typing import Any
 
@@ -36,10 +35,9 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
     lock = DossierLock(output, slug).acquire()  # one run of a dossier at a time: tasks/lock.py
     try:
         run.prepare()
-        todo = plan_task(run, quote(discover_task(run)), refresh, limit)
-        if todo and not run.distributed:
+        queue = plan_task(run, quote(discover_task(run)), refresh, limit)
+        if queue and not run.distributed:
             pool.warm()
-        queue = deque(todo)
         extract_and_commit(run, queue, lambda: fetch_task(run, quote(run.next_batch(queue, batch_size))))
         return finish_task(run)
     finally:

@@ -200,12 +200,14 @@ class Run:
                                "fetched_at": result.fetched_at.isoformat(), "http_status": result.status})
         return Observation(kind, item.url, article_id, result.fetched_at, result.status, result.archived)
 
-    def plan(self, discovery: Discovery, refresh: bool, limit: int | None) -> list[DiscoveredURL]:
-        """Record discovery; return the URLs to fetch (new ones, or all with ``refresh``)."""
+    def plan(self, discovery: Discovery, refresh: bool, limit: int | None) -> deque[DiscoveredURL]:
+        """Record discovery; return the URLs to fetch (new ones, or all with ``refresh``), in
+        the queue batches are taken from: each URL is let go once its batch is written (and
+        Prefect tracks a returned queue as one object, a list item by item)."""
         self.expected = discovery.expected
         self.source_failures = discovery.failures
         self.counts["discovered"] = len(discovery.urls)
-        todo = []
+        todo: deque[DiscoveredURL] = deque()
         for item in discovery.urls:
             stored = self.known.get(item.url)
             if stored is not None and not refresh:

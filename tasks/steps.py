@@ -8,6 +8,7 @@ the dataset itself, not from Prefect's result cache.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sized
 from typing import Any
 from uuid import UUID
@@ -40,7 +41,7 @@ def discover_task(run: Run) -> Discovery:
 
 
 @task(name="plan", cache_policy=NO_CACHE)
-def plan_task(run: Run, discovery: Discovery, refresh: bool, limit: int | None) -> list[DiscoveredURL]:
+def plan_task(run: Run, discovery: Discovery, refresh: bool, limit: int | None) -> deque[DiscoveredURL]:
     return run.plan(discovery, refresh, limit)
 
 

@@ -45,6 +45,14 @@ def test_unusable_output_directory(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "output directory" in capsys.readouterr().err
 
 
+def test_extraction_workers_do_not_load_the_dataset_libraries() -> None:
+    """multiprocessing imports the parent's __main__ (this module, for `dossier run`) in every
+    extraction worker: it must stay light, or each worker carries pyarrow and pandas."""
+    code = "import sys, flows.cli; print(sorted({'pyarrow', 'pandas', 'prefect'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
     """`dossier demo` as a new user runs it: real process, embedded Prefect API, no traceback;
     then a second run is incremental and `dossier list` reports the dataset."""
