@@ -241,6 +241,7 @@ class Measured:
     site: tuple[int, int, float] = (0, 0, 0.0)  # pages served, bytes, site CPU seconds during the run
     cpu_split: dict[str, tuple[int, float]] = field(default_factory=dict)  # label -> (processes, CPU seconds)
     rss_split: dict[str, int] = field(default_factory=dict)  # label -> summed peak RSS of its processes
+    at_peak: tuple[float, dict[str, int]] = (0.0, {})  # when the tree peaked (s from start), label -> RSS then
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -254,6 +255,8 @@ class Sampler:
         self.cpu: dict[int, float] = {}
         self.rss: dict[int, int] = {}  # peak RSS of each process
         self.labels: dict[int, str] = {}
+        self.started = time.monotonic()
+        self.at_peak: tuple[float, dict[int, int]] = (0.0, {})  # when the tree peaked, pid -> RSS then
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -262,7 +265,9 @@ class Sampler:
             tree: dict[int, tuple[int, float]] = {}
             for root in self.roots():
                 tree.update(sample_tree(root))
-            self.peak = max(self.peak, sum(rss for rss, _ in tree.values()))
+            if (total := sum(rss for rss, _ in tree.values())) > self.peak:
+                self.peak = total
+                self.at_peak = (time.monotonic() - self.started, {pid: rss for pid, (rss, _) in tree.items()})
             for pid, (rss, seconds) in tree.items():
                 self.cpu[pid] = max(self.cpu.get(pid, 0.0), seconds)
                 self.rss[pid] = max(self.rss.get(pid, 0), rss)
@@ -284,6 +289,14 @@ class Sampler:
         for pid, rss in self.rss.items():
             out[self.labels.get(pid, "?")] = out.get(self.labels.get(pid, "?"), 0) + rss
         return dict(sorted(out.items(), key=lambda item: -item[1]))
+
+    def composition_at_peak(self) -> tuple[float, dict[str, int]]:
+        """When the tree peaked and label -> summed RSS then: the peak is one moment, at
+        which the processes need not each be at their own peak."""
+        out: dict[str, int] = {}
+        for pid, rss in self.at_peak[1].items():
+            out[self.labels.get(pid, "?")] = out.get(self.labels.get(pid, "?"), 0) + rss
+        return self.at_peak[0], dict(sorted(out.items(), key=lambda item: -item[1]))
 
     def __enter__(self) -> Sampler:
         self._thread.start()
@@ -335,7 +348,7 @@ def measure(cmd: list[str], site: Site, cwd: Path, env: dict[str, str] | None = 
     cpu = max(sum(sampler.cpu.values()), _children_cpu() - reaped_before)
     site_delta = (site_after[0] - site_before[0], site_after[1] - site_before[1], site_after[2] - site_before[2])
     return Measured(wall, cpu, sampler.peak, out, proc.returncode, site_delta, sampler.cpu_by_label(),
-                    rss_split=sampler.rss_by_label())
+                    rss_split=sampler.rss_by_label(), at_peak=sampler.composition_at_peak())
 
 
 def tree_bytes(path: Path) -> int:
@@ -538,6 +551,9 @@ def report(pages: int, site: Site, pipe: Measured, ext: Measured | None, cli: Me
                                         for label, (n, seconds) in pipe.cpu_split.items()))
     print(f"  peak RSS     {_mib(pipe.peak_rss)} (process tree, summed); each process's peak: "
           + ", ".join(f"{label} {_mib(rss)}" for label, rss in pipe.rss_split.items()))
+    when, then = pipe.at_peak
+    print(f"  at the peak  {when:.1f} s into the run ({100 * when / pipe.wall:.0f} %): "
+          + ", ".join(f"{label} {_mib(rss)}" for label, rss in then.items()))
     api = pipe.extra["api_task_runs"]
     print(f"  Prefect      {record['prefect_task_runs']} task runs (run record)"
           + (f", {api} recorded by the API" if api is not None else "") + f" (3 + 3 per batch of {BATCH_SIZE} URLs); "

@@ -30,7 +30,7 @@ MAX_XML_BYTES = 50_000_000
 WINDOW_MAX_PAGES = 2_000  # how deep a listing is walked for a window's dates at most: a safety cap
 
 
-@dataclass
+@dataclass(slots=True)  # a dossier may have 100,000 of them in memory at once
 class DiscoveredURL:
     url: str  # normalised
     source_kind: str

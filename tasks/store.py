@@ -32,6 +32,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 
@@ -50,6 +51,7 @@ SETTLED_BLOCKS = ["paywall", "error_page"]
 MERGE_FANOUT = 8  # files of one size class merged together (each row rewritten log8(n) times at most)
 MAX_MERGED_ROWS = 50_000  # a file this large is final: merging it would cost more than it saves
 STAGING_DIR = "_staging"
+NO_DATE = datetime.min.replace(tzinfo=UTC)  # sorts undated rows (all in the year=0 partition)
 ROW_GROUP_ROWS = 1_024  # merges stream a row group at a time: memory stays flat however large the file
 
 
@@ -306,11 +308,13 @@ class Store:
         for i, record in enumerate(records):
             published = record["published_at"]
             target[(published.year, published.month) if published else (0, 0)].append(i)
-        new = pa.Table.from_pylist(records, schema=ARTICLE_SCHEMA)
         replaced: dict[str, set[str]] = defaultdict(set)
         for (year, month), rows in sorted(target.items()):
             path = str(self._partition_dir(year, month) / f"part-{_token()}.parquet")
-            table = new.take(rows).sort_by([("published_at", "ascending"), ("article_id", "ascending")])
+            # sorted and converted a month at a time: the batch's rows are in memory once as
+            # Python objects and once a month as Arrow, not as a whole table, its take and its sort
+            rows.sort(key=lambda i: (records[i]["published_at"] or NO_DATE, records[i]["article_id"]))
+            table = pa.Table.from_pylist([records[i] for i in rows], schema=ARTICLE_SCHEMA)
             self._write_parquet(table, path)
             self._rows[_parent(path)][path] = table.num_rows
             for i in rows:
