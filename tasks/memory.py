@@ -35,6 +35,8 @@ def configure() -> None:
     """Once per process, before the first batch."""
     import pyarrow as pa  # here: extraction workers release memory too, and need no pyarrow
 
+    # for Python-level allocations when pyarrow was imported before tasks/__init__.py set the
+    # default pool (the Parquet reader and writer keep the pool of that first import)
     pa.set_memory_pool(pa.system_memory_pool())
     if (libc := _glibc()) is not None:
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
