@@ -4,6 +4,9 @@ kill, and the same behaviour on a non-local filesystem."""
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -132,3 +135,12 @@ def test_compact_leaves_one_file_per_partition_written_with_whole_row_groups(tmp
     assert again.read_articles(["article_id"]).num_rows == 2 * (3 * MERGE_FANOUT + 3)
     store.compact()  # nothing written since: nothing rewritten
     assert files(tmp_path) == after
+
+
+def test_arrow_uses_the_system_allocator_once_the_pipeline_is_imported() -> None:
+    """The Parquet reader keeps the pool of pyarrow's first import; on mimalloc a compaction
+    left hundreds of MB the process could not give back (tasks/__init__.py)."""
+    code = "import tasks.store, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+                          env={k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"})
+    assert done.stdout.strip() == "system"
