@@ -283,20 +283,21 @@ class Sampler:
             out[self.labels.get(pid, "?")] = (n + 1, total + seconds)
         return dict(sorted(out.items(), key=lambda item: -item[1][1]))
 
-    def rss_by_label(self) -> dict[str, int]:
-        """label -> the summed peak RSS of its processes: where the memory went."""
+    def _by_label(self, rss_of: dict[int, int]) -> dict[str, int]:
+        """pid -> RSS summed by label, largest first."""
         out: dict[str, int] = {}
-        for pid, rss in self.rss.items():
+        for pid, rss in rss_of.items():
             out[self.labels.get(pid, "?")] = out.get(self.labels.get(pid, "?"), 0) + rss
         return dict(sorted(out.items(), key=lambda item: -item[1]))
+
+    def rss_by_label(self) -> dict[str, int]:
+        """label -> the summed peak RSS of its processes: where the memory went."""
+        return self._by_label(self.rss)
 
     def composition_at_peak(self) -> tuple[float, dict[str, int]]:
         """When the tree peaked and label -> summed RSS then: the peak is one moment, at
         which the processes need not each be at their own peak."""
-        out: dict[str, int] = {}
-        for pid, rss in self.at_peak[1].items():
-            out[self.labels.get(pid, "?")] = out.get(self.labels.get(pid, "?"), 0) + rss
-        return self.at_peak[0], dict(sorted(out.items(), key=lambda item: -item[1]))
+        return self.at_peak[0], self._by_label(self.at_peak[1])
 
     def __enter__(self) -> Sampler:
         self._thread.start()

@@ -15,13 +15,13 @@ Layout under ``<output>/<slug>/``::
 Articles are written append-only: each write (batches held together, run.Held) adds one
 new file per partition it touches, so its cost does not grow with the dossier. A row that
 changes (a --refresh saw a new version, a duplicate was merged into it) is written in the
-new file first, then removed from the file that held it; partitions are kept to a few files by merging files of
-similar size (a log-structured merge, so each row is rewritten O(log n) times at most), and
-at the end of a run the files each partition gained are merged into one (``compact``). A
-file appears whole or not at all: locally it is written to a hidden temporary file and
-renamed, in object storage a PUT is atomic. A kill between two such steps can leave a
-row in two files: the next run keeps the newest and removes the other before anything
-else. Only this module knows the layout.
+new file first, then removed from the file that held it; partitions are kept to a few
+files by merging files of similar size (a log-structured merge, so each row is rewritten
+O(log n) times at most), and at the end of a run the files each partition gained are
+merged into one (``compact``). A file appears whole or not at all: locally it is written
+to a hidden temporary file and renamed, in object storage a PUT is atomic. A kill between
+two such steps can leave a row in two files: the next run keeps the newest and removes the
+other before anything else. Only this module knows the layout.
 """
 
 from __future__ import annotations
@@ -365,7 +365,7 @@ class Store:
                 pq.ParquetWriter(out, ARTICLE_SCHEMA.with_metadata(self._metadata(ARTICLE_SCHEMA)),
                                  compression="zstd") as writer:
             for source in sources:
-                # one thread: Arrow's reader threads leave memory behind that the heap cannot return
+                # one thread: merges during a run share the cores with extraction
                 reader = pq.ParquetFile(source, filesystem=self.fs)
                 for batch in reader.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False):
                     table = conform(pa.Table.from_batches([batch]), ARTICLE_SCHEMA)
