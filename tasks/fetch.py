@@ -447,6 +447,20 @@ def _check_response(result: FetchResult, expect: str) -> str | None:
     return None
 
 
+async def _get_all(fetcher: Fetcher, urls: Iterable[str], expect: str,
+                   validators: dict[str, dict[str, str]] | None,
+                   on_result: Callable[[FetchResult], None] | None) -> list[FetchResult]:
+    validators = validators or {}
+
+    async def get(url: str) -> FetchResult:
+        result = await fetcher.get(url, expect, validators.get(url))
+        if on_result is not None:
+            on_result(result)
+        return result
+
+    return list(await asyncio.gather(*(get(u) for u in urls)))
+
+
 async def fetch_all(
     urls: Iterable[str],
     politeness: Politeness,
@@ -457,13 +471,42 @@ async def fetch_all(
 ) -> list[FetchResult]:
     """Fetch many URLs concurrently; per-host limits keep it polite. Order is kept.
     ``on_result`` is called with each result as it completes (live progress)."""
-    validators = validators or {}
-
-    async def get(fetcher: Fetcher, url: str) -> FetchResult:
-        result = await fetcher.get(url, expect, validators.get(url))
-        if on_result is not None:
-            on_result(result)
-        return result
-
     async with Fetcher(politeness, domains) as fetcher:
-        return list(await asyncio.gather(*(get(fetcher, u) for u in urls)))
+        return await _get_all(fetcher, urls, expect, validators, on_result)
+
+
+class FetchSession:
+    """``fetch_all`` for every batch of a run through one Fetcher, on an event loop in a
+    thread of its own, until ``close``.
+
+    A Fetcher per batch opened a connection for nearly every request (a batch holds a few
+    pages per host): the connects alone cost 0.7 ms of CPU a page over loopback, and a TLS
+    handshake costs more. Kept for the run, each host's pool reuses its keep-alive
+    connections from batch to batch. The loop's own thread also spares the caller
+    ``asyncio.run``'s per-call set-up (a SIGINT handler in the main thread)."""
+
+    def __init__(self, politeness: Politeness, domains: list[str]) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fetch-loop", daemon=True)
+        self._thread.start()
+        self._fetcher = Fetcher(politeness, domains)
+
+    def fetch_all(self, urls: Iterable[str], expect: str = "html",
+                  validators: dict[str, dict[str, str]] | None = None,
+                  on_result: Callable[[FetchResult], None] | None = None) -> list[FetchResult]:
+        future = asyncio.run_coroutine_threadsafe(_get_all(self._fetcher, urls, expect, validators, on_result),
+                                                  self._loop)
+        try:
+            return future.result()
+        except BaseException:  # interrupted (KeyboardInterrupt, a cancelled run): stop the batch's requests
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        """Close the connections and stop the loop (idempotent)."""
+        if self._loop.is_closed():
+            return
+        asyncio.run_coroutine_threadsafe(self._fetcher.__aexit__(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()

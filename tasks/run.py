@@ -7,7 +7,6 @@ what it wrote and the next run does the rest.
 
 from __future__ import annotations
 
-import asyncio
 import platform
 import time
 from collections import Counter, defaultdict, deque
@@ -26,7 +25,7 @@ from tasks.dedup import index_for, with_merged_duplicates
 from tasks.discover import DiscoveredURL, Discovery
 from tasks.distributed import dask_runner, unstage
 from tasks.extract import Page
-from tasks.fetch import FetchResult, Politeness, fetch_all
+from tasks.fetch import FetchResult, FetchSession, Politeness
 from tasks.history import (
     GONE_STATUSES,
     History,
@@ -117,6 +116,7 @@ class Run:
         self.batches = 0
         self.kind = "scrape"
         self.archive: ArchiveWriter | None = None
+        self.session: FetchSession | None = None  # created by the first fetch
         self.recovered_warcs: list[str] = []
         self.history = History(set())
         self.article_of: dict[str, str] = {}  # url, final and canonical URL -> id, of the rows written
@@ -179,6 +179,8 @@ class Run:
     def close(self) -> None:
         """Finish the run's WARC files (also when the run fails: what they hold is valid)
         and, for a dataset in object storage, upload them from the local spool."""
+        if self.session is not None:
+            self.session.close()
         if self.archive is not None:
             self.archive.close()
         self.store.publish_raw()
@@ -253,8 +255,9 @@ class Run:
         started = time.monotonic()
         validators = {i.url: {"etag": s.get("etag"), "last_modified": s.get("last_modified")}
                       for i in batch if (s := self.known.get(i.url)) and "state" not in s}
-        results = asyncio.run(fetch_all([i.url for i in batch], self.politeness, self.domains,
-                                        validators=validators, on_result=self.fetched_one))
+        if self.session is None:
+            self.session = FetchSession(self.politeness, self.domains)
+        results = self.session.fetch_all([i.url for i in batch], validators=validators, on_result=self.fetched_one)
         pages: list[Page] = []
         items: dict[int, tuple[DiscoveredURL, FetchResult]] = {}
         observations: list[Observation] = []
