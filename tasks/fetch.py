@@ -37,6 +37,7 @@ from tasks.urls import host_of, in_domains, is_public_address
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+DRAIN_BYTES = 1 << 16  # an unused body longer than this costs its connection, not its reading
 
 
 @dataclass
@@ -312,8 +313,10 @@ class Fetcher:
             decoder = _Decoder(result.headers.get("content-encoding", ""), self.s.max_body_bytes)
             if response.status_code >= 300 or decoder.error:
                 result.reason = None if response.status_code >= 300 else decoder.error
-                if archive is not None:
-                    truncated = await _read_raw(response, raw, self.s.max_body_bytes)
+                # Read even when not archived: only a response read to its end leaves its
+                # connection usable for the next request (redirects, robots.txt 404s, ...).
+                limit = self.s.max_body_bytes if archive is not None else DRAIN_BYTES
+                truncated = await _read_raw(response, raw, limit)
             else:
                 async for chunk in response.aiter_raw():
                     if archive is not None:
@@ -338,9 +341,9 @@ class Fetcher:
 
 
 async def _read_raw(response: httpx.Response, chunks: list[bytes], limit: int) -> str | None:
-    """Read a body the pipeline does not use (an error page, an unsupported encoding) for
-    the archive, up to ``limit`` bytes; why it was cut, if it was. Never raises: the
-    fetch's outcome is the status already received."""
+    """Read a body the pipeline does not use (an error page, an unsupported encoding), up to
+    ``limit`` bytes; why it was cut, if it was. Never raises: the fetch's outcome is the
+    status already received."""
     size = 0
     try:
         async for chunk in response.aiter_raw():

@@ -17,7 +17,7 @@ import pytest
 import tasks.fetch
 from tasks.config import Settings
 from tasks.demo.server import LocalServer, Response
-from tasks.fetch import FetchResult, Politeness, fetch_all, retry_after_seconds
+from tasks.fetch import FetchResult, FetchSession, Politeness, fetch_all, retry_after_seconds
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 PAGE = b"<html><body><p>hello</p></body></html>"
@@ -341,3 +341,25 @@ def test_no_validators_no_conditional_headers(site: Site) -> None:
     assert result.ok and result.body == PAGE
     sent = next(h for _, path, h in site.server.log if path == "/plain")
     assert "if-none-match" not in sent and "if-modified-since" not in sent
+
+
+def test_session_keeps_connections_across_batches() -> None:
+    """A run's FetchSession serves every batch through the same keep-alive connections:
+    the second batch to a host opens none (a fresh Fetcher per batch opened one per page)."""
+    accepted: list[object] = []
+    s = Site()
+    accept = s.server.httpd.get_request
+    s.server.httpd.get_request = lambda: accepted.append(1) or accept()  # type: ignore[method-assign]
+    session = FetchSession(Politeness(Settings(allow_private_addresses=True, requests_per_second=1000,
+                                               max_connections_per_host=2)), ["127.0.0.1"])
+    try:
+        first = session.fetch_all([s.url(f"/a/{i}.html") for i in range(6)])
+        opened = len(accepted)
+        second = session.fetch_all([s.url(f"/b/{i}.html") for i in range(6)])
+    finally:
+        session.close()
+        s.server.close()
+    assert all(r.ok for r in first + second)
+    assert 1 <= opened <= 2  # robots.txt and the pages, at most the host's connection limit
+    assert len(accepted) == opened
+    session.close()  # closing twice is harmless
