@@ -74,11 +74,7 @@ def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | Non
     from flows.scrape import scrape_dossier
     from tasks.progress import show
     from tasks.steps import wait_for_task_run_records
-    from tasks.workers import ExtractorPool
 
-    config = load_config(config_path)
-    if config.execution.task_runner != "dask":  # Dask runs extract on its own workers
-        ExtractorPool.start_ahead(config.get(slugs[0]).settings)
     if api is not None:
         api.join()
     with show(quiet=quiet, plain=verbose):

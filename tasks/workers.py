@@ -24,15 +24,12 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Any
 
-from htmldate.extractors import get_external_parser
-
 from tasks import memory
 from tasks.blocks import classify
 from tasks.config import Settings
 from tasks.extract import Page, extract_page
 
 ATTEMPTS = 3  # a page sharing a chunk with a culprit is retried alone before being blamed
-_AHEAD: dict[tuple[float, int], ExtractorPool] = {}  # pools started ahead of their flow run (start_ahead)
 
 
 class PageTimeout(BaseException):
@@ -99,21 +96,7 @@ class ExtractorPool:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> ExtractorPool:
-        """A pool for a run with these settings: the one started ahead for them, if any."""
-        ahead = _AHEAD.pop((settings.extract_timeout_seconds, settings.extract_memory_mb), None)
-        return ahead or cls(seconds_per_page=settings.extract_timeout_seconds,
-                            memory_bytes=settings.extract_memory_mb << 20)
-
-    @classmethod
-    def start_ahead(cls, settings: Settings) -> None:
-        """Start the workers of the next run with these settings now. The command line calls
-        this while Prefect's embedded API boots, seconds in which one core is idle: the workers'
-        imports, warm-up and date-parser tables (about three seconds of CPU each) are built
-        then instead of delaying the run's first extraction. The flow run takes the pool
-        (for_settings)."""
-        pool = cls.for_settings(settings)
-        pool.warm(_compile_date_locales)
-        _AHEAD[(settings.extract_timeout_seconds, settings.extract_memory_mb)] = pool
+        return cls(seconds_per_page=settings.extract_timeout_seconds, memory_bytes=settings.extract_memory_mb << 20)
 
     def _get(self) -> ProcessPoolExecutor:
         with self._lock:  # two batches may be in flight, each extracted from its own thread
@@ -125,12 +108,11 @@ class ExtractorPool:
                                                  initargs=(self.memory_bytes,))
             return self._pool
 
-    def warm(self, job: Callable[[], None] | None = None) -> None:
-        """Start the workers now, so their imports overlap with discovery and fetching, and
-        queue ``job`` (if given) once per worker."""
+    def warm(self) -> None:
+        """Start the workers now, so their imports overlap with discovery and fetching."""
         pool = self._get()
         for _ in range(self.workers):
-            pool.submit(job or _noop)
+            pool.submit(_noop)
 
     def extract(self, pages: list[Page], on_chunk: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
         """Extract pages in chunks spread over the workers; results in input order.
@@ -191,11 +173,3 @@ class ExtractorPool:
 
 def _noop() -> None:
     return None
-
-
-def _compile_date_locales() -> None:
-    """dateparser (htmldate's fallback parser) compiles a regex per locale the first time a
-    string is tried against it: a string no locale reads compiles them all, 1.5 s of CPU that
-    the first pages would otherwise pay (measured: 128 pages, 6.1 s of CPU cold, 4.5 warm).
-    Worth it only in idle time (start_ahead): a small run never needs most of them."""
-    get_external_parser().get_date_data("zzqx 17")

@@ -186,20 +186,6 @@ def test_pathological_page_costs_only_its_budget() -> None:
     assert all(by_key[n]["status"] == "ok" for n in range(6))
 
 
-
-def test_pool_started_ahead_is_taken_by_one_run() -> None:
-    """The command line starts the workers while Prefect's API boots (start_ahead): the
-    next run with those settings gets that pool, workers already up; the one after, its own."""
-    settings = Settings(extract_timeout_seconds=7.0)
-    ExtractorPool.start_ahead(settings)
-    ahead = ExtractorPool.for_settings(settings)
-    later = ExtractorPool.for_settings(settings)
-    try:
-        assert ahead._pool is not None and later._pool is None
-        assert ahead.seconds == later.seconds == 7.0
-    finally:
-        ahead.close()
-
 def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSite, tmp_path: Path) -> None:
     urls = [f"{fault_site.base}/a/{n}.html" for n in range(520)] + [f"{fault_site.base}/missing.html"]
     config = urls_config(tmp_path, urls, "commit_seconds = 0\n")  # each batch written on its own
