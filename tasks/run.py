@@ -177,8 +177,9 @@ class Run:
             self.politeness.archive = self.archive
 
     def close(self) -> None:
-        """Finish the run's WARC files (also when the run fails: what they hold is valid)
-        and, for a dataset in object storage, upload them from the local spool."""
+        """Close the run's connections, finish its WARC files (also when the run fails: what
+        they hold is valid) and, for a dataset in object storage, upload them from the local
+        spool."""
         if self.session is not None:
             self.session.close()
         if self.archive is not None:
