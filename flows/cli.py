@@ -70,13 +70,12 @@ def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | Non
                verbose: bool = False) -> list[dict[str, Any]]:
     """Run the flows, with live progress on stderr unless ``quiet`` (plain lines with ``verbose``:
     Prefect's logs would tear a live view)."""
-    api = start_embedded_api()  # boots while the pipeline's modules load
+    api_ready = start_embedded_api()  # boots while the pipeline's modules load
     from flows.scrape import scrape_dossier
     from tasks.progress import show
     from tasks.steps import wait_for_task_run_records
 
-    if api is not None:
-        api.join()
+    api_ready()
     with show(quiet=quiet, plain=verbose):
         records = [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh,
                                   batch_size=batch_size) for slug in slugs]
@@ -109,9 +108,6 @@ def _day(value: str) -> date:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """One child flow run per window (flows/backfill.py); exit status 1 when a window failed."""
-    from flows.backfill import backfill_dossier
-    from tasks.progress import show
-    from tasks.steps import wait_for_task_run_records
     from tasks.windows import split_period
 
     slug = load_config(args.config).get(args.slug).slug
@@ -120,6 +116,12 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(f"backfill {slug}: {exc}") from None
     _check_output(args.output, [slug])
+    api_ready = start_embedded_api()  # boots while the pipeline's modules load
+    from flows.backfill import backfill_dossier
+    from tasks.progress import show
+    from tasks.steps import wait_for_task_run_records
+
+    api_ready()
     with show(plain=args.verbose):  # each window's run, live
         state = backfill_dossier(slug, args.since, args.until, window=args.window, force=args.force,
                                  config_path=args.config, output=args.output, batch_size=args.batch_size,
@@ -210,11 +212,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
+    store = _dataset(args)
+    api_ready = start_embedded_api()  # boots while the pipeline's modules load
     from flows.reextract import reextract_dossier
     from tasks.steps import wait_for_task_run_records
-    from tasks.store import Store
 
-    _dataset(args)
+    api_ready()
     record = reextract_dossier(args.slug, config_path=args.config, output=args.output, batch_size=args.batch_size)
     wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
     c = record["counts"]
@@ -223,8 +226,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     print(f"  archived fetches {c['replayed']} from {len(record['source_runs'])} run(s) · written {c['written']} · "
           f"duplicate {c['duplicate']} · not article {c['not_article']} · blocked {c['blocked']} · "
           f"failed {c['failed']} · kept as they were (not archived) {c['kept_without_archive']}")
-    print(f"  dataset: {record['dataset']} ({len(Store(args.output, args.slug, '').read_articles(['article_id']))} "
-          "rows)")
+    print(f"  dataset: {record['dataset']} ({len(store.read_articles(['article_id']))} rows)")
     return 0
 
 

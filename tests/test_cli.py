@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import textwrap
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -53,14 +56,34 @@ def test_extraction_workers_do_not_load_the_dataset_libraries() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def _processes_with(mark: str) -> list[str]:
+    """PIDs of live processes whose environment holds ``mark`` (what a command left running)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark.encode() in environ.read_bytes():
+                found.append(environ.parent.name)
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def _mark() -> dict[str, str]:
+    """The environment for a subprocess, marked so that what it leaves running can be found."""
+    return {**os.environ, "DOSSIER_TEST_MARK": uuid.uuid4().hex}
+
+
 def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
-    """`dossier demo` as a new user runs it: real process, embedded Prefect API, no traceback;
-    then a second run is incremental and `dossier list` reports the dataset."""
+    """`dossier demo` as a new user runs it: real process, embedded Prefect API, no traceback,
+    the API server stopped at exit; then `dossier list` reports the dataset."""
     out = tmp_path / "datasets"
     cmd = [sys.executable, "-m", "flows.cli", "demo", "--port", "0", "--output", str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    env = _mark()
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+    if Path("/proc/self/environ").exists():
+        assert not _processes_with(f"DOSSIER_TEST_MARK={env['DOSSIER_TEST_MARK']}"), "the API server outlived the run"
     assert "written 48" in done.stdout and 'pd.read_parquet("' in done.stdout
     df = pd.read_parquet(out / "demo" / "articles")
     assert len(df) == 48 and df["article_id"].is_unique
@@ -79,3 +102,23 @@ def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
                               str(out / "demo" / "dossiers.toml"), "--output", str(out)],
                              capture_output=True, text=True, timeout=60)
     assert "48 articles" in listing.stdout and "1 run(s)" in listing.stdout
+
+
+def test_embedded_api_falls_back_to_prefects_own_start(tmp_path: Path) -> None:
+    """When the API server spawned ahead exits before answering (a port taken meanwhile,
+    say), Prefect's own start serves the flow, and nothing is left running."""
+    code = textwrap.dedent("""
+        import subprocess, sys
+        from tasks import api
+        api._spawn = lambda port: subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+        api.start_embedded_api()()  # waits for the server to answer or be given up
+        from prefect import flow
+        print("flow returned", flow(lambda: 42, name="empty")())
+    """)
+    env = _mark()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parents[1], env=env)
+    assert done.returncode == 0, done.stderr
+    assert "flow returned 42" in done.stdout
+    if Path("/proc/self/environ").exists():
+        assert not _processes_with(f"DOSSIER_TEST_MARK={env['DOSSIER_TEST_MARK']}"), "the API server outlived the run"
