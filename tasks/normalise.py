@@ -79,6 +79,10 @@ TITLE_SEPARATORS = r"[|–—:·•-]"
 # -- language ---------------------------------------------------------------------------
 CONFIDENT = 0.9  # detector probability above which the text's language wins over any declaration
 PLAUSIBLE = 0.05  # a declared language with at least this probability is kept when detection is unsure
+# Characters of the text the language detector reads: it walks every byte in Python (about
+# 0.25 ms per 1,000 characters), and 2,000 characters of an article decide as 4,000 do on
+# 234 real news pages in 10 languages (1,500 already flipped a German page to English).
+LANGUAGE_SAMPLE = 2000
 
 COUNT_SUFFIX = re.compile(r"\s*\(\d[\d\s.,]*\)\s*$")
 
@@ -271,7 +275,7 @@ def detect_language(text: str, declared: str | None = None, expected: str | None
     declared language, then the dossier's, when the text makes it plausible."""
     if len(text) < 20:
         return declared or expected
-    ranked = _identifier().rank(text[:4000])
+    ranked = _identifier().rank(text[:LANGUAGE_SAMPLE])
     best, probability = ranked[0]
     if probability >= CONFIDENT and len(best) == 2:
         return best
