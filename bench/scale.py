@@ -37,7 +37,12 @@ Pages/s counts pages *processed* (fetched and extracted), not rows written.
 most 2 s more than an empty Prefect flow in the same mode; each runs in a fresh subprocess,
 alternating, and medians are compared.
 
+``--rounds N`` adds N - 1 pairs of a pipeline run and ceiling (a), alternating which goes
+first, and prints the median ratio: the machine's speed drifts by several percent between
+runs minutes apart (its neighbours), which one pair cannot tell from the pipeline's.
+
     python bench/scale.py [FIXTURES_DIR] --pages 1000 [--pages 10000 …] [--no-archive] [--startup] [--skip-ceilings]
+                          [--rounds N]
 """
 
 from __future__ import annotations
@@ -525,6 +530,35 @@ def run_size(args: argparse.Namespace, site: Site, pages: int) -> None:
             print(f"  [{pages:,} pages] ceiling (b) …", file=sys.stderr, flush=True)
             cli = ceiling_cli(site, work)
         report(pages, site, pipe, ext, cli, args.archive)
+        if ext is not None and args.rounds > 1:
+            rounds(args, site, work, urls, [(pipe, ext)])
+
+
+def rounds(args: argparse.Namespace, site: Site, work: Path, urls: list[str],
+           pairs: list[tuple[Measured, Measured]]) -> None:
+    """More (pipeline, ceiling (a)) pairs, in alternating order so that a drift of the
+    machine's speed (its neighbours) hits both: the ratio of one pair moves by several
+    percent from run to run, the median of the pairs much less."""
+    for n in range(2, args.rounds + 1):
+        fresh = work / f"round-{n}"
+        fresh.mkdir()
+        order = ["ceiling (a)", "pipeline"] if n % 2 == 0 else ["pipeline", "ceiling (a)"]
+        done: dict[str, Measured] = {}
+        for name in order:
+            print(f"  [{len(urls):,} pages] round {n}: {name} …", file=sys.stderr, flush=True)
+            done[name] = (run_pipeline(site, fresh, urls, args.archive) if name == "pipeline"
+                          else ceiling_extraction(Path(args.fixtures), urls))
+        pairs.append((done["pipeline"], done["ceiling (a)"]))
+    print(f"pipeline/(a) over {len(pairs)} rounds (pipeline and ceiling (a) alternating; end-to-end, flow run):")
+    ratios = []
+    for n, (pipe, ext) in enumerate(pairs, 1):
+        processed, a = pipe.extra["record"]["counts"]["fetched"], len(urls) / ext.wall
+        ratios.append((processed / pipe.wall / a, processed / pipe.extra["flow"] / a))
+        workers = pipe.cpu_split.get("pool workers", (0, 0.0))[1]
+        print(f"  round {n}: pipeline {pipe.wall:.1f} s (workers' CPU {workers:.0f} s), "
+              f"(a) {ext.wall:.1f} s (CPU {ext.cpu:.0f} s): {ratios[-1][0]:.3f}, {ratios[-1][1]:.3f}")
+    print(f"  median {statistics.median(r[0] for r in ratios):.3f} end-to-end, "
+          f"{statistics.median(r[1] for r in ratios):.3f} flow run")
 
 
 def report(pages: int, site: Site, pipe: Measured, ext: Measured | None, cli: Measured | None, archive: bool) -> None:
@@ -654,6 +688,8 @@ def main() -> None:
     parser.add_argument("--startup", action="store_true", help="also measure the start-up budget")
     parser.add_argument("--startup-rounds", type=int, default=5, help="runs of each start-up command (default 5)")
     parser.add_argument("--skip-ceilings", action="store_true", help="measure the pipeline only")
+    parser.add_argument("--rounds", type=int, default=1, help="pairs of pipeline and ceiling (a) runs, "
+                        "alternating, whose median ratio is printed (default 1)")
     parser.add_argument("--keep", metavar="DIR", help="keep each size's work directory under DIR")
     args = parser.parse_args()
     sizes = args.pages or [1000]
