@@ -69,8 +69,10 @@ def _processes_with(mark: str) -> list[str]:
 
 
 def _mark() -> dict[str, str]:
-    """The environment for a subprocess, marked so that what it leaves running can be found."""
-    return {**os.environ, "DOSSIER_TEST_MARK": uuid.uuid4().hex}
+    """The environment for a subprocess, marked so that what it leaves running can be found,
+    without a PREFECT_API_URL of the developer's: the embedded API is what is tested."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    return {**env, "DOSSIER_TEST_MARK": uuid.uuid4().hex}
 
 
 def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
