@@ -77,10 +77,15 @@ def start_embedded_api() -> Callable[[], None]:
         return _nothing
     port = _free_port()
     process = _spawn(port)
-    from prefect.server.api.server import SubprocessASGIServer
+    try:
+        from prefect.server.api.server import SubprocessASGIServer
 
-    server = SubprocessASGIServer()  # the instance Prefect's client starts and uses in this process
-    if server.running:  # already started (a second call in one process): ours is not needed
+        server = SubprocessASGIServer()  # the instance Prefect's client starts and uses in this process
+        # not when already started (a second call in one process)
+        adopted = not server.running
+    except (ImportError, AttributeError):  # a Prefect whose server class changed: it starts its own
+        adopted = False
+    if not adopted:
         process.terminate()
         process.wait()
         return _nothing
