@@ -32,17 +32,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _spawn(port: int) -> subprocess.Popen[Any]:
+def _spawn(port: int, settings: Any) -> subprocess.Popen[Any]:
     """The server process, as ``SubprocessASGIServer._run_uvicorn_command`` spawns it."""
     import prefect
-    from prefect.settings import get_current_settings
 
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
          "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "error", "--lifespan", "on"],
         env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
-             **get_current_settings().to_environment_variables(exclude_unset=True)})
+             **settings.to_environment_variables(exclude_unset=True)})
 
 
 def _wait_ready(server: Any, timeout: float) -> bool:
@@ -76,7 +75,7 @@ def start_embedded_api() -> Callable[[], None]:
     if settings.api.url or not settings.server.ephemeral.enabled:
         return _nothing
     port = _free_port()
-    process = _spawn(port)
+    process = _spawn(port, settings)
     try:
         from prefect.server.api.server import SubprocessASGIServer
 

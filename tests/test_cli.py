@@ -56,23 +56,24 @@ def test_extraction_workers_do_not_load_the_dataset_libraries() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def _processes_with(mark: str) -> list[str]:
-    """PIDs of live processes whose environment holds ``mark`` (what a command left running)."""
-    found = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if mark.encode() in environ.read_bytes():
-                found.append(environ.parent.name)
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
-
-
 def _mark() -> dict[str, str]:
     """The environment for a subprocess, marked so that what it leaves running can be found,
     without a PREFECT_API_URL of the developer's: the embedded API is what is tested."""
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     return {**env, "DOSSIER_TEST_MARK": uuid.uuid4().hex}
+
+
+def _left_running(env: dict[str, str]) -> list[str]:
+    """PIDs of live processes started with the marked ``env`` (none found without /proc)."""
+    mark = f"DOSSIER_TEST_MARK={env['DOSSIER_TEST_MARK']}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark in environ.read_bytes():
+                found.append(environ.parent.name)
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
 
 
 def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
@@ -84,8 +85,7 @@ def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
-    if Path("/proc/self/environ").exists():
-        assert not _processes_with(f"DOSSIER_TEST_MARK={env['DOSSIER_TEST_MARK']}"), "the API server outlived the run"
+    assert not _left_running(env), "the API server outlived the run"
     assert "written 48" in done.stdout and 'pd.read_parquet("' in done.stdout
     df = pd.read_parquet(out / "demo" / "articles")
     assert len(df) == 48 and df["article_id"].is_unique
@@ -106,13 +106,13 @@ def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
     assert "48 articles" in listing.stdout and "1 run(s)" in listing.stdout
 
 
-def test_embedded_api_falls_back_to_prefects_own_start(tmp_path: Path) -> None:
+def test_embedded_api_falls_back_to_prefects_own_start() -> None:
     """When the API server spawned ahead exits before answering (a port taken meanwhile,
     say), Prefect's own start serves the flow, and nothing is left running."""
     code = textwrap.dedent("""
         import subprocess, sys
         from tasks import api
-        api._spawn = lambda port: subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+        api._spawn = lambda port, settings: subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
         api.start_embedded_api()()  # waits for the server to answer or be given up
         from prefect import flow
         print("flow returned", flow(lambda: 42, name="empty")())
@@ -122,5 +122,4 @@ def test_embedded_api_falls_back_to_prefects_own_start(tmp_path: Path) -> None:
                           cwd=Path(__file__).parents[1], env=env)
     assert done.returncode == 0, done.stderr
     assert "flow returned 42" in done.stdout
-    if Path("/proc/self/environ").exists():
-        assert not _processes_with(f"DOSSIER_TEST_MARK={env['DOSSIER_TEST_MARK']}"), "the API server outlived the run"
+    assert not _left_running(env), "the API server outlived the run"
