@@ -22,7 +22,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from tasks.demo.site import demo_config, serve_demo
+from dossier_pipeline.tasks.demo.site import demo_config, serve_demo
 
 ARTICLES_IN_DEMO = 48
 
@@ -43,8 +43,8 @@ def run_once(base_url: str, workdir: Path, archive: bool) -> dict:
                                                     1), encoding="utf-8")
     output = workdir / "out"
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "demo", "--config", str(config), "--output",
-                           str(output)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "dossier_pipeline.flows.cli", "run", "demo", "--config", str(config),
+                           "--output", str(output)], capture_output=True, text=True)
     wall = time.monotonic() - started
     if done.returncode != 0:
         raise SystemExit(f"run failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")

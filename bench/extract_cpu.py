@@ -24,7 +24,6 @@ import argparse
 import cProfile
 import json
 import pstats
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -35,12 +34,12 @@ from urllib.parse import urlsplit
 import trafilatura
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from tasks.blocks import classify, declares_paywall  # noqa: E402
-from tasks.dedup import simhash  # noqa: E402
-from tasks.encoding import decode_html  # noqa: E402
-from tasks.extract import (  # noqa: E402
+
+from dossier_pipeline.tasks.blocks import classify, declares_paywall  # noqa: E402
+from dossier_pipeline.tasks.dedup import simhash  # noqa: E402
+from dossier_pipeline.tasks.encoding import decode_html  # noqa: E402
+from dossier_pipeline.tasks.extract import (  # noqa: E402
     Page,
     article_document,
     article_text,
@@ -49,8 +48,8 @@ from tasks.extract import (  # noqa: E402
     page_signals,
     parse_html,
 )
-from tasks.furniture import match_classes, rules_for  # noqa: E402
-from tasks.normalise import build_record  # noqa: E402
+from dossier_pipeline.tasks.furniture import match_classes, rules_for  # noqa: E402
+from dossier_pipeline.tasks.normalise import build_record  # noqa: E402
 
 STAGES = (
     "decode",

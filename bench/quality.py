@@ -21,7 +21,6 @@ import asyncio
 import json
 import multiprocessing
 import re
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
@@ -33,14 +32,14 @@ import trafilatura
 from dateutil import parser as dateparser
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from tasks.config import Settings  # noqa: E402
-from tasks.demo.server import LocalServer, Response  # noqa: E402
-from tasks.extract import Page  # noqa: E402
-from tasks.fetch import Politeness, fetch_all  # noqa: E402
-from tasks.normalise import DAY_FIRST, TZINFOS  # noqa: E402
-from tasks.workers import ExtractorPool  # noqa: E402
+
+from dossier_pipeline.tasks.config import Settings  # noqa: E402
+from dossier_pipeline.tasks.demo.server import LocalServer, Response  # noqa: E402
+from dossier_pipeline.tasks.extract import Page  # noqa: E402
+from dossier_pipeline.tasks.fetch import Politeness, fetch_all  # noqa: E402
+from dossier_pipeline.tasks.normalise import DAY_FIRST, TZINFOS  # noqa: E402
+from dossier_pipeline.tasks.workers import ExtractorPool  # noqa: E402
 
 NAME_SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
 

@@ -21,7 +21,7 @@ apart on average (at least 14), about as far as unrelated texts (32).
 
 Three measurements, on the same URLs and bytes:
 
-* pipeline: ``python -m flows.cli run`` in a subprocess (Prefect's embedded API, the real
+* pipeline: ``python -m dossier_pipeline.flows.cli run`` in a subprocess (Prefect's embedded API, the real
   flow, Parquet out, WARC archive unless --no-archive), its process tree sampled from /proc;
   counts, stage times and Prefect task runs read from its run record;
 * ceiling (a): ``trafilatura.bare_extraction(body, url=…, with_metadata=True)`` on a
@@ -73,12 +73,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+
 
 from throughput import sample_tree  # noqa: E402  (bench/ is on sys.path: this file's directory)
 
-from tasks.config import BATCH_SIZE  # noqa: E402
-from tasks.demo.server import LocalServer, Response  # noqa: E402
+from dossier_pipeline.tasks.config import BATCH_SIZE  # noqa: E402
+from dossier_pipeline.tasks.demo.server import LocalServer, Response  # noqa: E402
 
 HOSTS = [f"127.0.0.{n}" for n in range(2, 22)]
 SLUG = "scale"
@@ -402,8 +402,8 @@ def api_task_runs(flow_run_id: str) -> int | None:
 def run_pipeline(site: Site, work: Path, urls: list[str], archive: bool) -> Measured:
     config = write_dossier(work, urls, archive)
     output = work / "out"
-    result = measure([sys.executable, "-m", "flows.cli", "run", SLUG, "--config", str(config), "--output",
-                      str(output)], site, ROOT)
+    result = measure([sys.executable, "-m", "dossier_pipeline.flows.cli", "run", SLUG, "--config", str(config),
+                      "--output", str(output)], site, ROOT)
     if result.returncode != 0:
         raise SystemExit(f"pipeline run failed ({result.returncode}):\n{result.output[-5000:]}")
     records = [json.loads(p.read_text()) for p in (output / SLUG / "runs").glob("*.json")]
@@ -570,7 +570,7 @@ def report(pages: int, site: Site, pipe: Measured, ext: Measured | None, cli: Me
     print(f"\n=== {pages:,} pages · {len(HOSTS)} hosts {HOSTS[0]}…{HOSTS[-1]}:{site.port} · archive "
           f"{'on' if archive else 'off'} · {os.cpu_count()} cores ===")
     print("pages/s below count pages processed (fetched and extracted), not rows written")
-    print("pipeline   python -m flows.cli run (Prefect embedded API, fresh output directory)")
+    print("pipeline   python -m dossier_pipeline.flows.cli run (Prefect embedded API, fresh output directory)")
     print(f"  pages        discovered {c['discovered']:,}, fetched {c['fetched']:,}, extracted ok "
           f"{c['extracted']:,}; rows written {c['written']:,}, duplicate {c['duplicate']:,}, not article "
           f"{c['not_article']:,}, blocked {c['blocked']:,}, failed {c['failed']:,}, skipped {c['skipped']:,}")
@@ -649,7 +649,7 @@ def startup(site: Site, rounds: int, archive: bool) -> None:
     env = {**os.environ}
     env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     dossier = Path(sys.executable).with_name("dossier")
-    cli = [str(dossier)] if dossier.exists() else [sys.executable, "-m", "flows.cli"]
+    cli = [str(dossier)] if dossier.exists() else [sys.executable, "-m", "dossier_pipeline.flows.cli"]
     walls: dict[str, list[float]] = {"empty flow": [], "dossier run": []}
     with tempfile.TemporaryDirectory(prefix="scale-startup-") as tmp:
         config = write_dossier(Path(tmp), [url_of(site.port, 0)], archive)

@@ -53,8 +53,8 @@ def sample_tree(root: int) -> dict[int, tuple[int, float]]:
 
 def run_once(copies: int, output: Path, port: int) -> dict:
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "demo", "--copies", str(copies), "--port",
-                             str(port), "--output", str(output)],
+    proc = subprocess.Popen([sys.executable, "-m", "dossier_pipeline.flows.cli", "demo", "--copies", str(copies),
+                             "--port", str(port), "--output", str(output)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak, cpu = 0, {}
     done = threading.Event()

@@ -17,9 +17,9 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
-from flows.scrape import scrape_dossier
-from tasks.config import BATCH_SIZE
-from tasks.windows import outcome, read_done, split_period, write_done
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.config import BATCH_SIZE
+from dossier_pipeline.tasks.windows import outcome, read_done, split_period, write_done
 
 
 @flow(name="backfill_dossier", flow_run_name="{slug} {since}..{until} by {window}", log_prints=True)

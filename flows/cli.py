@@ -13,26 +13,36 @@ from typing import TYPE_CHECKING, Any
 # Only light modules at the top: the extraction workers import this module again (as
 # multiprocessing does with the parent's __main__) and must not load pyarrow and pandas,
 # which they never use (about 70 MB each). The commands import the rest.
-from tasks.api import start_embedded_api
-from tasks.config import BATCH_SIZE, ConfigError, load_config
-from tasks.demo.site import DEMO_PORT, demo_config, serve_demo
+from dossier_pipeline.tasks.api import start_embedded_api
+from dossier_pipeline.tasks.config import BATCH_SIZE, ConfigError, load_config
+from dossier_pipeline.tasks.demo.site import DEMO_PORT, demo_config, serve_demo
 
 if TYPE_CHECKING:
-    from tasks.store import Store
+    from dossier_pipeline.tasks.store import Store
 
 LOAD_HINT = """\
 Load it in a notebook:
     import pandas as pd
     df = pd.read_parquet("{path}")
 or, with typed year/month and filters read from the matching files only:
-    from tasks.load import load_articles
+    from dossier_pipeline.tasks.load import load_articles
     df = load_articles("{root}", start="2024-03-01", end="2024-04-01")"""
 QUIET_HELP = "no progress and no summary, only errors and the exit status (for cron)"
 
 
-def _quiet_prefect(verbose: bool) -> None:
-    """Prefect logs every task run at INFO; the CLI prints its own summary instead.
-    Must run before prefect is imported."""
+def _process_defaults(verbose: bool) -> None:
+    """Process-wide settings of a command, set before prefect and pyarrow are imported
+    (a user's own values are kept):
+
+    - Prefect logs every task run at INFO; the CLI prints its own summary instead.
+    - Prefect's embedded server writes a telemetry row at start-up, racing the first
+      flow-run writes on its SQLite database (the loser logs "database is locked").
+    - Arrow's Parquet readers and writers allocate from the pool chosen at pyarrow's first
+      import; its default (mimalloc) keeps what they free, the system allocator gives it
+      back (tasks/memory.py).
+    """
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
@@ -40,7 +50,7 @@ def _quiet_prefect(verbose: bool) -> None:
 
 def _check_output(output: str, slugs: list[str]) -> None:
     """Fail before Prefect starts when the output directory cannot be written."""
-    from tasks.store import Store
+    from dossier_pipeline.tasks.store import Store
 
     for slug in slugs:
         Store(output, slug, "").check()
@@ -71,9 +81,9 @@ def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | Non
     """Run the flows, with live progress on stderr unless ``quiet`` (plain lines with ``verbose``:
     Prefect's logs would tear a live view)."""
     api_ready = start_embedded_api()  # boots while the pipeline's modules load
-    from flows.scrape import scrape_dossier
-    from tasks.progress import show
-    from tasks.steps import wait_for_task_run_records
+    from dossier_pipeline.flows.scrape import scrape_dossier
+    from dossier_pipeline.tasks.progress import show
+    from dossier_pipeline.tasks.steps import wait_for_task_run_records
 
     api_ready()
     with show(quiet=quiet, plain=verbose):
@@ -98,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _day(value: str) -> date:
-    from tasks.windows import parse_day
+    from dossier_pipeline.tasks.windows import parse_day
 
     try:
         return parse_day(value)
@@ -108,7 +118,7 @@ def _day(value: str) -> date:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """One child flow run per window (flows/backfill.py); exit status 1 when a window failed."""
-    from tasks.windows import split_period
+    from dossier_pipeline.tasks.windows import split_period
 
     slug = load_config(args.config).get(args.slug).slug
     try:
@@ -117,9 +127,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise ConfigError(f"backfill {slug}: {exc}") from None
     _check_output(args.output, [slug])
     api_ready = start_embedded_api()  # boots while the pipeline's modules load
-    from flows.backfill import backfill_dossier
-    from tasks.progress import show
-    from tasks.steps import wait_for_task_run_records
+    from dossier_pipeline.flows.backfill import backfill_dossier
+    from dossier_pipeline.tasks.progress import show
+    from dossier_pipeline.tasks.steps import wait_for_task_run_records
 
     api_ready()
     with show(plain=args.verbose):  # each window's run, live
@@ -158,7 +168,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from tasks.store import Store
+    from dossier_pipeline.tasks.store import Store
 
     config = load_config(args.config)
     for slug, dossier in config.dossiers.items():
@@ -184,7 +194,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _dataset(args: argparse.Namespace) -> Store:
     """The dataset of the dossier named on the command line; it must exist."""
-    from tasks.store import OutputError, Store
+    from dossier_pipeline.tasks.store import OutputError, Store
 
     store = Store(args.output, load_config(args.config).get(args.slug).slug, "")
     if not store.has("runs"):
@@ -193,8 +203,8 @@ def _dataset(args: argparse.Namespace) -> Store:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from tasks.lineage import article_report, runs_report
-    from tasks.store import OutputError
+    from dossier_pipeline.tasks.lineage import article_report, runs_report
+    from dossier_pipeline.tasks.store import OutputError
 
     store = _dataset(args)
     if args.url is None:
@@ -214,8 +224,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_reextract(args: argparse.Namespace) -> int:
     store = _dataset(args)
     api_ready = start_embedded_api()  # boots while the pipeline's modules load
-    from flows.reextract import reextract_dossier
-    from tasks.steps import wait_for_task_run_records
+    from dossier_pipeline.flows.reextract import reextract_dossier
+    from dossier_pipeline.tasks.steps import wait_for_task_run_records
 
     api_ready()
     record = reextract_dossier(args.slug, config_path=args.config, output=args.output, batch_size=args.batch_size)
@@ -231,7 +241,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from tasks.export import export_articles
+    from dossier_pipeline.tasks.export import export_articles
 
     store = _dataset(args)
     if args.out is None:
@@ -252,7 +262,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tasks.store import OutputError, Store
+    from dossier_pipeline.tasks.store import OutputError, Store
 
     try:
         server, _ = serve_demo(copies=args.copies, port=args.port)
@@ -277,7 +287,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from flows.deploy import build_deployments, serve_deployments
+    from dossier_pipeline.flows.deploy import build_deployments, serve_deployments
 
     deployments = build_deployments(args.config, args.output)
     _check_output(args.output, [d.name for d in deployments])
@@ -286,14 +296,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_prefect_yaml(args: argparse.Namespace) -> int:
-    from flows.deploy import prefect_yaml
+    from dossier_pipeline.flows.deploy import prefect_yaml
 
     sys.stdout.write(prefect_yaml(args.config, args.output, args.pool))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tasks.windows import UNITS
+    from dossier_pipeline.tasks.windows import UNITS
 
     parser = argparse.ArgumentParser(prog="dossier", description="Turn news dossiers into Parquet datasets.")
     parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's task-run logs")
@@ -374,9 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _quiet_prefect(args.verbose)
-    from tasks.lock import DossierLocked
-    from tasks.store import OutputError
+    _process_defaults(args.verbose)
+    from dossier_pipeline.tasks.lock import DossierLocked
+    from dossier_pipeline.tasks.store import OutputError
 
     try:
         return args.func(args)

@@ -20,8 +20,8 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.settings import PREFECT_API_URL
 from prefect.types.entrypoint import EntrypointType
 
-from flows.scrape import scrape_dossier
-from tasks.config import ConfigError, load_config
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.config import ConfigError, load_config
 
 # One run of a dossier at a time. CANCEL_NEW rather than ENQUEUE: runs are incremental, so
 # an occurrence that fires while the previous run is still going would find nothing new once

@@ -14,11 +14,11 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from tasks.config import BATCH_SIZE, load_config
-from tasks.lock import DossierLock
-from tasks.replay import Replay
-from tasks.steps import extract_and_commit, finish_task, load_task, scan_task
-from tasks.workers import ExtractorPool
+from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
+from dossier_pipeline.tasks.lock import DossierLock
+from dossier_pipeline.tasks.replay import Replay
+from dossier_pipeline.tasks.steps import extract_and_commit, finish_task, load_task, scan_task
+from dossier_pipeline.tasks.workers import ExtractorPool
 
 
 @flow(name="reextract_dossier", log_prints=True)

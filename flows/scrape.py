@@ -12,11 +12,11 @@ from prefect import flow
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from tasks.config import BATCH_SIZE, load_config
-from tasks.lock import DossierLock
-from tasks.run import Run
-from tasks.steps import discover_task, extract_and_commit, fetch_task, finish_task, plan_task
-from tasks.workers import ExtractorPool
+from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
+from dossier_pipeline.tasks.lock import DossierLock
+from dossier_pipeline.tasks.run import Run
+from dossier_pipeline.tasks.steps import discover_task, extract_and_commit, fetch_task, finish_task, plan_task
+from dossier_pipeline.tasks.workers import ExtractorPool
 
 
 @flow(name="scrape_dossier", log_prints=True)

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pyarrow.compute as pc
 
-from tasks.config import Dossier
-from tasks.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, markdown_table
-from tasks.store import Store
+from dossier_pipeline.tasks.config import Dossier
+from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, markdown_table
+from dossier_pipeline.tasks.store import Store
 
 CARD_COLUMNS = ["published_at", "language", "language_declared", "canonical_url", "site_name", "authors", "agency",
                 "duplicate_urls", "date_source", "word_count"]

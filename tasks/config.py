@@ -172,7 +172,7 @@ class Dossier(_Strict):
     @field_validator("furniture")
     @classmethod
     def _furniture(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        from tasks.furniture import site_rules  # local import: keeps config free of lxml at import
+        from dossier_pipeline.tasks.furniture import site_rules  # local import: keeps config free of lxml at import
 
         site_rules(value)
         return value
@@ -190,7 +190,7 @@ class Dossier(_Strict):
         URLs in a ``urls`` source's file). Computed on each call: callers keep the result."""
         if self.allowed_domains:
             return [d.lower().lstrip(".") for d in self.allowed_domains]
-        from tasks.urls import host_of  # local import: urls imports nothing from here
+        from dossier_pipeline.tasks.urls import host_of  # local import: urls imports nothing from here
 
         hosts: list[str] = []
         for source in self.sources:

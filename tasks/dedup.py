@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # only for types: extraction workers import simhash and need no pyarrow
-    from tasks.store import Store
+    from dossier_pipeline.tasks.store import Store
 
 BITS = 64
 # Bits two near-duplicates may differ in: an edited sentence or an added paragraph moves a

@@ -18,11 +18,11 @@ import courlan
 import lxml.html
 from lxml import etree
 
-from tasks.config import Dossier, FeedSource, ListingSource, SitemapSource, UrlsSource
-from tasks.encoding import decode_html
-from tasks.fetch import Fetcher, FetchResult, Politeness, inflate
-from tasks.urls import in_domains, normalise_url
-from tasks.windows import Window, before, hint_date, listing_goes_on
+from dossier_pipeline.tasks.config import Dossier, FeedSource, ListingSource, SitemapSource, UrlsSource
+from dossier_pipeline.tasks.encoding import decode_html
+from dossier_pipeline.tasks.fetch import Fetcher, FetchResult, Politeness, inflate
+from dossier_pipeline.tasks.urls import in_domains, normalise_url
+from dossier_pipeline.tasks.windows import Window, before, hint_date, listing_goes_on
 
 EXPECTED_RE = re.compile(r"\((\d[\d\s\u00a0\u202f.,]*)\)\s*$")
 XML_PARSER_OPTS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}

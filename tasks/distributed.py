@@ -17,10 +17,10 @@ from typing import Any
 
 from prefect.task_runners import TaskRunner
 
-from tasks.config import Execution
-from tasks.extract import Page
-from tasks.store import Store
-from tasks.workers import process_chunk
+from dossier_pipeline.tasks.config import Execution
+from dossier_pipeline.tasks.extract import Page
+from dossier_pipeline.tasks.store import Store
+from dossier_pipeline.tasks.workers import process_chunk
 
 
 def dask_runner(execution: Execution) -> TaskRunner[Any]:

@@ -13,8 +13,8 @@ import json
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from tasks.schema import ARTICLE_SCHEMA, PARTITIONING
-from tasks.store import Store
+from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING
+from dossier_pipeline.tasks.store import Store
 
 FORMATS = ("jsonl", "csv")
 

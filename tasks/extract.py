@@ -30,10 +30,10 @@ from trafilatura import metadata
 from trafilatura.metadata import Document
 from trafilatura.xml import xmltotxt
 
-from tasks.blocks import PAYWALL_STUB_WORDS, declares_paywall
-from tasks.encoding import decode_html
-from tasks.furniture import ClassMatches, CompiledRules, match_classes, prune_body, rules_for
-from tasks.normalise import build_record
+from dossier_pipeline.tasks.blocks import PAYWALL_STUB_WORDS, declares_paywall
+from dossier_pipeline.tasks.encoding import decode_html
+from dossier_pipeline.tasks.furniture import ClassMatches, CompiledRules, match_classes, prune_body, rules_for
+from dossier_pipeline.tasks.normalise import build_record
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 ARTICLE_TYPES = re.compile(r"(News|Blog|Report|Opinion|Analysis|Review|Scholarly|Tech)?Article|BlogPosting|"

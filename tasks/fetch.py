@@ -31,9 +31,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from tasks.archive import ArchiveWriter, Exchange, WarcPointer
-from tasks.config import Settings
-from tasks.urls import host_of, in_domains, is_public_address
+from dossier_pipeline.tasks.archive import ArchiveWriter, Exchange, WarcPointer
+from dossier_pipeline.tasks.config import Settings
+from dossier_pipeline.tasks.urls import host_of, in_domains, is_public_address
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 HTML_TYPES = ("text/html", "application/xhtml+xml")

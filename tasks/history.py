@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tasks.archive import WarcPointer
+from dossier_pipeline.tasks.archive import WarcPointer
 
 COMPARED = ("title", "text", "authors", "agency", "published_at", "modified_at", "section", "tags", "description")
 GONE_STATUSES = (404, 410)

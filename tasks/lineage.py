@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tasks.archive import events
-from tasks.store import Store
-from tasks.urls import normalise_url
+from dossier_pipeline.tasks.archive import events
+from dossier_pipeline.tasks.store import Store
+from dossier_pipeline.tasks.urls import normalise_url
 
 SHOWN_COUNTS = ("discovered", "fetched", "replayed", "written", "updated", "unchanged", "duplicate", "not_article",
                 "blocked", "skipped", "failed")

@@ -6,7 +6,7 @@ ones and ``year``/``month`` come back as integers, not categories) and filters p
 to pyarrow, where a date range also becomes a filter on the partition columns, so reading
 one month opens only that month's files, however large the dossier grows::
 
-    from tasks.load import load_articles
+    from dossier_pipeline.tasks.load import load_articles
     march = load_articles("datasets/demo", start="2024-03-01", end="2024-04-01", language="fr")
 """
 
@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from tasks.schema import PARTITIONING, URL_SCHEMA
-from tasks.store import ARTICLE_COLUMNS, Store
+from dossier_pipeline.tasks.schema import PARTITIONING, URL_SCHEMA
+from dossier_pipeline.tasks.store import ARTICLE_COLUMNS, Store
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,7 +17,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from tasks.store import OutputError
+from dossier_pipeline.tasks.store import OutputError
 
 LOCK_FILE = ".lock"
 

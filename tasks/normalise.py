@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from dateutil import parser as dateparser
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from tasks.dedup import simhash
-from tasks.urls import article_id, in_domains, normalise_url
+from dossier_pipeline.tasks.dedup import simhash
+from dossier_pipeline.tasks.urls import article_id, in_domains, normalise_url
 
 # -- dates ------------------------------------------------------------------------------
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "pubdate",

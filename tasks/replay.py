@@ -22,15 +22,15 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from tasks.archive import Event, events, open_record, recover
-from tasks.config import Config, Dossier
-from tasks.discover import DiscoveredURL
-from tasks.extract import Page
-from tasks.fetch import FetchResult
-from tasks.history import History, Observation
-from tasks.run import DATA_DIRS, PIPELINE_VERSION, Fetched, Run
-from tasks.store import OutputError, Store
-from tasks.workers import ExtractorPool
+from dossier_pipeline.tasks.archive import Event, events, open_record, recover
+from dossier_pipeline.tasks.config import Config, Dossier
+from dossier_pipeline.tasks.discover import DiscoveredURL
+from dossier_pipeline.tasks.extract import Page
+from dossier_pipeline.tasks.fetch import FetchResult
+from dossier_pipeline.tasks.history import History, Observation
+from dossier_pipeline.tasks.run import DATA_DIRS, PIPELINE_VERSION, Fetched, Run
+from dossier_pipeline.tasks.store import OutputError, Store
+from dossier_pipeline.tasks.workers import ExtractorPool
 
 REBUILT = ("articles", "edits")
 STAGING = ".reextract-"

@@ -17,16 +17,16 @@ from typing import Any
 
 from prefect.task_runners import TaskRunner
 
-from tasks import memory
-from tasks.archive import ArchiveWriter, recover
-from tasks.card import write_card
-from tasks.config import Config, Dossier
-from tasks.dedup import index_for, with_merged_duplicates
-from tasks.discover import DiscoveredURL, Discovery
-from tasks.distributed import dask_runner, unstage
-from tasks.extract import Page
-from tasks.fetch import FetchResult, FetchSession, Politeness
-from tasks.history import (
+from dossier_pipeline.tasks import memory
+from dossier_pipeline.tasks.archive import ArchiveWriter, recover
+from dossier_pipeline.tasks.card import write_card
+from dossier_pipeline.tasks.config import Config, Dossier
+from dossier_pipeline.tasks.dedup import index_for, with_merged_duplicates
+from dossier_pipeline.tasks.discover import DiscoveredURL, Discovery
+from dossier_pipeline.tasks.distributed import dask_runner, unstage
+from dossier_pipeline.tasks.extract import Page
+from dossier_pipeline.tasks.fetch import FetchResult, FetchSession, Politeness
+from dossier_pipeline.tasks.history import (
     GONE_STATUSES,
     History,
     Observation,
@@ -35,11 +35,11 @@ from tasks.history import (
     gone_articles,
     set_pointer,
 )
-from tasks.progress import Progress, for_run
-from tasks.store import Store
-from tasks.urls import host_of
-from tasks.windows import outside_by_date, outside_by_hints, window_of
-from tasks.workers import ExtractorPool
+from dossier_pipeline.tasks.progress import Progress, for_run
+from dossier_pipeline.tasks.store import Store
+from dossier_pipeline.tasks.urls import host_of
+from dossier_pipeline.tasks.windows import outside_by_date, outside_by_hints, window_of
+from dossier_pipeline.tasks.workers import ExtractorPool
 
 
 def package_version(name: str) -> str:

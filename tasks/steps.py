@@ -27,12 +27,12 @@ from prefect.client.schemas.objects import TERMINAL_STATES
 from prefect.events.worker import EventsWorker
 from prefect.utilities.annotations import quote
 
-from tasks.archive import Event
-from tasks.discover import DiscoveredURL, Discovery, discover
-from tasks.distributed import extract_staged
-from tasks.extract import Page
-from tasks.replay import Replay
-from tasks.run import Fetched, Run
+from dossier_pipeline.tasks.archive import Event
+from dossier_pipeline.tasks.discover import DiscoveredURL, Discovery, discover
+from dossier_pipeline.tasks.distributed import extract_staged
+from dossier_pipeline.tasks.extract import Page
+from dossier_pipeline.tasks.replay import Replay
+from dossier_pipeline.tasks.run import Fetched, Run
 
 
 @task(name="discover", cache_policy=NO_CACHE)

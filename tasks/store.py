@@ -42,8 +42,8 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from tasks import memory
-from tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
+from dossier_pipeline.tasks import memory
+from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
 
 # articles/ as read: the declared columns, then the partition columns
 ARTICLE_COLUMNS = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING), metadata=ARTICLE_SCHEMA.metadata)

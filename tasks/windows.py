@@ -20,8 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from tasks.normalise import HINT_CHANGED, HINT_PUBLISHED, parse_date
-from tasks.store import Store
+from dossier_pipeline.tasks.normalise import HINT_CHANGED, HINT_PUBLISHED, parse_date
+from dossier_pipeline.tasks.store import Store
 
 UNITS = ("day", "week", "month", "year")
 SLACK = timedelta(days=1)

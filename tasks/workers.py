@@ -24,10 +24,10 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Any
 
-from tasks import memory
-from tasks.blocks import classify
-from tasks.config import Settings
-from tasks.extract import Page, extract_page
+from dossier_pipeline.tasks import memory
+from dossier_pipeline.tasks.blocks import classify
+from dossier_pipeline.tasks.config import Settings
+from dossier_pipeline.tasks.extract import Page, extract_page
 
 ATTEMPTS = 3  # a page sharing a chunk with a culprit is retried alone before being blamed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -13,8 +14,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-import flows  # noqa: F401  (sets Prefect environment defaults before prefect is imported)
-from tasks.demo.server import LocalServer, Response
+# As the command line does (flows/cli.py _process_defaults), before prefect is imported.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
 
 SITE = Path(__file__).parent / "site"
 EXPECTATIONS: dict[str, dict] = json.loads((SITE / "expectations.json").read_text(encoding="utf-8"))

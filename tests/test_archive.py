@@ -18,11 +18,11 @@ import pytest
 from conftest import PAGES, TestSite, write_config
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.scrape import scrape_dossier
-from tasks.archive import ArchiveWriter, Exchange, open_record, recover, warc_files
-from tasks.config import Settings
-from tasks.demo.server import LocalServer, Response
-from tasks.fetch import Politeness, fetch_all
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.archive import ArchiveWriter, Exchange, open_record, recover, warc_files
+from dossier_pipeline.tasks.config import Settings
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.fetch import Politeness, fetch_all
 
 WARCIO = str(Path(sys.executable).parent / "warcio")
 DISCOVERY = ("/robots.txt", "/topic/", "/feed.xml", "/sitemap")

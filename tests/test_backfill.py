@@ -18,15 +18,15 @@ from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 from prefect.client.schemas.objects import FlowRun
 
-from flows.backfill import backfill_dossier
-from flows.cli import main
-from flows.scrape import scrape_dossier
-from tasks.config import Dossier, Settings
-from tasks.demo.server import LocalServer, Response
-from tasks.demo.site import DemoSite, demo_config
-from tasks.discover import discover
-from tasks.fetch import Politeness
-from tasks.windows import Window, outside_by_date, outside_by_hints, split_period
+from dossier_pipeline.flows.backfill import backfill_dossier
+from dossier_pipeline.flows.cli import main
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.config import Dossier, Settings
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.demo.site import DemoSite, demo_config
+from dossier_pipeline.tasks.discover import discover
+from dossier_pipeline.tasks.fetch import Politeness
+from dossier_pipeline.tasks.windows import Window, outside_by_date, outside_by_hints, split_period
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import write_config
 
-from flows.cli import main
+from dossier_pipeline.flows.cli import main
 
 FURNITURE = ["S'abonner", "URL courte", "Lire aussi", "Tags:", "Commenter", "Règles de conduite", "Dossier:",
              "Partager", "Les plus lus"]
@@ -80,7 +80,7 @@ def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
     """`dossier demo` as a new user runs it: real process, embedded Prefect API, no traceback,
     the API server stopped at exit; then `dossier list` reports the dataset."""
     out = tmp_path / "datasets"
-    cmd = [sys.executable, "-m", "flows.cli", "demo", "--port", "0", "--output", str(out)]
+    cmd = [sys.executable, "-m", "dossier_pipeline.flows.cli", "demo", "--port", "0", "--output", str(out)]
     env = _mark()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
@@ -100,7 +100,7 @@ def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
     # paragraphs are separated by blank lines
     assert df["text"].str.contains("\n\n").all() and not df["text"].str.contains("\n\n\n").any()
 
-    listing = subprocess.run([sys.executable, "-m", "flows.cli", "list", "--config",
+    listing = subprocess.run([sys.executable, "-m", "dossier_pipeline.flows.cli", "list", "--config",
                               str(out / "demo" / "dossiers.toml"), "--output", str(out)],
                              capture_output=True, text=True, timeout=60)
     assert "48 articles" in listing.stdout and "1 run(s)" in listing.stdout
@@ -111,7 +111,7 @@ def test_embedded_api_falls_back_to_prefects_own_start() -> None:
     say), Prefect's own start serves the flow, and nothing is left running."""
     code = textwrap.dedent("""
         import subprocess, sys
-        from tasks import api
+        from dossier_pipeline.tasks import api
         api._spawn = lambda port, settings: subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
         api.start_embedded_api()()  # waits for the server to answer or be given up
         from prefect import flow

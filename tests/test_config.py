@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.config import (
+from dossier_pipeline.tasks.config import (
     DEFAULT_USER_AGENT,
     ConfigError,
     FeedSource,

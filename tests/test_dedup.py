@@ -10,9 +10,9 @@ import pytest
 import trafilatura
 from conftest import SITE, write_config
 
-from flows.scrape import scrape_dossier
-from tasks.dedup import MAX_DISTANCE, MIN_WORDS, DuplicateIndex, distance, simhash
-from tasks.demo.server import LocalServer, Response
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.dedup import MAX_DISTANCE, MIN_WORDS, DuplicateIndex, distance, simhash
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
 
 PAGES = Path(__file__).parent / "pages"
 HTML = {"Content-Type": "text/html; charset=utf-8"}

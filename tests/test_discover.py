@@ -1,4 +1,4 @@
-"""tasks.discover: sitemap, feed and listing parsing, and discover() walking a dossier's
+"""dossier_pipeline.tasks.discover: sitemap, feed and listing parsing, and discover() walking a dossier's
 sources against a real local server."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tasks.config import Dossier, Settings
-from tasks.demo.server import LocalServer, Response
-from tasks.discover import Discovery, discover, parse_feed, parse_listing, parse_sitemap
-from tasks.fetch import Politeness
-from tasks.urls import normalise_url
+from dossier_pipeline.tasks.config import Dossier, Settings
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.discover import Discovery, discover, parse_feed, parse_listing, parse_sitemap
+from dossier_pipeline.tasks.fetch import Politeness
+from dossier_pipeline.tasks.urls import normalise_url
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 XML = {"Content-Type": "application/xml"}

@@ -10,10 +10,17 @@ import pytest
 import trafilatura
 from conftest import EXPECTATIONS, PAGES, SITE
 
-from tasks.demo.site import DemoSite
-from tasks.extract import DATE_PARAMS, Page, decode_html, extract_page, parse_html, trafilatura_metadata
-from tasks.furniture import match_classes, rules_for
-from tasks.normalise import clean_authors, parse_date
+from dossier_pipeline.tasks.demo.site import DemoSite
+from dossier_pipeline.tasks.extract import (
+    DATE_PARAMS,
+    Page,
+    decode_html,
+    extract_page,
+    parse_html,
+    trafilatura_metadata,
+)
+from dossier_pipeline.tasks.furniture import match_classes, rules_for
+from dossier_pipeline.tasks.normalise import clean_authors, parse_date
 
 
 def _page(body: bytes, url: str, language: str | None = None, content_type: str | None = None) -> Page:

@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 from conftest import write_config
 
-from flows.scrape import scrape_dossier
-from tasks.config import Settings
-from tasks.demo.server import LocalServer, Response
-from tasks.extract import Page
-from tasks.fetch import Politeness, fetch_all
-from tasks.workers import ExtractorPool
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.config import Settings
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.extract import Page
+from dossier_pipeline.tasks.fetch import Politeness, fetch_all
+from dossier_pipeline.tasks.workers import ExtractorPool
 
 WORDS = ["eau", "nappe", "sécheresse", "préfecture", "arrêté", "irrigation", "vigne", "rivière", "débit", "station",
          "pluie", "orage", "bassin", "agriculteur", "maire", "commune", "réservoir", "forage", "canal", "été"]
@@ -190,8 +190,8 @@ def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSi
     urls = [f"{fault_site.base}/a/{n}.html" for n in range(520)] + [f"{fault_site.base}/missing.html"]
     config = urls_config(tmp_path, urls, "commit_seconds = 0\n")  # each batch written on its own
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "flows.cli", "run", "f", "--config", str(config), "--output", str(out),
-           "--batch-size", "40"]
+    cmd = [sys.executable, "-m", "dossier_pipeline.flows.cli", "run", "f", "--config", str(config),
+           "--output", str(out), "--batch-size", "40"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     articles = out / "f" / "articles"
@@ -238,9 +238,9 @@ def test_batches_are_written_together_and_each_month_ends_in_one_file(fault_site
 def test_a_slow_host_is_spread_over_batches_instead_of_stalling_one() -> None:
     from collections import deque
 
-    from tasks.config import parse_config
-    from tasks.discover import DiscoveredURL
-    from tasks.run import Run
+    from dossier_pipeline.tasks.config import parse_config
+    from dossier_pipeline.tasks.discover import DiscoveredURL
+    from dossier_pipeline.tasks.run import Run
 
     config = parse_config('[dossiers.f]\n[[dossiers.f.sources]]\nkind = "urls"\nurls = ["http://fast.org/"]\n',
                           Path("x.toml"))
@@ -303,7 +303,7 @@ def test_dns_rebinding_is_caught_on_the_connected_address(fault_site: FaultSite,
     connected to is checked before any body is read."""
     import asyncio
 
-    from tasks.fetch import Fetcher
+    from dossier_pipeline.tasks.fetch import Fetcher
 
     async def looks_public(self: Fetcher, url: str) -> None:
         return None
@@ -324,7 +324,7 @@ def test_billion_laughs_sitemap_is_rejected_with_bounded_memory(tmp_path: Path) 
                     f'schemas/sitemap/0.9"><url><loc>http://a.org/&lol9;</loc></url></urlset>')
     script = (
         "import sys, time\n"
-        "from tasks.discover import parse_sitemap\n"
+        "from dossier_pipeline.tasks.discover import parse_sitemap\n"
         "started = time.monotonic()\n"
         "try:\n"
         "    pages, _ = parse_sitemap(open(sys.argv[1], 'rb').read(), 'http://a.org/sitemap.xml')\n"

@@ -1,4 +1,4 @@
-"""tasks.fetch: Retry-After parsing, and fetch_all's politeness, retries, limits and
+"""dossier_pipeline.tasks.fetch: Retry-After parsing, and fetch_all's politeness, retries, limits and
 redirect checks against a real local server on 127.0.0.1."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import tasks.fetch
-from tasks.config import Settings
-from tasks.demo.server import LocalServer, Response
-from tasks.fetch import FetchResult, FetchSession, Politeness, fetch_all, retry_after_seconds
+import dossier_pipeline.tasks.fetch
+from dossier_pipeline.tasks.config import Settings
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.fetch import FetchResult, FetchSession, Politeness, fetch_all, retry_after_seconds
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 PAGE = b"<html><body><p>hello</p></body></html>"
@@ -98,7 +98,7 @@ def site(shared_site: Site) -> Site:
 @pytest.fixture
 def low_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff jitter at its minimum (0.5x), so retry tests stay short and deterministic."""
-    monkeypatch.setattr(tasks.fetch.random, "random", lambda: 0.0)
+    monkeypatch.setattr(dossier_pipeline.tasks.fetch.random, "random", lambda: 0.0)
 
 
 def fetch(urls: list[str], domains: list[str] | None = None, politeness: Politeness | None = None,

@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import EXPECTATIONS, PAGES, TestSite, write_config
 
-from flows.scrape import scrape_dossier
-from tasks.demo.server import Response
-from tasks.schema import ARTICLE_SCHEMA, SCHEMA_VERSION
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.demo.server import Response
+from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, SCHEMA_VERSION
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 PAYWALLED = "0a12df42d1764095989ab078ee0f940b.html"

@@ -1,4 +1,4 @@
-"""tasks.load, the loading API, on the real demo dataset: the declared schema, filters pushed
+"""dossier_pipeline.tasks.load, the loading API, on the real demo dataset: the declared schema, filters pushed
 down (one month opens one file), the URL ledger and the run records.
 
 ``shared_demo`` runs `dossier demo` once per session for every module that needs a dataset
@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 import pytest
 from fsspec.implementations.local import LocalFileSystem
 
-from tasks.load import article_filter, load_articles, load_runs, load_urls, open_dossier
-from tasks.schema import ARTICLE_SCHEMA, PARTITIONING
-from tasks.store import ARTICLE_COLUMNS
+from dossier_pipeline.tasks.load import article_filter, load_articles, load_runs, load_urls, open_dossier
+from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING
+from dossier_pipeline.tasks.store import ARTICLE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 _DEMO = pytest.StashKey[Path]()
@@ -33,7 +33,7 @@ def shared_demo(config: pytest.Config, factory: pytest.TempPathFactory) -> Path:
     """``<tmp>/demo``, written by `dossier demo` in a fresh process on the first call of the session."""
     if _DEMO not in config.stash:
         out = factory.mktemp("demo-output")
-        cmd = [sys.executable, "-m", "flows.cli", "demo", "--port", "0", "--output", str(out)]
+        cmd = [sys.executable, "-m", "dossier_pipeline.flows.cli", "demo", "--port", "0", "--output", str(out)]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=out)
         assert done.returncode == 0, done.stdout + done.stderr
         config.stash[_DEMO] = out / "demo"

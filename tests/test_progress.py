@@ -25,9 +25,9 @@ from uuid import UUID
 import pytest
 from rich.console import Console
 
-from tasks import progress
-from tasks.demo.server import LocalServer, Response
-from tasks.progress import NO_PROGRESS, Progress
+from dossier_pipeline.tasks import progress
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.progress import NO_PROGRESS, Progress
 
 PAGES = 1000
 GONE = 3  # URLs of the config that the site does not have: failed, http_404
@@ -324,7 +324,7 @@ def test_run_shows_live_progress_quiet_shows_nothing_and_the_artifact_sums_up(tm
     # the runs record to the test session's Prefect API, where the artifact is read back
     env = {k: v for k, v in os.environ.items() if k not in ("TTY_COMPATIBLE", "FORCE_COLOR", "NO_COLOR")}
     env.update(PREFECT_API_URL=PREFECT_API_URL.value(), COLUMNS="120", LINES="40")
-    command = [sys.executable, "-m", "flows.cli", "run", "big", "--config", str(config)]
+    command = [sys.executable, "-m", "dossier_pipeline.flows.cli", "run", "big", "--config", str(config)]
     try:  # batches of 100: extraction starts sooner (a shorter test) and writes advance in ten steps
         status, out, chunks = run_in_terminal(
             [*command, "--output", str(tmp_path / "out"), "--batch-size", "100"], env, timeout=240

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, URL_SCHEMA, markdown_table
+from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, URL_SCHEMA, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,3 +34,17 @@ def test_ruff_clean() -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     done = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
+
+
+def test_the_package_leaves_a_prefect_projects_own_tasks_and_flows_alone(tmp_path: Path) -> None:
+    """Prefect projects often have top-level flows/ and tasks/ packages of their own: the
+    pipeline installs as one package, dossier_pipeline, so both import side by side."""
+    for name in ("tasks", "flows"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(f"OWNER = 'user {name}'\n", encoding="utf-8")
+    code = ("import tasks, flows, dossier_pipeline.tasks.load, dossier_pipeline.flows.scrape;"
+            "from dossier_pipeline import open_dossier, load_articles, load_config, scrape_dossier;"
+            "print(tasks.OWNER, flows.OWNER, sorted(dossier_pipeline.__all__) == dossier_pipeline.__all__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["user", "tasks", "user", "flows", "True"]

@@ -26,9 +26,9 @@ from typing import get_args
 import pytest
 from test_load import shared_demo
 
-from flows.cli import build_parser, main
-from tasks.config import Dossier, Settings, Source, load_config
-from tasks.schema import URL_STATES
+from dossier_pipeline.flows.cli import build_parser, main
+from dossier_pipeline.tasks.config import Dossier, Settings, Source, load_config
+from dossier_pipeline.tasks.schema import URL_STATES
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -18,15 +18,15 @@ import pytest
 import trafilatura
 from conftest import write_config
 
-from flows.scrape import scrape_dossier
-from tasks.blocks import classify
-from tasks.demo.server import LocalServer, Response
-from tasks.extract import Page, extract_page
-from tasks.furniture import rules_for, site_rules
-from tasks.normalise import detect_language, parse_date, split_byline
-from tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION
-from tasks.store import Store
-from tasks.urls import article_id
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.blocks import classify
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.extract import Page, extract_page
+from dossier_pipeline.tasks.furniture import rules_for, site_rules
+from dossier_pipeline.tasks.normalise import detect_language, parse_date, split_byline
+from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION
+from dossier_pipeline.tasks.store import Store
+from dossier_pipeline.tasks.urls import article_id
 
 PAGES = Path(__file__).parent / "pages"
 REAL: dict[str, dict[str, Any]] = json.loads((PAGES / "real.json").read_text(encoding="utf-8"))

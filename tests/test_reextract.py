@@ -17,11 +17,11 @@ import pytest
 from conftest import TestSite, write_config
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.cli import main
-from flows.scrape import scrape_dossier
-from tasks.demo.server import LocalServer, Response
-from tasks.schema import ARTICLE_SCHEMA, PARTITIONING
-from tasks.store import Store
+from dossier_pipeline.flows.cli import main
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING
+from dossier_pipeline.tasks.store import Store
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 HTML = {"Content-Type": "text/html; charset=utf-8"}

@@ -13,10 +13,10 @@ from conftest import PAGES, TestSite, write_config
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from flows.cli import main
-from flows.scrape import scrape_dossier
-from tasks.config import ConfigError, load_config
-from tasks.store import Store
+from dossier_pipeline.flows.cli import main
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.config import ConfigError, load_config
+from dossier_pipeline.tasks.store import Store
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 # what differs between two runs of the same pages: when, by which run, where the raw bytes are

@@ -22,15 +22,15 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import TestSite, write_config
 
-from flows.cli import main
-from flows.deploy import CONCURRENCY, build_deployments
-from tasks.config import ConfigError, load_config, parse_config
-from tasks.lock import DossierLock, DossierLocked
+from dossier_pipeline.flows.cli import main
+from dossier_pipeline.flows.deploy import CONCURRENCY, build_deployments
+from dossier_pipeline.tasks.config import ConfigError, load_config, parse_config
+from dossier_pipeline.tasks.lock import DossierLock, DossierLocked
 
 ROOT = Path(__file__).resolve().parents[1]
 FEED = '[[dossiers.{slug}.sources]]\nkind = "feed"\nurl = "https://example.com/feed.xml"\n'
 HOLDER = (
-    "import sys, time\nfrom tasks.lock import DossierLock\n"
+    "import sys, time\nfrom dossier_pipeline.tasks.lock import DossierLock\n"
     "DossierLock(sys.argv[1], sys.argv[2]).acquire()\nprint('held', flush=True)\ntime.sleep(120)\n"
 )
 
@@ -164,7 +164,7 @@ def test_deployments_built_from_a_config(tmp_path: Path, monkeypatch: pytest.Mon
     assert [(s.schedule.cron, s.schedule.timezone) for s in paris.schedules] == [("30 5 * * *", "Europe/Paris")]
     for deployment in deployments.values():
         assert deployment.flow_name == "scrape_dossier"
-        assert deployment.entrypoint == "flows.scrape.scrape_dossier"
+        assert deployment.entrypoint == "dossier_pipeline.flows.scrape.scrape_dossier"
         assert deployment.concurrency_limit == 1
         assert deployment.concurrency_options is not None
         assert deployment.concurrency_options.collision_strategy == CONCURRENCY.collision_strategy
@@ -324,7 +324,7 @@ def test_served_dossier_fires_on_its_schedule_and_writes_the_dataset(
     )
     out = tmp_path / "datasets"
     serve = start(
-        [sys.executable, "-m", "flows.cli", "serve", "--config", str(config), "--output", str(out)],
+        [sys.executable, "-m", "dossier_pipeline.flows.cli", "serve", "--config", str(config), "--output", str(out)],
         env,
         tmp_path / "serve.log",
         tmp_path,

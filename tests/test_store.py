@@ -14,8 +14,8 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tasks.schema import ARTICLE_SCHEMA
-from tasks.store import MERGE_FANOUT, Store
+from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA
+from dossier_pipeline.tasks.store import MERGE_FANOUT, Store
 
 
 def row(n: int, text: str = "", month: int = 3) -> dict[str, Any]:
@@ -137,10 +137,16 @@ def test_compact_leaves_one_file_per_partition_written_with_whole_row_groups(tmp
     assert files(tmp_path) == after
 
 
-def test_arrow_uses_the_system_allocator_once_the_pipeline_is_imported() -> None:
+def test_the_command_line_puts_arrow_on_the_system_allocator_and_an_import_changes_nothing() -> None:
     """The Parquet reader keeps the pool of pyarrow's first import; on mimalloc a compaction
-    left hundreds of MB the process could not give back (tasks/__init__.py)."""
-    code = "import tasks.store, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    left hundreds of MB the process could not give back. The command line chooses it
+    (flows/cli.py); importing the package leaves the process as it was."""
+    code = ("import os, dossier_pipeline.tasks.store, dossier_pipeline.flows.scrape;"
+            "print(os.environ.get('ARROW_DEFAULT_MEMORY_POOL'));"
+            "from dossier_pipeline.flows.cli import _process_defaults; _process_defaults(False);"
+            "import subprocess, sys;"
+            "print(subprocess.run([sys.executable, '-c', 'import pyarrow as pa;"
+            "print(pa.default_memory_pool().backend_name)'], capture_output=True, text=True).stdout)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
                           env={k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"})
-    assert done.stdout.strip() == "system"
+    assert done.stdout.split() == ["None", "system"]

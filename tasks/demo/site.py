@@ -19,7 +19,7 @@ from importlib import resources
 from string import Template
 from urllib.parse import parse_qs, urlsplit
 
-from tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.demo.server import LocalServer, Response
 
 DOSSIER_SLUG = "secheresse-occitanie"
 DOSSIER_TITLE = "Sécheresse et gestion de l'eau en Occitanie"
@@ -48,8 +48,8 @@ class DemoSite:
     """The demo site's pages, generated on request from ``articles.json``."""
 
     def __init__(self, copies: int = 1) -> None:
-        raw = json.loads(resources.files("tasks.demo").joinpath("articles.json").read_text(encoding="utf-8"))
-        self.template = Template(resources.files("tasks.demo").joinpath("article.html").read_text(encoding="utf-8"))
+        raw = json.loads(resources.files(__package__).joinpath("articles.json").read_text(encoding="utf-8"))
+        self.template = Template(resources.files(__package__).joinpath("article.html").read_text(encoding="utf-8"))
         articles = []
         pool = [p for item in raw for p in item["paragraphs"]]
         for copy in range(copies):
