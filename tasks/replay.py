@@ -20,6 +20,7 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from dossier_pipeline.tasks.archive import Event, events, open_record, recover
@@ -72,7 +73,7 @@ class Replay(Run):
         # Rows the archive cannot rebuild (no WARC pointer, or its file is gone) are kept.
         table = self.target.read_articles()
         present = [bool(f) and (self.target.root / f).exists() for f in table["warc_file"].to_pylist()]
-        kept = table.filter(pc.invert(pc.array(present, type="bool"))) if table.num_rows else table
+        kept = table.filter(pc.invert(pa.array(present, type=pa.bool_()))) if table.num_rows else table
         self.kept = kept.num_rows
         if self.kept:
             self.store.commit_articles(kept.to_pylist())

@@ -43,7 +43,10 @@ def last_run(root: Path) -> dict:
     return Store(root.parent, root.name, "").read_runs()[-1]
 
 
-def test_reextract_rebuilds_the_rows_from_the_archive_alone(site: TestSite, tmp_path: Path) -> None:
+@pytest.mark.parametrize("articles", ["in place", "deleted"])
+def test_reextract_rebuilds_the_rows_from_the_archive_alone(site: TestSite, tmp_path: Path, articles: str) -> None:
+    """In place is the usual case (re-extract after upgrading the extractor); after
+    deleting articles/ the archive alone rebuilds them."""
     config = write_config(tmp_path, f"""
 [dossiers.replayed]
 [[dossiers.replayed.sources]]
@@ -61,7 +64,8 @@ url = "{site.base}/sitemap.xml"
     assert len(before) == first["counts"]["written"] == 7
 
     site.server.close()  # no network from here on
-    shutil.rmtree(root / "articles")
+    if articles == "deleted":
+        shutil.rmtree(root / "articles")
     ledger = sorted(p.name for p in (root / "urls").iterdir())
     assert main(["reextract", "replayed", "--config", str(config), "--output", str(out)]) == 0
 
@@ -70,6 +74,7 @@ url = "{site.base}/sitemap.xml"
     assert record["kind"] == "reextract" and record["source_runs"] == [first["run_id"]]
     assert record["counts"]["written"] == 7 and record["counts"]["replayed"] == 8  # 7 articles and the paywall
     assert sorted(after) == sorted(before)
+    assert len(Store(out, "replayed", "").read_articles(["article_id"])) == len(after)  # no duplicates
     for aid, row in after.items():
         assert without(row, PROVENANCE) == without(before[aid], PROVENANCE), aid
         assert row["run_id"] == record["run_id"] != before[aid]["run_id"]
@@ -82,7 +87,9 @@ url = "{site.base}/sitemap.xml"
             assert response.rec_headers.get_header("WARC-Target-URI") == row["final_url"]
             assert hashlib.sha256(response.content_stream().read()).hexdigest() == row["raw_sha256"]
     assert sorted(p.name for p in (root / "urls").iterdir()) == ledger  # a reextract fetches nothing
-    assert record["files"]["added"] and not record["files"]["removed"]
+    assert record["files"]["added"]
+    # in place, the old article files are replaced by the rebuilt ones
+    assert bool(record["files"]["removed"]) == (articles == "in place")
     assert not list(root.glob(".reextract-*"))
 
 
