@@ -1,20 +1,24 @@
 """Discovery: turn a dossier's sources into the list of article URLs to fetch.
 
-Feeds and sitemaps are parsed here with lxml rather than with trafilatura's ``feeds`` /
-``sitemaps`` helpers because those return bare links: they drop the item and ``lastmod``
-/ news-sitemap dates kept here as date hints, and their courlan domain checks reject
-IP-addressed hosts. The XML parser never resolves entities nor loads DTDs or network
-resources, so a "billion laughs" document cannot expand.
+Feeds are read by feedparser (RSS 0.9x-2.0, RSS 1.0/RDF, Atom, broken markup, declared
+charsets that lie, relative links). Sitemaps are parsed here with lxml (see
+docs/architecture.md, "Hand-written where no library does it"): the libraries return bare
+links or drop the child sitemaps' ``lastmod`` and the news-sitemap dates kept here as date
+hints. That XML parser never resolves entities nor loads DTDs or network resources, so a
+"billion laughs" document cannot expand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urldefrag, urljoin
 
 import courlan
+import feedparser
 import lxml.html
 from lxml import etree
 
@@ -32,10 +36,26 @@ WINDOW_MAX_PAGES = 2_000  # how deep a listing is walked for a window's dates at
 
 @dataclass(slots=True)  # a dossier may have 100,000 of them in memory at once
 class DiscoveredURL:
-    url: str  # normalised
+    url: str  # normalised: the URL's identity (ledger, article_id)
     source_kind: str
     source_url: str
     hints: dict[str, str] = field(default_factory=dict)  # dates/titles seen at discovery
+    as_found: str | None = None  # the absolute URL as discovered, when normalising changed it
+
+    @property
+    def fetch_url(self) -> str:
+        """The URL requested: the one discovered, never a rewrite of it (normalising drops
+        query parameters that may select another document, or one robots.txt forbids)."""
+        return self.as_found or self.url
+
+
+def found(url: str, source_kind: str, source_url: str, hints: dict[str, str] | None = None) -> DiscoveredURL | None:
+    """A discovered absolute URL with its identity, or None when it is not http(s)."""
+    norm = normalise_url(url)
+    if norm is None:
+        return None
+    absolute = urldefrag(url.strip()).url
+    return DiscoveredURL(norm, source_kind, source_url, hints or {}, None if absolute == norm else absolute)
 
 
 @dataclass
@@ -123,40 +143,28 @@ def sitemap_entries(body: bytes) -> tuple[list[tuple[str, dict[str, str]]], list
     return pages, children
 
 
-def parse_feed(body: bytes) -> list[tuple[str, dict[str, str]]]:
-    """Items of an RSS 1/2 or Atom feed: (link, hints with the item's date and title)."""
-    root = _xml_root(body)
-    if root is None:
-        raise ValueError("not a parseable RSS/Atom feed")
+def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> list[tuple[str, dict[str, str]]]:
+    """Items of a feed (feedparser: RSS, RDF, Atom): (absolute link, hints with the item's
+    date as written and its title). Relative links are resolved against xml:base, else
+    ``url``."""
+    headers = {"content-location": url, **({"content-type": content_type} if content_type else {})}
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
+                              resolve_relative_uris=False)  # both only concern the items' HTML content
+    if parsed.bozo and not parsed.entries:
+        raise ValueError(f"not a parseable feed: {parsed.get('bozo_exception')}")
     items: list[tuple[str, dict[str, str]]] = []
-    for entry in root.iter():
-        name = _local(entry.tag)
-        if name not in ("item", "entry"):
-            continue
-        link = None
-        for child in entry:
-            cname = _local(child.tag)
-            if cname == "link":
-                href = child.get("href")
-                if href and child.get("rel", "alternate") == "alternate":
-                    link = href
-                    break
-                if not href and child.text and child.text.strip():
-                    link = child.text.strip()
-                    break
-        if link is None:
-            guid = next((c for c in entry if _local(c.tag) in ("guid", "id")), None)
-            if guid is not None and guid.text and guid.text.strip().startswith("http"):
-                link = guid.text.strip()
+    for entry in parsed.entries:
+        link = entry.get("link") or ""
+        if not link and str(entry.get("id", "")).startswith("http"):
+            link = entry["id"]  # a permalink guid or Atom id
         if not link:
             continue
         hints: dict[str, str] = {}
-        date = _child_text(entry, "pubDate", "published", "date", "issued") or _child_text(entry, "updated")
-        if date:
-            hints["feed_date"] = date
-        if title := _child_text(entry, "title"):
+        if date := entry.get("published") or entry.get("updated"):
+            hints["feed_date"] = date.strip()
+        if title := (entry.get("title") or "").strip():
             hints["title"] = title
-        items.append((link, hints))
+        items.append((urljoin(url, link) if url else link, hints))
     return items
 
 
@@ -173,7 +181,8 @@ def parse_listing(body: bytes, page_url: str, content_type: str | None = None) -
             expected = int(re.sub(r"\D", "", match.group(1)))
             break
     nxt = tree.xpath("string((//link[@rel='next']/@href | //a[@rel='next']/@href)[1])") or None
-    return [normalise_url(h, base) or "" for h in links], expected, (normalise_url(nxt, base) if nxt else None)
+    absolute = [urldefrag(urljoin(base, h.strip())).url for h in links]
+    return absolute, expected, (normalise_url(nxt, base) if nxt else None)
 
 
 def listing_dates(body: bytes, page_url: str, content_type: str | None = None) -> dict[str, str]:
@@ -230,10 +239,12 @@ async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], 
         dates = listing_dates(result.body, result.final_url or page_url, result.headers.get("content-type"))
         new, shown = 0, []
         for link in links:
-            if in_domains(link, domains) and _is_article_candidate(link, source, page_urls):
-                hints = {"listing_date": dates[link]} if link in dates else {}
-                shown += hints.values()
-                new += out.add(DiscoveredURL(link, "listing", page_url, hints), seen)
+            item = found(link, "listing", page_url)
+            if item and in_domains(item.url, domains) and _is_article_candidate(item.url, source, page_urls):
+                if item.url in dates:
+                    item.hints["listing_date"] = dates[item.url]
+                shown += item.hints.values()
+                new += out.add(item, seen)
         if new == 0 or (window is not None and not listing_goes_on(shown, window, n + 1 >= source.max_pages)):
             break
         next_url = source.url.replace("{page}", str(source.first_page + n + 1)) if templated else rel_next
@@ -265,8 +276,8 @@ async def _sitemap(fetcher: Fetcher, source: SitemapSource, domains: list[str], 
             if (norm := normalise_url(child, url)) and in_domains(norm, domains):
                 queue.append(norm)
         for loc, hints in pages:
-            if (norm := normalise_url(loc, url)) and in_domains(norm, domains):
-                out.add(DiscoveredURL(norm, "sitemap", url, hints), seen)
+            if (item := found(urljoin(url, loc), "sitemap", url, hints)) and in_domains(item.url, domains):
+                out.add(item, seen)
 
 
 async def _feed(fetcher: Fetcher, source: FeedSource, domains: list[str], out: Discovery,
@@ -276,13 +287,13 @@ async def _feed(fetcher: Fetcher, source: FeedSource, domains: list[str], out: D
     if not _usable(result, out, source.url):
         return
     try:
-        items = parse_feed(result.body)
+        items = parse_feed(result.body, result.final_url or source.url, result.headers.get("content-type"))
     except ValueError as exc:
         out.failures.append({"source_url": source.url, "reason": f"bad_feed: {exc}"})
         return
     for link, hints in items:
-        if (norm := normalise_url(link, source.url)) and in_domains(norm, domains):
-            out.add(DiscoveredURL(norm, "feed", source.url, hints), seen)
+        if (item := found(link, "feed", source.url, hints)) and in_domains(item.url, domains):
+            out.add(item, seen)
 
 
 def _usable(result: FetchResult, out: Discovery, url: str) -> bool:
@@ -302,13 +313,13 @@ def _url_list(source: UrlsSource, domains: list[str], out: Discovery, seen: dict
             lines = []
         entries += [(line.strip(), source.file) for line in lines if line.strip() and not line.startswith("#")]
     for raw, origin in entries:
-        norm = normalise_url(raw)
-        if norm is None:
+        item = found(raw, "urls", origin)
+        if item is None:
             out.failures.append({"source_url": origin, "reason": f"bad_url: {raw}"})
-        elif not in_domains(norm, domains):
+        elif not in_domains(item.url, domains):
             out.failures.append({"source_url": origin, "reason": f"outside_allowed_domains: {raw}"})
         else:
-            out.add(DiscoveredURL(norm, "urls", origin), seen)
+            out.add(item, seen)
 
 
 async def discover_async(dossier: Dossier, politeness: Politeness, window: Window | None = None) -> Discovery:

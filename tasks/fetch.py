@@ -1,9 +1,10 @@
 """Polite, bounded HTTP fetching with httpx.
 
 httpx gives connection pooling, timeouts and decompression; what it does not do is
-crawler politeness, so this module adds it: robots.txt (with Crawl-delay) once per host
-per run, a per-host request rate and connection limit shared by every batch of the run,
-retries with exponential backoff and jitter that honour ``Retry-After``, a body size cap
+crawler politeness, so this module adds it: robots.txt read once per origin per run by
+Protego (RFC 9309 longest match, ``*`` and ``$``, user-agent groups, Crawl-delay and
+Request-rate), a per-host request rate and connection limit shared by every batch of the
+run, retries (tenacity) with exponential backoff and jitter that honour ``Retry-After``, a body size cap
 counted while streaming (after decompression), redirects followed by hand so every hop is
 checked against the allowed domains and the address policy, and conditional GET.
 A failure is returned as data (``FetchResult.reason``), never raised. With an archive,
@@ -20,7 +21,6 @@ import socket
 import ssl
 import threading
 import time
-import urllib.robotparser
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +30,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from protego import Protego
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from dossier_pipeline.tasks.archive import ArchiveWriter, Exchange, WarcPointer
 from dossier_pipeline.tasks.config import Settings
@@ -80,32 +82,48 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-def crawl_delay(lines: list[str], user_agent: str) -> float | None:
-    """The Crawl-delay of the robots.txt group that applies to ``user_agent`` (its own
-    group first, else ``*``). Written here because urllib.robotparser drops fractional
-    delays such as ``Crawl-delay: 0.5``."""
-    agent = user_agent.split("/")[0].strip().lower()
-    delays: dict[str, float] = {}
-    group: list[str] = []
-    in_rules = False
-    for raw in lines:
-        key, _, value = raw.split("#", 1)[0].partition(":")
-        key, value = key.strip().lower(), value.strip()
-        if key == "user-agent":
-            if in_rules:
-                group, in_rules = [], False
-            group.append(value.lower())
-        elif key:
-            in_rules = True
-            if key == "crawl-delay":
-                try:
-                    seconds = float(value)
-                except ValueError:
-                    continue
-                for name in group:
-                    delays.setdefault(name, seconds)
-    specific = [d for name, d in delays.items() if name != "*" and name in agent]
-    return specific[0] if specific else delays.get("*")
+def _transient(result: FetchResult) -> bool:
+    return result.status in RETRY_STATUSES or (
+        result.reason is not None and result.reason.startswith(("timeout", "connection_error")))
+
+
+def _retry_after(state: RetryCallState) -> float | None:
+    assert state.outcome is not None
+    return retry_after_seconds(state.outcome.result().headers.get("retry-after"))
+
+
+def _backoff(state: RetryCallState) -> float:
+    """Exponential backoff with jitter (0.5x to 1.5x), never shorter than Retry-After."""
+    backoff = min(30.0, 0.5 * 2 ** (state.attempt_number - 1)) * (0.5 + random.random())
+    return max(backoff, _retry_after(state) or 0.0)
+
+
+class _ServerAsksTooLong:
+    """Stop when the server asks for more patience (Retry-After) than the run has: the
+    failure is recorded instead of waited out."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+
+    def __call__(self, state: RetryCallState) -> bool:
+        retry_after = _retry_after(state)
+        return retry_after is not None and retry_after > self.limit
+
+
+def _last_result(state: RetryCallState) -> FetchResult:
+    """Out of attempts: the last response is the outcome (a failure is data, not raised)."""
+    assert state.outcome is not None
+    result: FetchResult = state.outcome.result()
+    return result
+
+
+def robots_interval(rules: Protego, user_agent: str) -> float | None:
+    """The least time between two requests that the robots.txt group applying to
+    ``user_agent`` asks for: its Crawl-delay or its Request-rate, whichever is longer."""
+    delays = [rules.crawl_delay(user_agent) or 0.0]
+    if (rate := rules.request_rate(user_agent)) is not None and rate.requests > 0:
+        delays.append(rate.seconds / rate.requests)
+    return max(delays) or None
 
 
 class Politeness:
@@ -118,7 +136,7 @@ class Politeness:
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._interval: dict[str, float] = {}
-        self.robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self.robots: dict[str, Protego | None] = {}
 
     def set_crawl_delay(self, host: str, delay: float | None) -> None:
         base = 1.0 / self.settings.requests_per_second
@@ -209,22 +227,19 @@ class Fetcher:
                 if key not in self.p.robots:
                     self.p.robots[key] = await self._load_robots(key)
         rules = self.p.robots[key]
-        return True if rules is None else rules.can_fetch(self.s.user_agent, url)
+        return True if rules is None else rules.can_fetch(url, self.s.user_agent)
 
-    async def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
+    async def _load_robots(self, origin: str) -> Protego | None:
         """robots.txt of an origin; None (everything allowed) when absent or unreachable.
         A 5xx after retries is treated as "disallow all" for this run, as RFC 9309 asks."""
-        result = await self._get(origin + "/robots.txt", check_robots=False)
-        parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
+        result = await self._get(origin + "/robots.txt")
         if result.status is not None and result.status >= 500:
-            parser.parse(["User-agent: *", "Disallow: /"])
-            return parser
+            return Protego.parse("User-agent: *\nDisallow: /\n")
         if not result.ok:
             return None
-        lines = result.body.decode("utf-8", errors="replace").splitlines()
-        parser.parse(lines)
-        self.p.set_crawl_delay(host_of(origin) or "", crawl_delay(lines, self.s.user_agent))
-        return parser
+        rules = Protego.parse(result.body.decode("utf-8", errors="replace"))
+        self.p.set_crawl_delay(host_of(origin) or "", robots_interval(rules, self.s.user_agent))
+        return rules
 
     async def get(self, url: str, expect: str = "html", validators: dict[str, str] | None = None) -> FetchResult:
         """Fetch ``url`` following redirects by hand, each hop checked."""
@@ -261,35 +276,35 @@ class Fetcher:
             result.reason = _check_response(result, expect)
         return result
 
-    async def _get(self, url: str, headers: dict[str, str] | None = None, check_robots: bool = True) -> FetchResult:
+    async def _get(self, url: str, headers: dict[str, str] | None = None) -> FetchResult:
         """One URL, no redirects, with retries; the body is read within the size cap."""
         host = host_of(url) or ""
         bad_address = await self._address_ok(url)
         if bad_address:
             return FetchResult(url, url, reason=bad_address)
-        result = FetchResult(url, url)
-        for attempt in range(self.s.max_retries + 1):
-            result = FetchResult(url, url, attempts=attempt + 1)
+        attempts = 0
+
+        async def attempt() -> FetchResult:
+            nonlocal attempts
+            attempts += 1
+            result = FetchResult(url, url, attempts=attempts)
             async with self._sem(host):
                 wait = self.p.reserve(host)
                 if wait > 0:
                     await asyncio.sleep(wait)
                 try:
-                    result = await self._request(url, headers or {}, result)
+                    return await self._request(url, headers or {}, result)
                 except httpx.TimeoutException:
                     result.reason = "timeout"
                 except httpx.HTTPError as exc:
                     result.reason = f"connection_error: {type(exc).__name__}: {exc}".rstrip(": ")
-            transient = result.status in RETRY_STATUSES or (
-                result.reason is not None and result.reason.startswith(("timeout", "connection_error"))
-            )
-            if not transient or attempt == self.s.max_retries:
-                break
-            retry_after = retry_after_seconds(result.headers.get("retry-after"))
-            if retry_after is not None and retry_after > self.s.max_retry_after_seconds:
-                break  # the server asks for more patience than this run has: record it
-            backoff = min(30.0, 0.5 * 2**attempt) * (0.5 + random.random())
-            await asyncio.sleep(max(backoff, retry_after or 0.0))
+            return result
+
+        retrying = AsyncRetrying(
+            retry=retry_if_result(_transient),
+            stop=stop_after_attempt(self.s.max_retries + 1) | _ServerAsksTooLong(self.s.max_retry_after_seconds),
+            wait=_backoff, sleep=asyncio.sleep, retry_error_callback=_last_result)
+        result: FetchResult = await retrying(attempt)
         if result.reason is None and result.status is not None and result.status >= 400:
             result.reason = f"http_{result.status}"
         return result

@@ -254,11 +254,12 @@ class Run:
     def fetch(self, batch: list[DiscoveredURL]) -> Fetched:
         """Fetch a batch (conditional GET for stored URLs); failures go to the ledger."""
         started = time.monotonic()
-        validators = {i.url: {"etag": s.get("etag"), "last_modified": s.get("last_modified")}
+        validators = {i.fetch_url: {"etag": s.get("etag"), "last_modified": s.get("last_modified")}
                       for i in batch if (s := self.known.get(i.url)) and "state" not in s}
         if self.session is None:
             self.session = FetchSession(self.politeness, self.domains)
-        results = self.session.fetch_all([i.url for i in batch], validators=validators, on_result=self.fetched_one)
+        results = self.session.fetch_all([i.fetch_url for i in batch], validators=validators,
+                                         on_result=self.fetched_one)
         pages: list[Page] = []
         items: dict[int, tuple[DiscoveredURL, FetchResult]] = {}
         observations: list[Observation] = []

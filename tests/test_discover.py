@@ -104,6 +104,56 @@ def test_parse_feed_atom_uses_alternate_link_not_self() -> None:
     ]
 
 
+def test_parse_feed_rss1_rdf() -> None:
+    """RSS 1.0 (RDF): items beside the channel, dc:date as the date."""
+    body = b"""<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+      xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+      <channel rdf:about="https://e.com/"><title>c</title><link>https://e.com/</link>
+        <items><rdf:Seq><rdf:li rdf:resource="https://e.com/a/1"/></rdf:Seq></items></channel>
+      <item rdf:about="https://e.com/a/1"><title>Un</title><link>https://e.com/a/1</link>
+        <dc:date>2024-03-04T10:00:00+01:00</dc:date></item>
+      <item rdf:about="https://e.com/a/2"><title>Deux</title><link>https://e.com/a/2</link></item>
+    </rdf:RDF>"""
+    assert parse_feed(body, "https://e.com/index.rdf") == [
+        ("https://e.com/a/1", {"feed_date": "2024-03-04T10:00:00+01:00", "title": "Un"}),
+        ("https://e.com/a/2", {"title": "Deux"}),
+    ]
+
+
+def test_parse_feed_atom_relative_links() -> None:
+    """Atom relative hrefs resolve against xml:base where given (on the feed or the entry),
+    else against the feed's own URL."""
+    body = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <entry><title>A</title><link href="a/1.html"/><id>urn:a</id><updated>2024-03-01T00:00:00Z</updated></entry>
+      <entry xml:base="https://e.com/news/2024/"><title>B</title><link href="b.html"/><id>urn:b</id></entry>
+      <entry><title>C</title><link href="/c.html?id=3"/><id>urn:c</id></entry>
+    </feed>"""
+    assert [link for link, _ in parse_feed(body, "https://e.com/feeds/atom.xml")] == [
+        "https://e.com/feeds/a/1.html", "https://e.com/news/2024/b.html", "https://e.com/c.html?id=3"]
+    based = body.replace(b'<feed xmlns="http://www.w3.org/2005/Atom">',
+                         b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://cdn.e.com/x/">')
+    assert [link for link, _ in parse_feed(based, "https://e.com/feeds/atom.xml")][0] == "https://cdn.e.com/x/a/1.html"
+
+
+def test_parse_feed_with_a_wrong_declared_charset() -> None:
+    """A feed declared UTF-8 but written in windows-1252 (a common CMS fault) still gives
+    every item, with its title decoded right."""
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>c</title>'
+            "<item><title>Réforme des retraites : ça coince</title><link>https://e.com/a/1</link></item>"
+            "<item><title>Élections</title><link>https://e.com/a/2</link></item>"
+            "</channel></rss>").encode("cp1252")
+    assert parse_feed(body, "https://e.com/feed.xml", "application/rss+xml; charset=utf-8") == [
+        ("https://e.com/a/1", {"title": "Réforme des retraites : ça coince"}),
+        ("https://e.com/a/2", {"title": "Élections"}),
+    ]
+
+
+def test_parse_feed_garbage_raises_value_error() -> None:
+    """Something that is no feed at all is a ValueError (a source failure), not a crash."""
+    with pytest.raises(ValueError):
+        parse_feed(b"\x00\x01 not a feed <<<", "https://e.com/feed.xml")
+
+
 def test_parse_listing_resolves_links_and_reads_count() -> None:
     """Relative links are resolved against the page, fragments/mailto/javascript dropped,
     "(419)" in the h1 is the expected count, rel=next found."""

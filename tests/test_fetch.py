@@ -203,6 +203,69 @@ def test_robots_ignored_when_not_respected(site: Site) -> None:
     assert "/robots.txt" not in site.paths()
 
 
+RFC_ROBOTS = """User-agent: *
+Disallow: /r/
+Allow: /r/open/
+Disallow: /*?print=
+Disallow: /*.pdf$
+Allow: /same
+Disallow: /same
+
+User-agent: otherbot
+Disallow: /
+
+User-agent: dossier-pipeline
+Disallow: /mine/
+Allow: /mine/shared/
+"""
+
+
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("/r/open/1.html", True),  # the longer Allow beats the shorter Disallow, whatever their order
+    ("/r/1.html", False),
+    ("/r/open/1.html?print=1", False),  # "*" matches any run of characters, the query included
+    ("/files/x.pdf", False),  # "$" anchors the end ...
+    ("/files/x.pdf?download=1", True),  # ... so this one is not a .pdf$ match
+    ("/files/x.pdfx", True),
+    ("/same", True),  # Allow wins over a Disallow of equal length
+])
+def test_robots_rfc9309_matching(site: Site, path: str, allowed: bool) -> None:
+    """RFC 9309 as Protego reads it: the longest match wins, ``*`` and ``$`` are wildcards,
+    Allow wins a tie. (urllib.robotparser took the first matching line and read ``*`` and
+    ``$`` literally.)"""
+    site.routes["/robots.txt"] = robots(RFC_ROBOTS.replace("User-agent: dossier-pipeline", "User-agent: nobody"))
+    result = one(site.url(path))
+    assert result.ok is allowed
+    assert (path in site.paths()) is allowed
+    if not allowed:
+        assert (result.stage, result.reason) == ("robots", "robots_disallowed")
+
+
+def test_robots_user_agent_group(site: Site) -> None:
+    """The group naming our user agent (by its product token) applies instead of ``*``;
+    another robot's group never does."""
+    site.routes["/robots.txt"] = robots(RFC_ROBOTS)
+    results = fetch([site.url(p) for p in ("/mine/x", "/mine/shared/y", "/r/1.html", "/elsewhere")])
+    assert [r.reason for r in results] == ["robots_disallowed", None, None, None]  # "*" rules do not apply to us
+    results = fetch([site.url("/r/1.html"), site.url("/mine/x")], user_agent="somebot/2.0")
+    assert [r.reason for r in results] == ["robots_disallowed", None]  # "*" applies to an unnamed agent
+
+
+def test_robots_request_rate_honoured(site: Site) -> None:
+    """Request-rate: 5/2s (one request per 0.4 s) spaces the host's requests."""
+    site.routes["/robots.txt"] = robots("User-agent: *\nRequest-rate: 5/2s\n")
+    assert all(r.ok for r in fetch([site.url("/q/1"), site.url("/q/2"), site.url("/q/3")]))
+    assert min(gaps(site, "/q/")) >= 0.38
+
+
+def test_robots_delay_of_our_group_only(site: Site) -> None:
+    """The Crawl-delay of another agent's group is not ours."""
+    site.routes["/robots.txt"] = robots("User-agent: slowbot\nCrawl-delay: 5\n\nUser-agent: *\nDisallow: /x/\n")
+    started = time.monotonic()
+    assert all(r.ok for r in fetch([site.url("/e/1"), site.url("/e/2")]))
+    assert time.monotonic() - started < 2.0
+
+
 def gaps(site: Site, prefix: str) -> list[float]:
     stamps = [t for t, path in site.times if path.startswith(prefix)]
     return [b - a for a, b in itertools.pairwise(stamps)]
