@@ -8,6 +8,15 @@ for the metadata, both with their defaults. Printed per system: the share of "wi
 snippets kept, of "without" snippets removed, and date, title and author accuracy.
 
     python bench/quality.py [FIXTURES_DIR] [--workers 2]
+    python bench/quality.py --corpus tests/corpus [--workers 2]
+
+With ``--corpus`` (a directory with pages/ and truth.json, see tests/corpus/README.md) every
+figure is printed for all pages, per language and per class, pipeline next to trafilatura:
+coverage (class=article pages that become a stored row), "with" kept, "without" removed, the
+publisher's day, the datetime to the minute (pages whose truth has one), title, author token F1
+and author set F1, tags (set F1), language, and for the interstitials (paywall, challenge,
+consent) the share ledgered as not stored. Plain trafilatura "stores" a page when it returns
+text; it gives no time of day, so its datetime column is n/a.
 
 Dates are compared as the page states the day (the local date of the chosen source value,
 which published_at holds converted to UTC); titles and authors after whitespace and case
@@ -118,7 +127,8 @@ def plain_trafilatura(item: tuple[str, str, bytes]) -> tuple[str, dict[str, Any]
     text = trafilatura.extract(body, url=url)
     doc = trafilatura.bare_extraction(body, url=url, with_metadata=True)
     return name, {"text": text or "", "date": doc.date if doc else None, "title": doc.title if doc else None,
-                  "author": doc.author if doc else None}
+                  "author": doc.author if doc else None, "tags": list(doc.tags or []) if doc else [],
+                  "language": doc.language if doc else None}
 
 
 def score(expectations: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
@@ -142,8 +152,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("fixtures", nargs="?", default=str(ROOT.parent / "shared" / "fixtures"),
                         help="directory with pages/ and expectations.json (default: ../shared/fixtures)")
+    parser.add_argument("--corpus", metavar="DIR", help="score the corpus in DIR (pages/ and truth.json) instead, "
+                        "per language and per class")
     parser.add_argument("--workers", type=int, default=2, help="extraction processes (default 2)")
     args = parser.parse_args()
+    if args.corpus:
+        corpus_main(Path(args.corpus), args.workers)
+        return
     fixtures = Path(args.fixtures)
     expectations: dict[str, dict] = json.loads((fixtures / "expectations.json").read_text(encoding="utf-8"))
 
@@ -195,6 +210,148 @@ def main() -> None:
     utc = sum(ours[name]["utc_day"] == expectations[name]["date"] for name in dated)
     print(f"(published_at's UTC day equals the expected day on {utc}/{len(dated)} pages: "
           "a local day differs from the UTC one around midnight)")
+    print(f"(run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, trafilatura {trafilatura.__version__})")
+
+
+# --- the corpus (tests/corpus): every figure per language and per class ---
+
+INTERSTITIAL = ("paywall", "challenge", "consent")
+FIGURES = ("coverage", "with kept", "without removed", "day", "datetime", "title", "author tokens F1",
+           "author set F1", "tags F1", "language", "not stored")
+
+
+def _f1(expected: set[str], got: set[str]) -> float:
+    if not expected and not got:
+        return 1.0
+    common = len(expected & got)
+    return 0.0 if not common else 2 * common / (len(expected) + len(got))
+
+
+def _tokens(names: list[str]) -> set[str]:
+    return {t for n in names for t in re.findall(r"\w+", n.casefold())}
+
+
+def _minute(value: datetime | str | None) -> str | None:
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def score_corpus(truth: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
+    """{group: {figure: [sum of hits, pages]}} for the groups all, lang:<code> and class:<class>."""
+    groups: dict[str, dict[str, list[float]]] = {}
+    for page_id, exp in truth.items():
+        out = outputs[page_id]
+        cls = exp["class"]
+        marks: dict[str, float] = {}
+        if cls == "article":
+            marks["coverage"] = float(out["stored"])
+        if cls in INTERSTITIAL:
+            marks["not stored"] = float(not out["stored"])
+        text = " ".join(out["text"].split())
+        if exp["with"]:
+            marks["with kept"] = sum(s in text for s in exp["with"]) / len(exp["with"])
+        if exp["without"] and cls in ("article", "paywall"):
+            marks["without removed"] = sum(s not in text for s in exp["without"]) / len(exp["without"])
+        if exp.get("date"):
+            marks["day"] = float(out["day"] == exp["date"])
+        if exp.get("datetime") and out.get("datetime", False) is not False:
+            marks["datetime"] = float(_minute(out["datetime"]) == _minute(exp["datetime"]))
+        if exp.get("title") and cls == "article":
+            marks["title"] = float(_norm(exp["title"]) == _norm(out["title"]))
+        if "authors" in exp and cls == "article":
+            marks["author tokens F1"] = _f1(_tokens(exp["authors"]), _tokens(out["authors"]))
+            marks["author set F1"] = _f1({_norm(a) for a in exp["authors"]}, {_norm(a) for a in out["authors"]})
+        if exp.get("tags"):
+            marks["tags F1"] = _f1({_norm(t) for t in exp["tags"]}, {_norm(t) for t in out["tags"]})
+        if exp.get("language") and cls == "article":
+            marks["language"] = float((out["language"] or "").split("-")[0].lower() == exp["language"])
+        for group in ("all", f"lang:{exp['language']}", f"class:{cls}"):
+            figures = groups.setdefault(group, {})
+            figures.setdefault("pages", [0.0, 0.0])[1] += 1
+            for key, value in marks.items():
+                cell = figures.setdefault(key, [0.0, 0.0])
+                cell[0] += value
+                cell[1] += 1
+    return groups
+
+
+def _cell(figures: dict[str, list[float]], key: str) -> str:
+    if key not in figures:
+        return "-"
+    hits, total = figures[key]
+    return f"{100 * hits / total:.0f}"
+
+
+def corpus_main(root: Path, workers: int) -> None:
+    from corpus import load_corpus, serve_corpus
+
+    truth = load_corpus(root)
+    started = time.monotonic()
+    server, urls = serve_corpus(root, truth)
+    try:
+        pages = fetch_pages(urls)
+    finally:
+        server.close()
+    fetched = time.monotonic()
+
+    pool = ExtractorPool(workers)
+    try:
+        results = pool.extract([page for _, _, page in pages.values()])
+    finally:
+        pool.close()
+    by_key = {r["key"]: r for r in results}
+    ours: dict[str, dict[str, Any]] = {}
+    statuses: dict[str, int] = {}
+    for name, (_, _, page) in pages.items():
+        result = by_key[page.key]
+        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+        stored = result["status"] == "ok"
+        record = (result.get("record") or {}) if stored else {}
+        ours[name] = {"stored": stored, "text": record.get("text") or "",
+                      "day": _local_day(record) if record else None,
+                      "datetime": record.get("published_at") if record.get("date_precision") == "second" else None,
+                      "title": record.get("title"), "authors": list(record.get("authors") or []),
+                      "tags": list(record.get("tags") or []), "language": record.get("language")}
+    extracted = time.monotonic()
+
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context) as executor:
+        items = [(name, url, body) for name, (url, body, _) in pages.items()]
+        plain = dict(executor.map(plain_trafilatura, items, chunksize=8))
+    theirs = {name: {"stored": bool(out["text"].strip()), "text": out["text"], "day": out["date"],
+                     "datetime": False, "title": out["title"],
+                     "authors": [n for n in (p.strip() for p in NAME_SPLIT.split(out["author"] or "")) if n],
+                     "tags": out["tags"], "language": out["language"]}
+              for name, out in plain.items()}
+    finished = time.monotonic()
+
+    mine, base = score_corpus(truth, ours), score_corpus(truth, theirs)
+    print(f"{len(truth)} pages from {root}; pipeline statuses {statuses}")
+    print(f"fetch {fetched - started:.1f} s, pipeline {extracted - fetched:.1f} s, "
+          f"trafilatura {finished - extracted:.1f} s ({workers} processes)")
+    print("each cell: pipeline % / trafilatura % (\"-\": no page of the group has that truth; "
+          "n/a: trafilatura gives no time of day)")
+    short = {"coverage": "cover", "with kept": "with", "without removed": "w/o", "day": "day", "datetime": "dtime",
+             "title": "title", "author tokens F1": "autTok", "author set F1": "autSet", "tags F1": "tags",
+             "language": "lang", "not stored": "notSto"}
+    header = f"{'group':<16}{'pages':>6} " + "".join(f"{short[k]:>9}" for k in FIGURES)
+    print(header)
+    classes = sorted((g for g in mine if g.startswith("class:")), key=lambda g: -mine[g]["pages"][1])
+    languages = sorted((g for g in mine if g.startswith("lang:")), key=lambda g: (-mine[g]["pages"][1], g))
+    order = ["all", *classes, *languages]
+    for group in order:
+        cells = []
+        for key in FIGURES:
+            ours_cell = _cell(mine[group], key)
+            theirs_cell = "n/a" if key == "datetime" and ours_cell != "-" else _cell(base[group], key)
+            cells.append(f"{ours_cell}/{theirs_cell}" if ours_cell != "-" else "-")
+        print(f"{group:<16}{int(mine[group]['pages'][1]):>6} " + "".join(f"{c:>9}" for c in cells))
+    counts = {key: int(mine["all"][key][1]) for key in FIGURES if key in mine["all"]}
+    print("pages with each truth: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"(run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, trafilatura {trafilatura.__version__})")
 
 
