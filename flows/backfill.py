@@ -33,9 +33,9 @@ def backfill_dossier(
     output: str = "datasets",
     batch_size: int = BATCH_SIZE,
 ) -> list[dict[str, Any]] | State:
-    """Scrape ``slug`` window by window from ``since`` to ``until`` (UTC days, both
-    included); returns one outcome per window (tasks/windows.outcome), in a Failed state
-    when a window failed."""
+    """Scrape ``slug`` window by window from ``since`` to ``until`` (days, both included,
+    an article's day being its publisher's: tasks/windows.py); returns one outcome per
+    window (tasks/windows.outcome), in a Failed state when a window failed."""
     outcomes = []
     for span in split_period(since, until, window):
         done = None if force else read_done(output, slug, span)

@@ -362,7 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     backfill = sub.add_parser("backfill", help="scrape a dossier over a past period, one run per window")
     backfill.add_argument("slug")
-    backfill.add_argument("--since", type=_day, required=True, help="first day of the period (YYYY-MM-DD, UTC)")
+    backfill.add_argument("--since", type=_day, required=True, help="first day of the period (YYYY-MM-DD; "
+                          "an article's day is its publisher's)")
     backfill.add_argument("--until", type=_day, required=True, help="last day of the period, included")
     backfill.add_argument("--window", choices=UNITS, default="month", help="one run per day, week, month or year")
     backfill.add_argument("--force", action="store_true", help="run the windows already done again too")

@@ -24,7 +24,8 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
                    limit: int | None = None, refresh: bool = False, batch_size: int = BATCH_SIZE,
                    since: date | None = None, until: date | None = None) -> dict[str, Any]:
     """Scrape one dossier into ``<output>/<slug>/``; returns the run record. With ``since``
-    and ``until`` (UTC days, both included), only the articles published then are written."""
+    and ``until`` (days, both included), only the articles whose publisher's day falls
+    then are written (tasks/windows.py)."""
     config = load_config(config_path)
     parameters = {"slug": slug, "config_path": config_path, "output": output, "limit": limit,
                   "refresh": refresh, "batch_size": batch_size,

@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 import pyarrow.compute as pc
 
 from dossier_pipeline.tasks.config import Dossier
+from dossier_pipeline.tasks.load import publisher_day
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, markdown_table
 from dossier_pipeline.tasks.store import Store
 
-CARD_COLUMNS = ["published_at", "language", "language_declared", "canonical_url", "site_name", "authors", "agency",
-                "duplicate_urls", "date_source", "word_count"]
+CARD_COLUMNS = ["published_at", "published_at_local", "language", "language_declared", "canonical_url", "site_name",
+                "authors", "agency", "duplicate_urls", "date_source", "word_count"]
 RUN_COUNTS = ("discovered", "written", "updated", "unchanged", "duplicate", "merged_duplicates", "not_article",
               "blocked", "skipped", "failed")
 TOP = 10
@@ -53,8 +54,8 @@ class _Statistics:
     disagree: int = 0
     with_people: int = 0
     with_agency: int = 0
-    first: datetime | None = None
-    last: datetime | None = None
+    first: str | None = None  # publisher's days, YYYY-MM-DD
+    last: str | None = None
     hosts: Counter[str] = field(default_factory=Counter)
     languages: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
@@ -68,7 +69,7 @@ def _statistics(store: Store) -> _Statistics:
         stats.rows += batch.num_rows
         stats.dated += batch.num_rows - published.null_count
         if published.null_count < batch.num_rows:
-            span = pc.min_max(published)
+            span = pc.min_max(publisher_day(published, column["published_at_local"]))
             low, high = span["min"].as_py(), span["max"].as_py()
             stats.first = low if stats.first is None else min(stats.first, low)
             stats.last = high if stats.last is None else max(stats.last, high)
@@ -102,7 +103,7 @@ def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | 
     if rows:
         lines += [
             f"- **{rows} articles**, one row per article (`article_id`), {stats.words:,} words of text.",
-            f"- **Published** from {stats.first:%Y-%m-%d} to {stats.last:%Y-%m-%d} (UTC); "
+            f"- **Published** from {stats.first} to {stats.last} (the publishers' calendar days); "
             f"{rows - stats.dated} without a known publication date." if stats.dated else
             f"- **Published**: no row has a known publication date ({rows} rows).",
             f"- **Dates from**: {_top(stats.sources, rows)} (`date_source`; every candidate is in `date_evidence`).",

@@ -8,6 +8,7 @@ one month opens only that month's files, however large the dossier grows::
 
     from dossier_pipeline.tasks.load import load_articles
     march = load_articles("datasets/demo", start="2024-03-01", end="2024-04-01", language="fr")
+    by_their_day = load_articles("datasets/demo", start="2024-03-01", end="2024-04-01", day="publisher")
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 Engine: TypeAlias = Literal["pandas", "polars", "arrow"]
+Day: TypeAlias = Literal["utc", "publisher"]
 Frame: TypeAlias = "pd.DataFrame | pl.DataFrame | pa.Table"
 DateLike: TypeAlias = str | date | datetime
 
@@ -53,24 +56,43 @@ def open_dossier(path: str | Path, dossier: str | Sequence[str] | None = None, *
     return parts[0] if len(parts) == 1 else ds.dataset(parts)
 
 
+def publisher_day(published_at: Any, published_at_local: Any) -> Any:
+    """The publisher's calendar day as 'YYYY-MM-DD' text: the first ten characters of
+    published_at_local, else (rows written before schema 4) the UTC day of published_at.
+    Takes and gives Arrow arrays or dataset expressions (``ds.field(...)``)."""
+    return pc.coalesce(pc.utf8_slice_codeunits(published_at_local, 0, 10),
+                       pc.strftime(published_at, format="%Y-%m-%d"))
+
+
 def article_filter(start: DateLike | None = None, end: DateLike | None = None,
-                   language: str | Sequence[str] | None = None) -> ds.Expression | None:
-    """Rows published in [start, end) (UTC; a date or naive time is taken as UTC) in the given
-    language(s). A date range is also stated on year/month, which pyarrow resolves from
-    the directory names alone, so partitions outside the range are never opened."""
+                   language: str | Sequence[str] | None = None, day: Day = "utc") -> ds.Expression | None:
+    """Rows published in [start, end) in the given language(s).
+
+    ``day="utc"``: by the instant, published_at (a date or naive time is taken as UTC).
+    ``day="publisher"``: by the publisher's calendar day (see ``publisher_day``): an article
+    of 3 May 22:46 at -03:00 is in ``start="2022-05-03", end="2022-05-04"``, though 4 May in
+    UTC; ``start``/``end`` are then days (a time's day). A date range is also stated on
+    year/month (UTC, a day wider for publisher's days, which are at most 14 hours off), which
+    pyarrow resolves from the directory names alone, so partitions outside the range are
+    never opened."""
+    if day not in ("utc", "publisher"):
+        raise ValueError(f"day must be 'utc' or 'publisher', not {day!r}")
     terms: list[ds.Expression] = []
     year, month, published = ds.field("year"), ds.field("month"), ds.field("published_at")
+    local_day = publisher_day(published, ds.field("published_at_local"))
+    slack = timedelta(days=1) if day == "publisher" else timedelta()
     if start is not None or end is not None:
         terms.append(year > 0)  # year=0/month=00 holds the rows with no known date
     if start is not None:
         first = _utc(start)
-        terms += [published >= pa.scalar(first, _TS), (year > first.year) | ((year == first.year)
-                                                                              & (month >= first.month))]
+        terms.append(published >= pa.scalar(first, _TS) if day == "utc" else local_day >= first.date().isoformat())
+        first -= slack
+        terms.append((year > first.year) | ((year == first.year) & (month >= first.month)))
     if end is not None:
         stop = _utc(end)
-        last = stop - timedelta(microseconds=1)
-        terms += [published < pa.scalar(stop, _TS), (year < last.year) | ((year == last.year)
-                                                                          & (month <= last.month))]
+        terms.append(published < pa.scalar(stop, _TS) if day == "utc" else local_day < stop.date().isoformat())
+        last = stop + slack - timedelta(microseconds=1)
+        terms.append((year < last.year) | ((year == last.year) & (month <= last.month)))
     if language is not None:
         terms.append(ds.field("language").isin(_as_list(language)))
     return _all(terms)
@@ -78,12 +100,14 @@ def article_filter(start: DateLike | None = None, end: DateLike | None = None,
 
 def load_articles(path: str | Path, dossier: str | Sequence[str] | None = None, *,
                   start: DateLike | None = None, end: DateLike | None = None,
-                  language: str | Sequence[str] | None = None, columns: Sequence[str] | None = None,
-                  engine: Engine = "pandas", filesystem: pafs.FileSystem | None = None) -> Frame:
+                  language: str | Sequence[str] | None = None, day: Day = "utc",
+                  columns: Sequence[str] | None = None, engine: Engine = "pandas",
+                  filesystem: pafs.FileSystem | None = None) -> Frame:
     """Article rows as a pandas or polars frame (or an Arrow table), filtered while reading:
     see ``open_dossier`` for ``path``/``dossier`` and ``article_filter`` for the rest."""
     dataset = open_dossier(path, dossier, filesystem=filesystem)
-    table = dataset.to_table(columns=list(columns) if columns else None, filter=article_filter(start, end, language))
+    table = dataset.to_table(columns=list(columns) if columns else None,
+                             filter=article_filter(start, end, language, day))
     return _frame(table, engine)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,12 @@ TZINFOS = {name: hours * 3600 for name, hours in {
 HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
+NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023: which comes first depends on the page
 CLOCK_SKEW = timedelta(minutes=10)
+# Country domains of English-language pages that write numeric dates day first (elsewhere
+# English pages, .com included, are read month first).
+DAY_FIRST_ENGLISH_TLDS = frozenset(("uk", "ie", "au", "nz", "za", "in", "pk", "ng", "ke", "gh", "sg", "my", "hk",
+                                    "mt", "cy", "eu", "de", "fr", "nl", "be", "at", "ch", "se", "dk", "no", "fi"))
 
 # -- authors ----------------------------------------------------------------------------
 BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted by", "article by", "zum profil von",
@@ -87,26 +92,37 @@ LANGUAGE_SAMPLE = 2000
 COUNT_SUFFIX = re.compile(r"\s*\(\d[\d\s.,]*\)\s*$")
 
 
-def parse_date(value: str | None, tz: str, not_after: datetime) -> tuple[datetime, str] | None:
-    """A date string as (UTC datetime, precision 'second'|'day'), or None when it cannot be
-    parsed, names no year, or lies after the fetch. A time without offset is in ``tz``;
-    a date-only value is kept as that day (00:00 UTC), whatever the zone."""
+class ParsedDate(NamedTuple):
+    """A date as an instant in UTC, its precision, and as the source states it (ISO 8601)."""
+
+    at: datetime  # UTC; a date-only value is that day at 00:00 UTC
+    precision: str  # 'second' | 'day'
+    local: str  # "2022-05-03T22:46:08-03:00" (the source's offset, else the zone it was read in) or "2022-05-03"
+
+
+def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool = False) -> ParsedDate | None:
+    """A date string as a ParsedDate, or None when it cannot be parsed, names no year, or
+    lies after the fetch. A time without offset is in ``tz``; a date-only value is kept as
+    that day, whatever the zone. ``dayfirst``: an ambiguous numeric date (01-11-2023,
+    01/11/2023) is read day first, as on pages of most of the world (see numeric_day_first);
+    dotted dates (16.10.2019) always are."""
     if not value or not isinstance(value, str) or not HAS_YEAR.search(value):
         return None
     value = value.strip()
     try:
-        parsed = dateparser.parse(value, tzinfos=TZINFOS, dayfirst=bool(DAY_FIRST.match(value)))
+        parsed = dateparser.parse(value, tzinfos=TZINFOS,
+                                  dayfirst=bool(DAY_FIRST.match(value) or (dayfirst and NUMERIC_DATE.match(value))))
     except (ValueError, OverflowError, TypeError, dateparser.ParserError):
         return None
     if HAS_TIME.search(value):
-        precision = "second"
-        parsed = (parsed.replace(tzinfo=ZoneInfo(tz)) if parsed.tzinfo is None else parsed).astimezone(UTC)
+        local = parsed.replace(tzinfo=ZoneInfo(tz)) if parsed.tzinfo is None else parsed
+        result = ParsedDate(local.astimezone(UTC), "second", local.replace(microsecond=0).isoformat())
     else:
-        precision = "day"
-        parsed = datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC)
-    if parsed > not_after + CLOCK_SKEW or parsed.year < 1990:
+        result = ParsedDate(datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC), "day",
+                            parsed.date().isoformat())
+    if result.at > not_after + CLOCK_SKEW or parsed.year < 1990:
         return None
-    return parsed, precision
+    return result
 
 
 def date_evidence(ex: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, str]]:
@@ -135,20 +151,36 @@ _PUBLISHED_SOURCES = frozenset(["jsonld:datePublished", *[f"meta:{key}" for key 
                                 "htmldate", *HINT_PUBLISHED])
 
 
-def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime
-                 ) -> tuple[tuple[datetime, str] | None, str | None, datetime | None]:
-    """(published (UTC, precision), its source kind, modified) from the evidence, the first
-    usable candidate of each in order of trust."""
+def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, dayfirst: bool = False
+                 ) -> tuple[ParsedDate | None, str | None, ParsedDate | None]:
+    """(published, its source kind, modified) from the evidence, the first usable
+    candidate of each in order of trust."""
     published = source = modified = None
     for item in evidence:
         wanted = (published is None and item["source"] in _PUBLISHED_SOURCES,
                   modified is None and item["source"] in _MODIFIED_SOURCES)
-        if any(wanted) and (parsed := parse_date(item["value"], tz, fetched_at)):
+        if any(wanted) and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst)):
             if wanted[0]:
                 published, source = parsed, item["source"].split(":")[0]
             else:
-                modified = parsed[0]
+                modified = parsed
     return published, source, modified
+
+
+def publisher_day(at: datetime | None, local: str | None) -> date | None:
+    """The publisher's calendar day of a date column pair (published_at, published_at_local):
+    the local value's day, else (rows written before it existed) the UTC day."""
+    if local:
+        return date.fromisoformat(local[:10])
+    return at.date() if at is not None else None
+
+
+def numeric_day_first(language: str | None, url: str) -> bool:
+    """Whether an ambiguous numeric date (01-11-2023) on this page is day first: on every
+    page but an English one outside the English-speaking countries that write day first."""
+    if language != "en":
+        return True
+    return (urlsplit(url).hostname or "").rsplit(".", 1)[-1] in DAY_FIRST_ENGLISH_TLDS
 
 
 def _squash(text: str) -> str:
@@ -317,14 +349,16 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
     final_url = ctx["final_url"] or ctx["url"]
     canonical = canonical_url(signals, final_url, ctx["domains"])
     fetched_at: datetime = ctx["fetched_at"]
+    text = ex["text"]
+    declared = iso_language(_first(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale")))
+    language = detect_language(text, declared, ctx.get("language"))
     evidence = date_evidence(ex, ctx)
-    published, date_source, modified = choose_dates(evidence, ctx["timezone"], fetched_at)
+    published, date_source, modified = choose_dates(evidence, ctx["timezone"], fetched_at,
+                                                    numeric_day_first(language or declared, canonical))
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
     site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or ""}
     authors, agency = authors_and_agency(ex, site_names)
-    text = ex["text"]
-    declared = iso_language(_first(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale")))
     # Editorial tags only: SEO <meta name="keywords"> lists are not the page's tags.
     tags = dedupe([t for v in ld.get("keywords", []) + meta.get("article:tag", []) + meta.get("news_keywords", [])
                    for t in v.split(",")] + signals.get("visible_tags", []))
@@ -343,12 +377,14 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
         "text_markdown": ex.get("text_markdown"),
         "authors": authors,
         "agency": agency,
-        "published_at": published[0] if published else None,
-        "modified_at": modified,
-        "date_precision": published[1] if published else None,
+        "published_at": published.at if published else None,
+        "published_at_local": published.local if published else None,
+        "modified_at": modified.at if modified else None,
+        "modified_at_local": modified.local if modified else None,
+        "date_precision": published.precision if published else None,
         "date_source": date_source,
         "date_evidence": evidence,
-        "language": detect_language(text, declared, ctx.get("language")),
+        "language": language,
         "language_declared": declared,
         "section": _first(ld.get("section"), meta.get("article:section"), ex.get("categories")),
         "tags": tags,

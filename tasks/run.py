@@ -345,7 +345,7 @@ class Run:
                 record = result["record"]
                 set_pointer(record, fetch.archived)
                 aid = record["article_id"]
-                if self.window is not None and (outside := outside_by_date(record["published_at"], self.window)):
+                if self.window is not None and (outside := outside_by_date(record, self.window)):
                     self.mark(item, "skipped", stage="extract", reason=outside, fetch=fetch)
                 elif aid in self.written_ids or (aid in index and not fetched.refresh):
                     self.mark(item, "duplicate", reason=f"same article as {record['canonical_url']}",

@@ -11,8 +11,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 # 2: text_markdown, agency, date_evidence, text_simhash, duplicate_urls; the "null when"
-# documentation. Files of version 1 read with nulls in the new columns.
-SCHEMA_VERSION = "3"
+# documentation. 4: published_at_local, modified_at_local. Files of older versions read
+# with nulls in the new columns.
+SCHEMA_VERSION = "4"
 
 _TS = pa.timestamp("us", tz="UTC")
 _STRINGS = pa.list_(pa.string())
@@ -52,8 +53,16 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("published_at", _TS, "Publication time in UTC, never later than fetched_at; a date-only value is "
        "that day at 00:00.", "first usable of: JSON-LD datePublished, published-time meta, `<time>`, htmldate, "
        "then the news sitemap, feed or listing date", "no source gives a usable date"),
+    _f("published_at_local", pa.string(), "The same publication time as the source states it, ISO 8601 with "
+       "its UTC offset ('2022-05-03T22:46:08-03:00'; a time given without one carries the offset of the "
+       "dossier's `timezone`, in which it was read), or a date alone ('2022-05-03') when the source gives no "
+       "time. Its first ten characters are the publisher's calendar day, which windows, filters and the card "
+       "use.", "the value published_at was read from", "published_at is null, or rows written before schema 4"),
     _f("modified_at", _TS, "Last modification time in UTC, never later than fetched_at.",
        "JSON-LD dateModified, modified-time meta", "the page states no modification"),
+    _f("modified_at_local", pa.string(), "The same modification time as the source states it, as "
+       "published_at_local.", "the value modified_at was read from",
+       "modified_at is null, or rows written before schema 4"),
     _f("date_precision", pa.string(), "'second' when the chosen value has a time of day, 'day' for a "
        "date-only value.", "computed", "published_at is null"),
     _f("date_source", pa.string(), "Where published_at came from: jsonld, meta, time, htmldate, "

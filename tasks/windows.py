@@ -1,9 +1,11 @@
 """Date windows: a backfill's period split into windows, what belongs to a window, and the
 record of the windows a backfill has completed.
 
-A window is a span of whole UTC days, both ends included, as people name periods ("October
+A window is a span of whole days, both ends included, as people name periods ("October
 2015", "until 31 March 2016"). Whether an article belongs to one is decided by its
-``published_at`` (UTC) once extracted; before that, the dates discovery saw (news sitemap,
+publisher's calendar day once extracted (``published_at_local``: an article of 3 May 22:46
+at -03:00 is a 3 May article, though 4 May in UTC; the UTC day where the page gives no
+local value); before that, the dates discovery saw (news sitemap,
 feed, listing and ``lastmod`` dates) only keep out what surely lies outside, with a day of
 slack: such a date may be a bare day, or a local time without an offset (no zone is a day
 away from UTC), and the article's own date decides in the end.
@@ -20,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from dossier_pipeline.tasks.normalise import HINT_CHANGED, HINT_PUBLISHED, parse_date
+from dossier_pipeline.tasks.normalise import HINT_CHANGED, HINT_PUBLISHED, parse_date, publisher_day
 from dossier_pipeline.tasks.store import Store
 
 UNITS = ("day", "week", "month", "year")
@@ -30,7 +32,7 @@ DAY = timedelta(days=1)
 
 @dataclass(frozen=True)
 class Window:
-    """The UTC days ``since`` to ``until``, both included."""
+    """The days ``since`` to ``until``, both included."""
 
     since: date
     until: date
@@ -63,9 +65,6 @@ class Window:
             year, week, _ = since.isocalendar()
             return f"{year}-W{week:02d}"
         return f"{since}..{until}"
-
-    def contains(self, moment: datetime) -> bool:
-        return self.start <= moment < self.end
 
     def as_dict(self) -> dict[str, str]:
         return {"key": self.key, "since": self.since.isoformat(), "until": self.until.isoformat()}
@@ -140,12 +139,14 @@ def outside_by_hints(hints: dict[str, str], window: Window) -> str | None:
     return None
 
 
-def outside_by_date(published: datetime | None, window: Window) -> str | None:
-    """The reason an extracted article is not the window's; None when it is. An article
-    without a publication date belongs to no window: a normal run writes it."""
-    if published is None:
+def outside_by_date(record: dict[str, Any], window: Window) -> str | None:
+    """The reason an extracted article (its row) is not the window's; None when it is,
+    by its publisher's calendar day. An article without a publication date belongs to no
+    window: a normal run writes it."""
+    day = publisher_day(record["published_at"], record.get("published_at_local"))
+    if day is None:
         return "outside_window: no date"
-    return None if window.contains(published) else f"outside_window: published {published:%Y-%m-%d}"
+    return None if window.since <= day <= window.until else f"outside_window: published {day}"
 
 
 def listing_goes_on(dates: list[str], window: Window, past_max_pages: bool) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
@@ -61,15 +61,23 @@ def test_split_period_refuses_a_reversed_period_or_an_unknown_unit() -> None:
 
 
 def test_what_belongs_to_a_window() -> None:
-    """The article's UTC publication decides; discovery dates only leave out what surely
-    lies outside (a day of slack); no date is no reason to leave a URL out."""
+    """The article's publisher's day decides (the UTC day when the page gave no local
+    value); discovery dates only leave out what surely lies outside (a day of slack); no
+    date is no reason to leave a URL out."""
     october = Window(date(2015, 10, 1), date(2015, 10, 31))
-    assert october.contains(pd.Timestamp("2015-10-31T23:59:59Z").to_pydatetime())
-    assert not october.contains(pd.Timestamp("2015-11-01T00:00:00Z").to_pydatetime())
-    assert outside_by_date(pd.Timestamp("2015-11-01T00:30:00Z").to_pydatetime(), october) == (
-        "outside_window: published 2015-11-01"
-    )
-    assert outside_by_date(None, october) == "outside_window: no date"
+
+    def row(utc: str, local: str | None = None) -> dict:
+        return {"published_at": pd.Timestamp(utc).to_pydatetime(), "published_at_local": local}
+
+    assert outside_by_date(row("2015-10-31T23:59:59Z"), october) is None
+    assert outside_by_date(row("2015-11-01T00:30:00Z"), october) == "outside_window: published 2015-11-01"
+    # 31 October 21:30 in Buenos Aires is 1 November in UTC: an October article for its publisher
+    assert outside_by_date(row("2015-11-01T00:30:00Z", "2015-10-31T21:30:00-03:00"), october) is None
+    # 1 October 01:30 in Paris is 30 September in UTC: an October article too
+    assert outside_by_date(row("2015-09-30T23:30:00Z", "2015-10-01T01:30:00+02:00"), october) is None
+    assert outside_by_date(row("2015-10-31T22:30:00Z", "2015-11-01T00:30:00+02:00"), october) == (
+        "outside_window: published 2015-11-01")
+    assert outside_by_date({"published_at": None}, october) == "outside_window: no date"
     assert outside_by_hints({}, october) is None
     assert outside_by_hints({"news_sitemap_date": "2015-11-01T01:00:00+01:00"}, october) is None  # slack
     assert outside_by_hints({"news_sitemap_date": "2015-11-05"}, october) == (
@@ -202,10 +210,10 @@ class DemoWithFaults:
         return sum(1 for _, path, _ in self.server.log if path.endswith(".html"))
 
     def by_month(self) -> dict[str, set[str]]:
-        """Article URLs by the UTC month of their publication."""
+        """Article URLs by the month of their publication, as their publisher dates them (Paris time)."""
         months: dict[str, set[str]] = {}
         for a in self.site.articles:
-            months.setdefault(f"{a.published.astimezone(UTC):%Y-%m}", set()).add(self.site.base + a.path)
+            months.setdefault(f"{a.published:%Y-%m}", set()).add(self.site.base + a.path)
         return months
 
 
@@ -308,7 +316,9 @@ def test_backfill_by_month_writes_each_window_and_retries_only_the_failed_one(
     }
     written = articles.groupby(articles.run_id.map(run_window)).url.agg(set).to_dict()
     assert written == {m: months[m] for m in ("2024-01", "2024-02", "2024-03")}
-    assert (articles.published_at.dt.strftime("%Y-%m") == articles.run_id.map(run_window)).all()
+    assert (articles.published_at_local.str[:7] == articles.run_id.map(run_window)).all()
+    # an article of a month's first hour in Paris is that month's, though the previous one's in UTC
+    assert (articles.published_at.dt.strftime("%Y-%m") != articles.run_id.map(run_window)).sum() >= 1
 
     # then a backfill does nothing at all; with --force it runs every window again, fetching no article
     requests = len(demo.server.log)

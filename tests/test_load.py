@@ -23,7 +23,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from dossier_pipeline.tasks.load import article_filter, load_articles, load_runs, load_urls, open_dossier
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING
-from dossier_pipeline.tasks.store import ARTICLE_COLUMNS
+from dossier_pipeline.tasks.store import ARTICLE_COLUMNS, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 _DEMO = pytest.StashKey[Path]()
@@ -157,3 +157,27 @@ def test_no_runs_yet_is_an_empty_frame(tmp_path: Path) -> None:
         os.makedirs(tmp_path / "d" / sub)
     assert load_runs(tmp_path / "d").empty and "run_id" in load_runs(tmp_path / "d").columns
     assert load_articles(tmp_path / "d").empty and load_urls(tmp_path / "d", state="failed").empty
+
+
+def test_filter_by_the_publishers_day(tmp_path: Path) -> None:
+    """day="publisher": an article dated 29 Feb 22:46 at -03:00 (1 March in UTC) is a
+    February article, one of 1 March 00:30 at +01:00 (29 Feb in UTC) a March one; a row
+    without published_at_local (written before schema 4) counts by its UTC day."""
+    def row(n: int, utc: datetime, local: str | None) -> dict:
+        return {f.name: None for f in ARTICLE_SCHEMA} | {
+            "article_id": f"{n:032d}", "dossier": "t", "url": f"https://a.example/{n}", "text": "Text.",
+            "authors": [], "tags": [], "dossier_labels": [], "related_urls": [], "duplicate_urls": [],
+            "published_at": utc, "published_at_local": local, "fetched_at": utc, "run_id": "r"}
+
+    Store(tmp_path, "t", "test").commit_articles([
+        row(1, datetime(2024, 3, 1, 1, 46, 8, tzinfo=UTC), "2024-02-29T22:46:08-03:00"),
+        row(2, datetime(2024, 2, 29, 23, 30, tzinfo=UTC), "2024-03-01T00:30:00+01:00"),
+        row(3, datetime(2024, 3, 15, 10, tzinfo=UTC), None),
+        row(4, datetime(2024, 4, 1, 1, tzinfo=UTC), "2024-03-31T22:00:00-03:00"),
+    ])
+    ids = {day: sorted(int(i) for i in load_articles(tmp_path / "t", start="2024-03-01", end=date(2024, 4, 1),
+                                                     day=day)["article_id"]) for day in ("utc", "publisher")}
+    assert ids == {"utc": [1, 3], "publisher": [2, 3, 4]}
+    assert sorted(int(i) for i in load_articles(tmp_path / "t", end="2024-03-01", day="publisher")["article_id"]) == [1]
+    with pytest.raises(ValueError, match="day must be"):
+        article_filter("2024-03-01", day="local")  # type: ignore[arg-type]

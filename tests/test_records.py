@@ -23,7 +23,7 @@ from dossier_pipeline.tasks.blocks import classify
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.extract import Page, extract_page
 from dossier_pipeline.tasks.furniture import rules_for, site_rules
-from dossier_pipeline.tasks.normalise import detect_language, parse_date, split_byline
+from dossier_pipeline.tasks.normalise import detect_language, numeric_day_first, parse_date, split_byline
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.urls import article_id
@@ -88,6 +88,9 @@ def test_french_page_of_the_seed_pattern() -> None:
     # +03:00 (Moscow) converted to UTC; every candidate kept with its origin
     assert rec["published_at"] == datetime(2015, 10, 1, 9, 30, tzinfo=UTC)
     assert rec["modified_at"] == datetime(2015, 10, 1, 11, 5, tzinfo=UTC)
+    # and as the publisher states them: its calendar day, its offset
+    assert (rec["published_at_local"], rec["modified_at_local"]) == ("2015-10-01T12:30:00+03:00",
+                                                                     "2015-10-01T14:05:00+03:00")
     assert (rec["date_source"], rec["date_precision"]) == ("jsonld", "second")
     evidence = [(e["source"], e["value"]) for e in rec["date_evidence"]]
     assert evidence == [
@@ -242,7 +245,41 @@ def test_per_site_rules_are_validated(raw: dict, message: str) -> None:
     ("2025-12-31T23:55:00Z", datetime(2025, 12, 31, 23, 55, tzinfo=UTC), "second"),  # 5 min before the fetch
 ])
 def test_dates_to_utc(value: str, expected: datetime, precision: str) -> None:
-    assert parse_date(value, "Europe/Paris", FETCHED) == (expected, precision)
+    assert parse_date(value, "Europe/Paris", FETCHED)[:2] == (expected, precision)
+
+
+@pytest.mark.parametrize(("value", "local"), [
+    ("2022-05-03T22:46:08-03:00", "2022-05-03T22:46:08-03:00"),  # 4 May in UTC, 3 May for its publisher
+    ("2022-05-03T22:46:08.250-03:00", "2022-05-03T22:46:08-03:00"),
+    ("Tue, 03 May 2022 22:46:08 GMT", "2022-05-03T22:46:08+00:00"),
+    ("Sun, 31 Mar 2024 10:15:00 CEST", "2024-03-31T10:15:00+02:00"),
+    ("2024-03-31T01:30:00", "2024-03-31T01:30:00+01:00"),  # no offset: the zone it is read in (Paris, CET)
+    ("2024-04-01 12:00", "2024-04-01T12:00:00+02:00"),  # CEST
+    ("2022-05-03", "2022-05-03"),  # no time: a date alone
+    ("3 mai 2022", None),  # not a date dateutil reads: refused, not guessed
+])
+def test_dates_keep_the_publishers_own_statement(value: str, local: str | None) -> None:
+    parsed = parse_date(value, "Europe/Paris", FETCHED)
+    assert (parsed.local if parsed else None) == local
+
+
+@pytest.mark.parametrize(("value", "dayfirst", "day"), [
+    ("01-11-2023", True, "2023-11-01"),  # an Austrian page: 1 November
+    ("01/11/2023 14:05", True, "2023-11-01"),
+    ("01-11-2023", False, "2023-01-11"),  # an American page: 11 January
+    ("16.10.2019", False, "2019-10-16"),  # dots are always day first
+    ("2023-01-11", True, "2023-01-11"),  # ISO order is never swapped
+])
+def test_numeric_dates_in_the_pages_order(value: str, dayfirst: bool, day: str) -> None:
+    assert parse_date(value, "UTC", FETCHED, dayfirst).local[:10] == day
+
+
+@pytest.mark.parametrize(("language", "url", "dayfirst"), [
+    ("de", "https://www.example.at/x", True), ("fr", "https://example.com/x", True),
+    ("en", "https://example.com/x", False), ("en", "https://www.example.co.uk/x", True), (None, "https://a.org/", True),
+])
+def test_which_pages_write_the_day_first(language: str | None, url: str, dayfirst: bool) -> None:
+    assert numeric_day_first(language, url) is dayfirst
 
 
 @pytest.mark.parametrize("value", ["2026-01-02", "2026-01-01T12:00:00+00:00", "10:30", "yesterday", "1890-01-01"])
@@ -366,6 +403,8 @@ def test_old_partitions_stay_readable(tmp_path: Path) -> None:
     assert len(df) == 2 and set(V2_COLUMNS) <= set(df.columns)
     old = df.set_index("article_id").loc["0" * 32]
     assert old["text"] == "An article written by an older version." and pd.isna(old["agency"])
+    assert pd.isna(old["published_at_local"]) and not pd.isna(df.set_index("article_id").loc[new["article_id"],
+                                                                                             "published_at_local"])
     assert pq.read_schema(old_file).metadata[b"schema_version"].decode() == SCHEMA_VERSION
     hive = ds.partitioning(PARTITIONING, flavor="hive")
     table = ds.dataset(tmp_path / "t" / "articles", partitioning=hive).to_table()
