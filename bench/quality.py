@@ -38,7 +38,6 @@ from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import trafilatura
-from dateutil import parser as dateparser
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +46,7 @@ from dossier_pipeline.tasks.config import Settings  # noqa: E402
 from dossier_pipeline.tasks.demo.server import LocalServer, Response  # noqa: E402
 from dossier_pipeline.tasks.extract import Page  # noqa: E402
 from dossier_pipeline.tasks.fetch import Politeness, fetch_all  # noqa: E402
-from dossier_pipeline.tasks.normalise import DAY_FIRST, TZINFOS  # noqa: E402
+from dossier_pipeline.tasks.normalise import publisher_day  # noqa: E402
 from dossier_pipeline.tasks.workers import ExtractorPool  # noqa: E402
 
 NAME_SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
@@ -62,19 +61,9 @@ def _names(value: str | None) -> frozenset[str]:
 
 
 def _local_day(record: dict[str, Any]) -> str | None:
-    """The publication day as the chosen source states it (published_at is in UTC)."""
-    if record.get("published_at") is None:
-        return None
-    for item in record["date_evidence"]:
-        if item["source"].split(":")[0] != record["date_source"]:
-            continue
-        try:
-            parsed = dateparser.parse(item["value"], tzinfos=TZINFOS, dayfirst=bool(DAY_FIRST.match(item["value"])))
-        except (ValueError, OverflowError):
-            continue
-        if parsed.tzinfo is None or parsed.astimezone(UTC) == record["published_at"]:
-            return parsed.date().isoformat()
-    return record["published_at"].date().isoformat()
+    """The publication day as the publisher states it (published_at is in UTC)."""
+    day = publisher_day(record.get("published_at"), record.get("published_at_local"))
+    return day.isoformat() if day else None
 
 
 def _route(path: str) -> str:
