@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
@@ -118,6 +119,38 @@ RULES: dict[str, Rules] = {
 }
 
 SITE_RULE_KEYS = tuple(f.name for f in fields(Rules))
+
+# Path segments of a site's own structure pages, never an article: section and tag indexes,
+# topic and dossier pages, author pages, subscription, account and search pages. A related-
+# links block often holds them beside its articles ("Lire aussi" under a section link).
+STRUCTURE_SEGMENTS = frozenset((
+    "tag", "tags", "topic", "topics", "theme", "themes", "thema", "themen", "trend", "trends", "dossier", "dossiers",
+    "category", "categories", "categorie", "categoria", "categorias", "kategorie", "rubrique", "rubriques", "rubrik",
+    "ressort", "section", "sections", "sujet", "sujets", "schlagwort", "schlagworte", "stichwort", "label", "labels",
+    "etiqueta", "etiquetas", "tema", "temas", "argomenti", "onderwerp", "tagi", "teg", "tegi",
+    "author", "authors", "auteur", "auteurs", "autor", "autoren", "autores", "autori", "journalist", "journalists",
+    "subscribe", "subscription", "subscriptions", "abonnement", "abonnements", "abo", "abonnieren", "suscripcion",
+    "newsletter", "newsletters", "account", "compte", "konto", "login", "signin", "sign-in", "register", "signup",
+    "sign-up", "profile", "user", "users", "search", "recherche", "suche", "buscar", "archive", "archives",
+    "about", "contact", "impressum", "privacy", "comments", "feed", "rss", "docs", "help", "shop",
+))
+_LONG_NUMBER = re.compile(r"\d{4,}")
+_WORD_SEPARATORS = re.compile(r"[-_+.]+")
+
+
+def related_article(url: str, same_site: bool) -> bool:
+    """Whether a link of a related-links block is an article of the site: on the site, not
+    one of its structure pages (STRUCTURE_SEGMENTS), and article-like: an id or a date in
+    its path ("/france/202008111044160000/", "/2024/03/30/…"), a slug of at least three
+    words ("/poutine-annonce-le-vaccin"), or an id in its query ("article.php?storyid=504").
+    A section index ("/international/") is none of these."""
+    parts = urlsplit(url)
+    segments = [unquote(s).casefold() for s in parts.path.split("/") if s]
+    if not same_site or any(s in STRUCTURE_SEGMENTS for s in segments):
+        return False
+    last = segments[-1].rsplit(".", 1)[0] if segments else ""
+    return bool(_LONG_NUMBER.search(parts.path) or len(_WORD_SEPARATORS.split(last)) >= 3
+                or any(c.isdigit() for c in parts.query))
 
 
 def site_rules(raw: Mapping[str, Sequence[str]]) -> Rules:

@@ -21,7 +21,8 @@ from dateutil import parser as dateparser
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from dossier_pipeline.tasks.dedup import simhash
-from dossier_pipeline.tasks.urls import article_id, in_domains, normalise_url
+from dossier_pipeline.tasks.furniture import related_article
+from dossier_pipeline.tasks.urls import article_id, host_of, in_domains, normalise_url
 
 # -- dates ------------------------------------------------------------------------------
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "pubdate",
@@ -364,7 +365,8 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
                    for t in v.split(",")] + signals.get("visible_tags", []))
     related = []
     for _, href in signals.get("related", []):
-        if (norm := normalise_url(href, final_url)) and norm not in related and norm != canonical:
+        if ((norm := normalise_url(href, final_url)) and norm not in related and norm != canonical
+                and related_article(norm, in_domains(norm, ctx["domains"]) or host_of(norm) == host_of(canonical))):
             related.append(norm)
     return {
         "article_id": article_id(canonical),

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 import pyarrow as pa
@@ -22,7 +23,7 @@ from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.blocks import classify
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.extract import Page, extract_page
-from dossier_pipeline.tasks.furniture import rules_for, site_rules
+from dossier_pipeline.tasks.furniture import related_article, rules_for, site_rules
 from dossier_pipeline.tasks.normalise import detect_language, numeric_day_first, parse_date, split_byline
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION
 from dossier_pipeline.tasks.store import Store
@@ -105,6 +106,50 @@ def test_french_page_of_the_seed_pattern() -> None:
         ("sitemap_lastmod", "2015-10-01T14:05:00+03:00"),
         ("http:last-modified", "Thu, 01 Oct 2015 11:06:00 GMT"),
     ]
+
+
+def test_related_urls_are_the_blocks_articles_only(tmp_path: Path) -> None:
+    """A "Lire aussi" block whose markup also holds the section index, the dossier (trend)
+    page, a tag page and the subscribe link (a flat block of links, as some sites lay it
+    out): related_urls keeps the articles; section, dossier and tags stay in their columns."""
+    html = (PAGES / "fr-sputnik-style.html").read_text(encoding="utf-8")
+    start, end = html.index('    <div class="b-article__refs">'), html.index('    <div class="b-article__keywords">')
+    items = html[start:end].split("<ul>")[1].split("</ul>")[0]
+    flat = (f'  <div class="b-article__more"><span>Lire aussi:</span><ul>{items}</ul>\n'
+            '  <a href="/international/">International</a> <a href="/trend/syrie-frappes/">Frappes aériennes</a> '
+            '<a href="/abonnement/">S\'abonner</a> <a href="/tags/poutine/">Vladimir Poutine</a> '
+            '<a href="https://partner.example/2024/03/30/a-story-elsewhere">Ailleurs</a></div>\n')
+    html = html[:start] + html[end:]
+    at = html.index('  <div class="b-discussion">')
+    (tmp_path / "flat.html").write_text(html[:at] + flat + html[at:], encoding="utf-8")
+    rec = record(str(tmp_path / "flat.html"), "https://fr.sputnik.example/international/201510011018279452/", "fr")
+    assert rec["related_urls"] == [
+        "https://fr.sputnik.example/international/201509301018270012/",
+        "https://fr.sputnik.example/france/202008111044160000/",
+        "https://fr.sputnik.example/france/202008111044170000/",
+        "https://fr.sputnik.example/russie/202008111044180000/",
+    ]
+    assert rec["section"] == "International" and "Vladimir Poutine" in rec["tags"]
+    assert rec["dossier_labels"] == ["Frappes aériennes russes contre les terroristes en Syrie"]
+
+
+@pytest.mark.parametrize(("url", "article"), [
+    ("https://a.example/france/202008111044160000/", True),
+    ("https://a.example/2024/03/30/storm-closes-ports", True),
+    ("https://a.example/poutine-annonce-le-vaccin-russe", True),
+    ("https://a.example/news/" + quote("путин-объявил-вакцину"), True),
+    ("https://a.example/modules/news/article.php?storyid=504", True),
+    ("https://a.example/international/", False),  # a section index
+    ("https://a.example/", False),
+    ("https://a.example/trend/syrie-frappes/", False),  # a dossier page
+    ("https://a.example/tags/vladimir-poutine-russie/", False),
+    ("https://a.example/themen/klima-und-umwelt/", False),
+    ("https://a.example/abonnement/", False), ("https://a.example/account/login", False),
+    ("https://a.example/autor/jean-dupont-2", False),
+])
+def test_which_links_of_a_related_block_are_articles(url: str, article: bool) -> None:
+    assert related_article(url, same_site=True) is article
+    assert not related_article(url, same_site=False)
 
 
 def test_english_wire_story() -> None:
