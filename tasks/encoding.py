@@ -1,37 +1,87 @@
-"""Decoding of fetched HTML bytes into text.
+"""Decoding of fetched HTML bytes into text, after the WHATWG encoding standard.
 
-trafilatura's own decoding ignores the charset a server or page declares and guesses;
-servers often declare it wrongly too. Valid UTF-8 is kept as is (it is rarely an
-accident), then the declared charsets are tried, then trafilatura's detection.
+A byte order mark wins, then the charset the HTTP header declares, then the one a
+``<meta>`` declares; labels mean what browsers make of them (``iso-8859-1`` is
+windows-1252, ``gb2312`` is GB18030 …). Two departures, both for pages as served: valid
+UTF-8 is kept as UTF-8 whatever is declared (servers often declare wrongly, and UTF-8
+validity is rarely an accident), and a page that declares nothing is windows-1252, as
+browsers in most locales read it, unless detection (charset_normalizer, on the whole
+page: its start and end are mostly ASCII markup) shows another script. A detector left
+alone reads French latin-1 as windows-1250 ("ministčre"): single-byte Latin encodings all
+decode the same bytes, and nothing but the language tells them apart.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 
-from trafilatura.utils import detect_encoding
+from charset_normalizer import from_bytes
 
-CHARSET_RE = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
+CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.IGNORECASE)
+PRESCAN_BYTES = 4096  # WHATWG's prescan reads 1,024; real pages often put comments and scripts before <meta>
+BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+DEFAULT = "windows-1252"
+# WHATWG labels Python's codecs read otherwise: browsers decode these as the superset encoding.
+SUPERSETS = {"iso-8859-1": DEFAULT, "latin-1": DEFAULT, "latin1": DEFAULT, "iso8859-1": DEFAULT, "l1": DEFAULT,
+             "us-ascii": DEFAULT, "ascii": DEFAULT, "iso-8859-9": "windows-1254", "latin5": "windows-1254",
+             "iso-8859-11": "cp874", "tis-620": "cp874", "windows-874": "cp874", "gb2312": "gb18030",
+             "gbk": "gb18030", "x-gbk": "gb18030", "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
+             "x-sjis": "cp932", "windows-31j": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+             "big5": "big5hkscs", "x-mac-roman": "mac-roman", "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8"}
+# A word with a non-ASCII letter: read as another script, it must be wholly of that script
+# (Cyrillic, Greek, Arabic, Hebrew, CJK …), not a Latin word with one odd letter ("ministиre").
+WORD = re.compile(r"[^\W\d_]+")
+LATIN_END = 0x024F  # Basic Latin to Latin Extended-B
+STRONG = 0.8  # share of such words that must be wholly non-Latin
+
+
+def label(name: str) -> str:
+    """The codec browsers use for a charset label."""
+    name = name.strip().lower()
+    return SUPERSETS.get(name, name)
+
+
+def declared_charsets(body: bytes, content_type: str | None) -> list[str]:
+    """The charsets declared, in WHATWG order: the HTTP header's, then the ``<meta>``'s."""
+    declared = []
+    if content_type and "charset=" in content_type.lower():
+        declared.append(content_type.lower().split("charset=")[-1].split(";")[0].strip(" \"'"))
+    if match := CHARSET_RE.search(body[:PRESCAN_BYTES]):
+        declared.append(match.group(1).decode("ascii", "ignore"))
+    return [label(name) for name in declared if name]
+
+
+def other_script(text: str) -> bool:
+    """Strong evidence that ``text`` is in a non-Latin script: most of its words with a
+    non-ASCII letter are wholly of letters past Latin."""
+    foreign = mixed = 0
+    for word in WORD.findall(text):
+        if word.isascii():
+            continue
+        if all(ord(c) > LATIN_END for c in word):
+            foreign += 1
+        else:
+            mixed += 1
+    return foreign >= 10 and foreign >= STRONG * (foreign + mixed)
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
-    """Decode with the best evidence: valid UTF-8 first (a declared charset is often
-    wrong, UTF-8 validity rarely is), then the declared charset (HTTP, then <meta>),
-    then trafilatura's detection."""
+    """Decode with the best evidence (see the module docstring)."""
+    for bom, encoding in BOMS:
+        if body.startswith(bom):
+            return body[len(bom):].decode(encoding, errors="replace")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    declared = []
-    if content_type and "charset=" in content_type.lower():
-        declared.append(content_type.lower().split("charset=")[-1].split(";")[0].strip(" \"'"))
-    if match := CHARSET_RE.search(body[:4096]):
-        declared.append(match.group(1).decode("ascii", "ignore").lower())
-    for encoding in [*declared, *detect_encoding(body)]:
-        if encoding in ("utf-8", "utf8"):
-            continue
+    for encoding in declared_charsets(body, content_type):
+        if encoding in ("utf-8", "utf-16", "utf-16le", "utf-16be"):
+            continue  # not valid UTF-8 (above); a UTF-16 declaration in bytes read as ASCII is false
         try:
             return body.decode(encoding)
         except (LookupError, UnicodeDecodeError):
             continue
-    return body.decode("utf-8", errors="replace")
+    if (guess := from_bytes(body).best()) is not None and other_script(text := str(guess)):
+        return text
+    return body.decode(DEFAULT, errors="replace")

@@ -34,11 +34,12 @@ from dossier_pipeline.tasks.blocks import PAYWALL_STUB_WORDS, declares_paywall
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.furniture import ClassMatches, CompiledRules, match_classes, prune_body, rules_for
 from dossier_pipeline.tasks.normalise import build_record
+from dossier_pipeline.tasks.textcount import count_words
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 ARTICLE_TYPES = re.compile(r"(News|Blog|Report|Opinion|Analysis|Review|Scholarly|Tech)?Article|BlogPosting|"
                            r"LiveBlogPosting|Report", re.IGNORECASE)
-MIN_ARTICLE_WORDS = 15  # below this, what trafilatura found is a navigation or stub page
+MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura found is a navigation or stub page
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
 _TIMES = etree.XPath("//time[@datetime]")
@@ -276,7 +277,7 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
     options = {"url": url, "include_comments": False, "include_tables": True, "prune_xpath": rules.prune_xpath}
     text = trafilatura.bare_extraction(tree, fast=True, **options)
     if not isinstance(text, Document) or len(text.text or "") < SHORT_FAST_TEXT or (
-            paywalled and len((text.text or "").split()) <= PAYWALL_STUB_WORDS):
+            paywalled and count_words(text.text or "") <= PAYWALL_STUB_WORDS):
         text = trafilatura.bare_extraction(tree, **options) or text
     if not isinstance(text, Document) or text.body is None:
         return None
@@ -306,20 +307,24 @@ def _extract(page: Page) -> dict[str, Any]:
         return {"key": page.key, "status": "not_article", "reason": f"unparseable_html: {exc}"}
     rules = rules_for(page.language, page.ctx.get("furniture"))
     signals = page_signals(tree, rules, match_classes(tree))
-    doc = article_document(tree, page.url, rules, declares_paywall(html))
+    paywalled = declares_paywall(html)
+    doc = article_document(tree, page.url, rules, paywalled)
     if doc is None:
         return {"key": page.key, "status": "not_article", "reason": "no_article_text"}
     text, text_markdown = article_text(doc.body, signals, rules)
-    if len(text.split()) < MIN_ARTICLE_WORDS:
+    if count_words(text) < MIN_ARTICLE_WORDS:
         return {"key": page.key, "status": "not_article", "reason": "too_little_text" if text else "no_article_text"}
     ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest(), "language": page.language}
     return {"key": page.key, "status": "ok",
-            "record": build_record(ctx, extracted_fields(doc, text, text_markdown, signals))}
+            "record": build_record(ctx, extracted_fields(doc, text, text_markdown, signals,
+                                                         "paywall" if paywalled else "free"))}
 
 
-def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict[str, Any]) -> dict[str, Any]:
+def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict[str, Any],
+                     access: str = "free") -> dict[str, Any]:
     """What normalise.build_record takes from extraction."""
     return {
+        "access": access,
         "text": text,
         "text_markdown": text_markdown,
         "title": doc.title,

@@ -22,6 +22,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from dossier_pipeline.tasks.dedup import simhash
 from dossier_pipeline.tasks.furniture import related_article
+from dossier_pipeline.tasks.textcount import count_words
 from dossier_pipeline.tasks.urls import article_id, host_of, in_domains, normalise_url
 
 # -- dates ------------------------------------------------------------------------------
@@ -376,6 +377,7 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
         "canonical_url": canonical,
         "title": choose_title([ld.get("headline"), _first(meta.get("og:title")), ex.get("title")], site_names),
         "text": text,
+        "access": ex.get("access", "free"),
         "text_markdown": ex.get("text_markdown"),
         "authors": authors,
         "agency": agency,
@@ -395,7 +397,8 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
         "description": _first(ld.get("description"), meta.get("og:description"), meta.get("description"),
                               ex.get("description")),
         "site_name": site_name,
-        "word_count": len(text.split()),
+        "word_count": count_words(text),
+        "char_count": len(text),
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         "text_simhash": simhash(text),
         "duplicate_urls": [],

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 # 2: text_markdown, agency, date_evidence, text_simhash, duplicate_urls; the "null when"
-# documentation. 4: published_at_local, modified_at_local. Files of older versions read
+# documentation. 4: published_at_local, modified_at_local, access, char_count; word_count
+# counts words of unspaced scripts (CJK, Thai …) by characters. Files of older versions read
 # with nulls in the new columns.
 SCHEMA_VERSION = "4"
 
@@ -43,6 +44,9 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("text", pa.string(), "Article text only: paragraphs (headings, list items) separated by a blank line, "
        "Unicode NFC; page furniture (related links, share/subscribe lines, tags, comments, credits) removed.",
        "trafilatura + furniture rules", "never (a page without text is no row)"),
+    _f("access", pa.string(), "Who may read the article: 'free'; 'paywall' (for subscribers: text then holds "
+       "the public part, the teaser); 'registration' (for registered readers).", "JSON-LD isAccessibleForFree, "
+       "paywall markup and phrases (tasks/blocks.py)", "rows written before schema 4"),
     _f("text_markdown", pa.string(), "The same text as Markdown: headings, lists, quotes, tables, code.",
        "trafilatura's body tree + furniture rules", "rows written before schema 2"),
     _f("authors", _STRINGS, "Person names: bylines split ('Par A et B', 'By A and B', 'А и Б'), prefixes and "
@@ -92,8 +96,12 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "og:description, description meta", "the page declares none"),
     _f("site_name", pa.string(), "Publisher or site name.", "og:site_name, JSON-LD publisher, trafilatura",
        "the page names none"),
-    _f("word_count", pa.int32(), "Number of whitespace-separated words in text.", "computed",
-       "never"),
+    _f("word_count", pa.int32(), "Words in text: whitespace-separated words; in scripts written without "
+       "spaces, their characters divided by the script's mean word length (1.5 for Chinese and Japanese "
+       "characters, 4 for Thai, Lao, Khmer and Myanmar code points), an estimate (tasks/textcount.py).",
+       "computed", "never"),
+    _f("char_count", pa.int32(), "Characters in text (Unicode code points, NFC, whitespace included): the "
+       "length measure that means the same in every script.", "computed", "rows written before schema 4"),
     _f("text_sha256", pa.string(), "SHA-256 of text (UTF-8): equal for exact duplicates.", "computed",
        "never"),
     _f("text_simhash", pa.string(), "64-bit SimHash of the text's word 3-shingles, 16 hex digits: a few "

@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 
 from dossier_pipeline.tasks import memory
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
+from dossier_pipeline.tasks.textcount import count_words
 
 # articles/ as read: the declared columns, then the partition columns
 ARTICLE_COLUMNS = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING), metadata=ARTICLE_SCHEMA.metadata)
@@ -65,6 +66,18 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
                else pa.nulls(table.num_rows, f.type) for f in schema]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def upgrade_articles(table: pa.Table) -> pa.Table:
+    """Article rows of an older schema under the current one: the new columns null, except
+    those computed from the row's own text (char_count, and word_count as textcount counts
+    it, since schema 4)."""
+    table = conform(table, ARTICLE_SCHEMA)
+    words = pa.array([None if t is None else count_words(t) for t in table["text"].to_pylist()], pa.int32())
+    for name, values in (("word_count", words), ("char_count", pc.utf8_length(table["text"]).cast(pa.int32()))):
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, table.schema.field(index), values)
+    return table
 
 
 def filesystem_for(output: str | Path) -> tuple[pafs.FileSystem, str]:
@@ -200,12 +213,15 @@ class Store:
         self._index()
 
     def _upgrade_files(self) -> None:
-        """Rewrite article files of an older schema version under the current one (new
-        columns null), so every reader sees one schema, not only those that pass it."""
+        """Rewrite article files of an older schema version under the current one
+        (upgrade_articles), so every reader sees one schema, not only those that pass it."""
         for path in self._files(self.articles):
-            metadata = pq.read_schema(path, filesystem=self.fs).metadata or {}
-            if metadata.get(b"schema_version") != SCHEMA_VERSION.encode():
-                self._write_parquet(conform(self._read_parquet(path), ARTICLE_SCHEMA), path)
+            schema = pq.read_schema(path, filesystem=self.fs)
+            # a file may carry the current version number without a column of it (written
+            # while two changes of one version were landing)
+            if (schema.metadata or {}).get(b"schema_version") != SCHEMA_VERSION.encode() or (
+                    "char_count" not in schema.names):
+                self._write_parquet(upgrade_articles(self._read_parquet(path)), path)
 
     # -- reading ----------------------------------------------------------------------
     def read_articles(self, columns: list[str] | None = None, ids: Iterable[str] | None = None) -> pa.Table:

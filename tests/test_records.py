@@ -424,11 +424,13 @@ urls = ["{base}/a/story.html?utm_source=twitter&fbclid=IwAR9", "{base}/amp/story
 # -- schema evolution ----------------------------------------------------------------------------
 
 V2_COLUMNS = ("text_markdown", "agency", "date_evidence", "text_simhash", "duplicate_urls")
+V4_COLUMNS = ("access", "char_count")
 
 
 def test_old_partitions_stay_readable(tmp_path: Path) -> None:
     """A partition written under schema 1 (without the new columns) next to new rows."""
-    v1 = pa.schema([f for f in ARTICLE_SCHEMA if f.name not in V2_COLUMNS], metadata={"schema_version": "1"})
+    v1 = pa.schema([f for f in ARTICLE_SCHEMA if f.name not in V2_COLUMNS + V4_COLUMNS],
+                   metadata={"schema_version": "1"})
     old_row = {f.name: None for f in v1} | {
         "article_id": "0" * 32, "dossier": "t", "url": "https://a.example/old", "canonical_url": "https://a.example/old",
         "text": "An article written by an older version.", "authors": ["A. Writer"], "tags": [], "dossier_labels": [],
@@ -450,6 +452,7 @@ def test_old_partitions_stay_readable(tmp_path: Path) -> None:
     assert old["text"] == "An article written by an older version." and pd.isna(old["agency"])
     assert pd.isna(old["published_at_local"]) and not pd.isna(df.set_index("article_id").loc[new["article_id"],
                                                                                              "published_at_local"])
+    assert (old["char_count"], old["word_count"]) == (39, 7) and pd.isna(old["access"])  # computed from the text
     assert pq.read_schema(old_file).metadata[b"schema_version"].decode() == SCHEMA_VERSION
     hive = ds.partitioning(PARTITIONING, flavor="hive")
     table = ds.dataset(tmp_path / "t" / "articles", partitioning=hive).to_table()
