@@ -15,7 +15,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urljoin
 
 import courlan
 import feedparser
@@ -25,7 +25,7 @@ from lxml import etree
 from dossier_pipeline.tasks.config import Dossier, FeedSource, ListingSource, SitemapSource, UrlsSource
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.fetch import Fetcher, FetchResult, Politeness, inflate
-from dossier_pipeline.tasks.urls import in_domains, normalise_url
+from dossier_pipeline.tasks.urls import fetch_address, identity_url, in_domains
 from dossier_pipeline.tasks.windows import Window, before, hint_date, listing_goes_on
 
 EXPECTED_RE = re.compile(r"\((\d[\d\s\u00a0\u202f.,]*)\)\s*$")
@@ -36,11 +36,11 @@ WINDOW_MAX_PAGES = 2_000  # how deep a listing is walked for a window's dates at
 
 @dataclass(slots=True)  # a dossier may have 100,000 of them in memory at once
 class DiscoveredURL:
-    url: str  # normalised: the URL's identity (ledger, article_id)
+    url: str  # the URL's identity (urls.identity_url: tracking parameters removed): ledger, duplicates
     source_kind: str
     source_url: str
     hints: dict[str, str] = field(default_factory=dict)  # dates/titles seen at discovery
-    as_found: str | None = None  # the absolute URL as discovered, when normalising changed it
+    as_found: str | None = None  # the address as discovered (urls.fetch_address), when its identity differs
 
     @property
     def fetch_url(self) -> str:
@@ -51,11 +51,11 @@ class DiscoveredURL:
 
 def found(url: str, source_kind: str, source_url: str, hints: dict[str, str] | None = None) -> DiscoveredURL | None:
     """A discovered absolute URL with its identity, or None when it is not http(s)."""
-    norm = normalise_url(url)
-    if norm is None:
+    address = fetch_address(url)
+    if address is None:
         return None
-    absolute = urldefrag(url.strip()).url
-    return DiscoveredURL(norm, source_kind, source_url, hints or {}, None if absolute == norm else absolute)
+    identity = identity_url(address) or address
+    return DiscoveredURL(identity, source_kind, source_url, hints or {}, None if address == identity else address)
 
 
 @dataclass
@@ -181,8 +181,7 @@ def parse_listing(body: bytes, page_url: str, content_type: str | None = None) -
             expected = int(re.sub(r"\D", "", match.group(1)))
             break
     nxt = tree.xpath("string((//link[@rel='next']/@href | //a[@rel='next']/@href)[1])") or None
-    absolute = [urldefrag(urljoin(base, h.strip())).url for h in links]
-    return absolute, expected, (normalise_url(nxt, base) if nxt else None)
+    return [fetch_address(h, base) or "" for h in links], expected, (fetch_address(nxt, base) if nxt else None)
 
 
 def listing_dates(body: bytes, page_url: str, content_type: str | None = None) -> dict[str, str]:
@@ -199,7 +198,7 @@ def listing_dates(body: bytes, page_url: str, content_type: str | None = None) -
         if not value or item is None or len(item.xpath(".//time")) > 1:
             continue
         for href in item.xpath("descendant-or-self::a/@href"):
-            if link := normalise_url(href, base):
+            if link := identity_url(href, base):
                 dates.setdefault(link, value)
     return dates
 
@@ -224,7 +223,7 @@ async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], 
         if next_url is None:
             break
         page_url = next_url
-        page_urls.add(normalise_url(page_url) or page_url)
+        page_urls.add(identity_url(page_url) or page_url)
         result = await fetcher.get(page_url, expect="html")
         out.pages_fetched += 1
         if result.status == 404:
@@ -273,7 +272,7 @@ async def _sitemap(fetcher: Fetcher, source: SitemapSource, domains: list[str], 
         for child, hints in children:
             if window is not None and (changed := hint_date(hints.get("sitemap_lastmod"))) and before(changed, window):
                 continue
-            if (norm := normalise_url(child, url)) and in_domains(norm, domains):
+            if (norm := fetch_address(child, url)) and in_domains(norm, domains):
                 queue.append(norm)
         for loc, hints in pages:
             if (item := found(urljoin(url, loc), "sitemap", url, hints)) and in_domains(item.url, domains):

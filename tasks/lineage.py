@@ -9,7 +9,7 @@ from typing import Any
 
 from dossier_pipeline.tasks.archive import events
 from dossier_pipeline.tasks.store import Store
-from dossier_pipeline.tasks.urls import normalise_url
+from dossier_pipeline.tasks.urls import fetch_address, identity_url
 
 SHOWN_COUNTS = ("discovered", "fetched", "replayed", "written", "updated", "unchanged", "duplicate", "not_article",
                 "blocked", "skipped", "failed")
@@ -52,7 +52,7 @@ def runs_report(store: Store) -> list[str]:
 
 def article_report(store: Store, url: str) -> list[str]:
     """Everything recorded about the article at ``url`` (any of its URLs), oldest first."""
-    wanted = {url} | ({normalised} if (normalised := normalise_url(url)) else set())
+    wanted = {url} | {u for u in (fetch_address(url), identity_url(url)) if u}
     rows = [r for r in store.read_articles(ROW_COLUMNS).to_pylist()
             if wanted & {r["url"], r["final_url"], r["canonical_url"]}]
     ledger = store.read_urls().to_pylist()

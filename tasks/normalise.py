@@ -17,13 +17,14 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import courlan
 from dateutil import parser as dateparser
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from dossier_pipeline.tasks.dedup import simhash
 from dossier_pipeline.tasks.furniture import related_article
 from dossier_pipeline.tasks.textcount import count_words
-from dossier_pipeline.tasks.urls import article_id, host_of, in_domains, normalise_url
+from dossier_pipeline.tasks.urls import article_id, host_of, identifying_params, identity_url, in_domains
 
 # -- dates ------------------------------------------------------------------------------
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "pubdate",
@@ -335,14 +336,28 @@ def _first(*values: Any) -> Any:
     return None
 
 
+def trusted_canonical(candidate: str, address: str, domains: list[str]) -> bool:
+    """A canonical link names the article when it is on the dossier's domains, not the site
+    root nor a listing (common CMS defaults), and keeps the query parameters that identify
+    the page fetched (a CMS that drops ``?storyid=504`` names one address for every story)."""
+    parts = urlsplit(candidate)
+    if not in_domains(candidate, domains) or not (parts.path.strip("/") or parts.query):
+        return False
+    if courlan.is_navigation_page(candidate):
+        return False
+    fetched = urlsplit(address)
+    return not (parts.path.rstrip("/") == fetched.path.rstrip("/")
+                and not identifying_params(address) <= identifying_params(candidate))
+
+
 def canonical_url(signals: dict[str, Any], final_url: str, domains: list[str]) -> str:
-    """<link rel=canonical>, else og:url, when on an allowed domain and not the site root
-    (a common CMS default); else the final URL. Normalised (tracking parameters removed)."""
+    """The article's address: <link rel=canonical>, else og:url, when trusted
+    (trusted_canonical); else the final URL; tracking parameters removed (urls.identity_url)."""
     for candidate in (signals.get("canonical"), _first(signals["meta"].get("og:url"))):
-        norm = normalise_url(candidate, final_url) if candidate else None
-        if norm and in_domains(norm, domains) and urlsplit(norm).path.strip("/"):
+        norm = identity_url(candidate, final_url) if candidate else None
+        if norm and trusted_canonical(norm, final_url, domains):
             return norm
-    return normalise_url(final_url) or final_url
+    return identity_url(final_url) or final_url
 
 
 def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
@@ -366,7 +381,7 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
                    for t in v.split(",")] + signals.get("visible_tags", []))
     related = []
     for _, href in signals.get("related", []):
-        if ((norm := normalise_url(href, final_url)) and norm not in related and norm != canonical
+        if ((norm := identity_url(href, final_url)) and norm not in related and norm != canonical
                 and related_article(norm, in_domains(norm, ctx["domains"]) or host_of(norm) == host_of(canonical))):
             related.append(norm)
     return {

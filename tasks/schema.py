@@ -29,16 +29,17 @@ def _f(name: str, type_: pa.DataType, doc: str, source: str, null_when: str = "n
 _FETCH = "HTTP response"
 _PAGE = "the page's markup"
 ARTICLE_FIELDS: list[pa.Field] = [
-    _f("article_id", pa.string(), "Stable row id: the first 32 hex digits of SHA-256 of canonical_url.",
-       "computed",
-       nullable=False),
+    _f("article_id", pa.string(), "Stable row id: the first 32 hex digits of SHA-256 of canonical_url's identity "
+       "key (courlan's normalisation of scheme, host and path; the query without tracking parameters, in name "
+       "order: tasks/urls.py identity_key).", "computed", nullable=False),
     _f("dossier", pa.string(), "Slug of the dossier the row belongs to.", "config", nullable=False),
-    _f("url", pa.string(), "URL as discovered, normalised (courlan; tracking parameters removed).",
-       "discovery", nullable=False),
+    _f("url", pa.string(), "URL as discovered and fetched: without its fragment, scheme and host lower-cased, "
+       "the default port dropped; every query parameter kept.", "discovery", nullable=False),
     _f("final_url", pa.string(), "URL after redirects (the URL itself when not redirected).", _FETCH),
     _f("canonical_url", pa.string(), "The article's address: `<link rel=canonical>`, else og:url, when on an "
-       "allowed domain and not the site root; else the final URL. Normalised like url.", _PAGE + ", fetch",
-       "never"),
+       "allowed domain, not the site root nor a listing, and keeping the query parameters that identify the page "
+       "fetched; else the final URL. Tracking parameters (utm_*, fbclid, gclid, xtor …: tasks/urls.py "
+       "TRACKING_PARAMS) removed, nothing else.", _PAGE + ", fetch", "never"),
     _f("title", pa.string(), "Headline, without a site name appended or prepended to it.",
        "JSON-LD headline, og:title, trafilatura (`<title>`, `<h1>`)", "the page has no headline"),
     _f("text", pa.string(), "Article text only: paragraphs (headings, list items) separated by a blank line, "
@@ -91,7 +92,7 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("dossier_labels", _STRINGS, "The site's own 'Dossier:'/topic labels shown on the page, without "
        "article counts.", "visible 'Dossier:' blocks", "never (empty list when none)"),
     _f("related_urls", _STRINGS, "Links of 'Lire aussi'/'Read also'/'Читайте также' blocks (removed from "
-       "text), normalised.", "visible related-link blocks", "never (empty list when none)"),
+       "text), tracking parameters removed.", "visible related-link blocks", "never (empty list when none)"),
     _f("description", pa.string(), "Summary / lead as declared by the page.", "JSON-LD description, "
        "og:description, description meta", "the page declares none"),
     _f("site_name", pa.string(), "Publisher or site name.", "og:site_name, JSON-LD publisher, trafilatura",
@@ -153,7 +154,7 @@ URL_STATES = ("written", "updated", "unchanged", "duplicate", "skipped", "not_ar
 _LEDGER = "the run"
 URL_FIELDS: list[pa.Field] = [
     _f("run_id", pa.string(), "Run that recorded the state.", _LEDGER, nullable=False),
-    _f("url", pa.string(), "Discovered URL (normalised).", "discovery", nullable=False),
+    _f("url", pa.string(), "Discovered URL, as fetched (see articles' url).", "discovery", nullable=False),
     _f("state", pa.string(), "Terminal state in this run: " + ", ".join(URL_STATES) + ".", _LEDGER,
        nullable=False),
     _f("stage", pa.string(), "Stage where a skipped/failed URL stopped: discover, robots, fetch, extract, write.",

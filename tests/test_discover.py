@@ -14,7 +14,7 @@ from dossier_pipeline.tasks.config import Dossier, Settings
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.discover import Discovery, discover, parse_feed, parse_listing, parse_sitemap
 from dossier_pipeline.tasks.fetch import Politeness
-from dossier_pipeline.tasks.urls import normalise_url
+from dossier_pipeline.tasks.urls import identity_url
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 XML = {"Content-Type": "application/xml"}
@@ -243,7 +243,7 @@ def urls(discovery: Discovery) -> list[str]:
 
 
 def norm(url: str) -> str:
-    result = normalise_url(url)
+    result = identity_url(url)
     assert result is not None
     return result
 

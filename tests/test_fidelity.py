@@ -121,3 +121,46 @@ def test_unspaced_scripts_and_undeclared_charsets_become_rows(tmp_path: Path) ->
     for path, (_, snippets) in UNDECLARED.items():
         text = rows.loc[f"{server.base_url}/legacy/{Path(path).name}", "text"]
         assert all(s in text for s in snippets), path
+
+
+# -- URL identity: fetch the address discovered, identify the article -----------------------------
+
+# Addresses of real CMS shapes, each serving another real page; the last two differ only in ?id=
+# and declare the same query-less canonical link (a CMS default that names no article).
+SHAPES = {
+    "/modules/news/article.php?storyid=504": "bondyblog.fr.paris-8.html",
+    "/news_view.htm?lang=e&Seq_Code=181595": "caymancompass.com-prison.html",
+    "/index.php?id=30&no_cache=1&tx_ttnews[tt_news]=477": "dalloz-actualite.fr.raoult.html",
+    "/web/20080731095558/http://www.example.de/politik/artikel.html": "dw.com-elephants.html",
+    "/article.php?id=1": "gala.fr.surnom.html",
+    "/article.php?id=2": "regards.fr.enquetes.html",
+}
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_addresses_are_fetched_as_discovered_and_identify_their_articles(tmp_path: Path) -> None:
+    canonical = '<link rel="canonical" href="/article.php">'
+
+    def app(path: str, headers: dict[str, str]) -> Response:
+        if path in SHAPES:
+            html = (TESTS / "site" / "pages" / SHAPES[path]).read_text(encoding="utf-8")
+            html = re.sub(r"<link[^>]*rel=.canonical[^>]*>", "", html)
+            if path.startswith("/article.php"):
+                html = html.replace("</head>", canonical + "</head>", 1)
+            return Response(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        return Response(404, b"not found", {"Content-Type": "text/html"})
+
+    with LocalServer(app) as server:
+        base = server.base_url
+        # the same story again with campaign parameters and a fragment: one article, fetched once
+        listed = [base + p for p in SHAPES] + [f"{base}/modules/news/article.php?storyid=504&utm_source=rss#top"]
+        config = write_config(tmp_path, url_dossier("shapes", listed))
+        summary = scrape_dossier("shapes", config_path=str(config), output=str(tmp_path / "out"))
+        requested = [p for method, p, _ in server.log if method == "GET" and p != "/robots.txt"]
+    assert sorted(requested) == sorted(SHAPES)  # exactly the addresses discovered, each once
+    assert summary["counts"]["written"] == len(SHAPES), summary["reasons"]
+    rows = pd.read_parquet(tmp_path / "out" / "shapes" / "articles").set_index("url")
+    assert sorted(rows.index) == sorted(base + p for p in SHAPES)
+    assert rows["article_id"].nunique() == len(SHAPES)
+    assert rows.loc[f"{base}/article.php?id=1", "canonical_url"] == f"{base}/article.php?id=1"
+    assert (rows["canonical_url"] == rows.index).all()

@@ -11,7 +11,7 @@ from conftest import HTML, PAGES, SITE, TestSite, write_config
 
 from dossier_pipeline.flows.cli import main
 from dossier_pipeline.tasks.demo.server import Response
-from dossier_pipeline.tasks.urls import normalise_url
+from dossier_pipeline.tasks.urls import identity_url
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 ROBOTS = b"User-agent: *\nDisallow: /r/\nAllow: /r/open/\nDisallow: /*?print=\nDisallow: /*.pdf$\n"
@@ -44,5 +44,5 @@ def test_robots_rfc9309_through_a_run(site: TestSite, tmp_path: Path) -> None:
     urls = pd.read_parquet(out / "r" / "urls").set_index("url")
     assert urls.loc[allowed[0], "state"] == "written"
     for url in forbidden:  # the ledger holds each URL's identity; the URL requested was the one discovered
-        key = normalise_url(url)
+        key = identity_url(url)
         assert (urls.loc[key, "state"], urls.loc[key, "stage"]) == ("skipped", "robots"), url
