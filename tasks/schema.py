@@ -33,8 +33,10 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "key (courlan's normalisation of scheme, host and path; the query without tracking parameters, in name "
        "order: tasks/urls.py identity_key).", "computed", nullable=False),
     _f("dossier", pa.string(), "Slug of the dossier the row belongs to.", "config", nullable=False),
-    _f("url", pa.string(), "URL as discovered and fetched: without its fragment, scheme and host lower-cased, "
-       "the default port dropped; every query parameter kept.", "discovery", nullable=False),
+    _f("url", pa.string(), "URL as discovered (without its fragment; scheme and host lower-cased, the default "
+       "port dropped), without tracking parameters (tasks/urls.py TRACKING_PARAMS); every other query parameter "
+       "and path segment kept. The URL fetched was the one discovered, tracking parameters included.",
+       "discovery", nullable=False),
     _f("final_url", pa.string(), "URL after redirects (the URL itself when not redirected).", _FETCH),
     _f("canonical_url", pa.string(), "The article's address: `<link rel=canonical>`, else og:url, when on an "
        "allowed domain, not the site root nor a listing, and keeping the query parameters that identify the page "
@@ -154,7 +156,8 @@ URL_STATES = ("written", "updated", "unchanged", "duplicate", "skipped", "not_ar
 _LEDGER = "the run"
 URL_FIELDS: list[pa.Field] = [
     _f("run_id", pa.string(), "Run that recorded the state.", _LEDGER, nullable=False),
-    _f("url", pa.string(), "Discovered URL, as fetched (see articles' url).", "discovery", nullable=False),
+    _f("url", pa.string(), "Discovered URL, without tracking parameters (as articles' url).", "discovery",
+       nullable=False),
     _f("state", pa.string(), "Terminal state in this run: " + ", ".join(URL_STATES) + ".", _LEDGER,
        nullable=False),
     _f("stage", pa.string(), "Stage where a skipped/failed URL stopped: discover, robots, fetch, extract, write.",

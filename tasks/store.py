@@ -217,10 +217,10 @@ class Store:
         (upgrade_articles), so every reader sees one schema, not only those that pass it."""
         for path in self._files(self.articles):
             schema = pq.read_schema(path, filesystem=self.fs)
-            # a file may carry the current version number without a column of it (written
-            # while two changes of one version were landing)
+            # (a file of the current version may lack a column: written while two changes of
+            # one version were landing)
             if (schema.metadata or {}).get(b"schema_version") != SCHEMA_VERSION.encode() or (
-                    "char_count" not in schema.names):
+                    not set(ARTICLE_SCHEMA.names) <= set(schema.names)):
                 self._write_parquet(upgrade_articles(self._read_parquet(path)), path)
 
     # -- reading ----------------------------------------------------------------------
