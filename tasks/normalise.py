@@ -44,6 +44,7 @@ HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
 NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023: which comes first depends on the page
 CLOCK_SKEW = timedelta(minutes=10)
+ONE_DAY = timedelta(days=1)
 # Country domains of English-language pages that write numeric dates day first (elsewhere
 # English pages, .com included, are read month first).
 DAY_FIRST_ENGLISH_TLDS = frozenset(("uk", "ie", "au", "nz", "za", "in", "pk", "ng", "ke", "gh", "sg", "my", "hk",
@@ -156,18 +157,39 @@ _PUBLISHED_SOURCES = frozenset(["jsonld:datePublished", *[f"meta:{key}" for key 
 
 def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, dayfirst: bool = False
                  ) -> tuple[ParsedDate | None, str | None, ParsedDate | None]:
-    """(published, its source kind, modified) from the evidence, the first usable
-    candidate of each in order of trust."""
-    published = source = modified = None
-    for item in evidence:
-        wanted = (published is None and item["source"] in _PUBLISHED_SOURCES,
-                  modified is None and item["source"] in _MODIFIED_SOURCES)
-        if any(wanted) and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst)):
-            if wanted[0]:
-                published, source = parsed, item["source"].split(":")[0]
-            else:
-                modified = parsed
-    return published, source, modified
+    """(published, its source kind, modified) from the evidence, the first usable candidate
+    of each in order of trust, except that a publication date which htmldate's search of
+    the whole page (URL, header, text) puts more than a day away, and which no source of
+    another kind confirms, gives way to the first candidate that agrees with htmldate (a
+    meta or JSON-LD stamped by a later edit). When another candidate states the same instant in the
+    publisher's own offset (a meta in UTC, a visible <time> at -04:00), that statement is
+    kept as the local value: it holds the publisher's calendar day."""
+    parsed_all = [(item["source"], parsed) for item in evidence
+                  if item["source"] in _PUBLISHED_SOURCES | _MODIFIED_SOURCES
+                  and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst))]
+    published = next(((p, s.split(":")[0]) for s, p in parsed_all if s in _PUBLISHED_SOURCES), None)
+    modified = next((p for s, p in parsed_all if s in _MODIFIED_SOURCES), None)
+
+    def in_own_offset(chosen: ParsedDate | None) -> ParsedDate | None:
+        if chosen is None or chosen.precision != "second" or not chosen.local.endswith("+00:00"):
+            return chosen
+        return next((p for _, p in parsed_all if p.at == chosen.at and p.precision == "second"
+                     and not p.local.endswith("+00:00")), chosen)
+
+    if published is None:
+        return None, None, in_own_offset(modified)
+    first, kind = published
+    candidates = [(p, s.split(":")[0]) for s, p in parsed_all if s in _PUBLISHED_SOURCES]
+    htmldate = next((p for p, k in candidates if k == "htmldate"), None)
+    if htmldate is not None and not _near(first, htmldate) and not any(
+            _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):
+        first, kind = next((p, k) for p, k in candidates if _near(p, htmldate))
+    return in_own_offset(first), kind, in_own_offset(modified)
+
+
+def _near(a: ParsedDate, b: ParsedDate) -> bool:
+    """Whether two dates are at most a day apart, by the publisher's calendar days."""
+    return abs(date.fromisoformat(a.local[:10]) - date.fromisoformat(b.local[:10])) <= ONE_DAY
 
 
 def publisher_day(at: datetime | None, local: str | None) -> date | None:

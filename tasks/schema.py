@@ -59,7 +59,9 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "joined by ', '.", "the same byline sources", "no agency is credited"),
     _f("published_at", _TS, "Publication time in UTC, never later than fetched_at; a date-only value is "
        "that day at 00:00.", "first usable of: JSON-LD datePublished, published-time meta, `<time>`, htmldate, "
-       "then the news sitemap, feed or listing date", "no source gives a usable date"),
+       "then the news sitemap, feed or listing date; one that htmldate's search puts more than a day away and no "
+       "other kind of source confirms gives way to the first that agrees with htmldate",
+       "no source gives a usable date"),
     _f("published_at_local", pa.string(), "The same publication time as the source states it, ISO 8601 with "
        "its UTC offset ('2022-05-03T22:46:08-03:00'; a time given without one carries the offset of the "
        "dossier's `timezone`, in which it was read), or a date alone ('2022-05-03') when the source gives no "

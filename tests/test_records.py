@@ -24,7 +24,13 @@ from dossier_pipeline.tasks.blocks import classify
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.extract import Page, extract_page
 from dossier_pipeline.tasks.furniture import related_article, rules_for, site_rules
-from dossier_pipeline.tasks.normalise import detect_language, numeric_day_first, parse_date, split_byline
+from dossier_pipeline.tasks.normalise import (
+    choose_dates,
+    detect_language,
+    numeric_day_first,
+    parse_date,
+    split_byline,
+)
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.urls import article_id
@@ -317,6 +323,34 @@ def test_dates_keep_the_publishers_own_statement(value: str, local: str | None) 
 ])
 def test_numeric_dates_in_the_pages_order(value: str, dayfirst: bool, day: str) -> None:
     assert parse_date(value, "UTC", FETCHED, dayfirst).local[:10] == day
+
+
+def _evidence(*pairs: str) -> list[dict[str, str]]:
+    return [{"source": s, "value": v} for s, v in zip(pairs[::2], pairs[1::2], strict=True)]
+
+
+def test_the_publishers_offset_is_kept_when_a_meta_states_the_instant_in_utc() -> None:
+    published, source, _ = choose_dates(_evidence("meta:article:published_time", "2022-05-04T03:37:37+00:00",
+                                                  "time", "2022-05-03T23:37:37-04:00", "htmldate", "2022-05-04"),
+                                        "UTC", FETCHED)
+    assert (published.at, published.local, source) == (datetime(2022, 5, 4, 3, 37, 37, tzinfo=UTC),
+                                                       "2022-05-03T23:37:37-04:00", "meta")
+
+
+def test_a_date_htmldate_contradicts_and_nothing_confirms_gives_way() -> None:
+    """A meta stamped by a later edit (11 December) against the page's own date (15 October,
+    which htmldate finds and another meta states) loses; one confirmed by a source of
+    another kind stays, as does one htmldate agrees with within a day."""
+    later_edit = _evidence("meta:article:published_time", "2015-12-11T14:28:34Z", "meta:date", "2015-10-15",
+                           "htmldate", "2015-10-15")
+    assert choose_dates(later_edit, "UTC", FETCHED)[0].local == "2015-10-15"
+    confirmed = _evidence("jsonld:datePublished", "2015-12-11T14:28:34Z", "time", "2015-12-11T15:28:34+01:00",
+                          "htmldate", "2015-10-15")
+    assert choose_dates(confirmed, "UTC", FETCHED)[:2][1] == "jsonld"
+    near = _evidence("jsonld:datePublished", "2015-10-16T01:00:00+02:00", "htmldate", "2015-10-15")
+    assert choose_dates(near, "UTC", FETCHED)[0].local == "2015-10-16T01:00:00+02:00"
+    alone = _evidence("meta:article:published_time", "2015-12-11T14:28:34Z", "htmldate", "2015-10-15")
+    assert choose_dates(alone, "UTC", FETCHED)[:2][1] == "htmldate"
 
 
 @pytest.mark.parametrize(("language", "url", "dayfirst"), [
