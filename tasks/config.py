@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,12 +89,7 @@ class ListingSource(_UrlSource):
     @field_validator("link_pattern")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from exc
-        return value
+        return _check_regex(value)
 
 
 class FeedSource(_UrlSource):
@@ -103,6 +99,70 @@ class FeedSource(_UrlSource):
 class SitemapSource(_UrlSource):
     kind: Literal["sitemap"]
     max_sitemaps: int = Field(100, ge=1)
+
+
+def _check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from exc
+    return value
+
+
+class _Period(_Strict):
+    """An optional period of days (UTC, both included)."""
+
+    since: date | None = None
+    until: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Period:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"'since' ({self.since}) is after 'until' ({self.until})")
+        return self
+
+
+class WaybackSource(_UrlSource, _Period):
+    """A listing, feed or sitemap as a web archive holds it: its captures in the period
+    (``since``/``until``: capture days) are read raw and their links discovered with the
+    rules of the live kind named by ``format`` (tasks/wayback.py)."""
+
+    kind: Literal["wayback"]  # url: the listing/feed/sitemap URL as the site served it ("{page}": paginated)
+    format: Literal["listing", "feed", "sitemap"] = "listing"
+    archive: str = "https://web.archive.org"  # a Wayback-compatible archive: CDX at /cdx/search/cdx
+    archive_requests_per_second: float = Field(1.0, gt=0)  # politeness towards the archive itself
+    max_captures: int = Field(100, ge=1)  # captures read per listing page, spread evenly over the period
+    first_page: int = Field(1, ge=0)
+    max_pages: int = Field(50, ge=1)  # listing pages ({page} or rel=next), or sitemaps, per capture series
+    link_pattern: str | None = None
+
+    @field_validator("link_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        return _check_regex(value)
+
+    @field_validator("archive")
+    @classmethod
+    def _archive(cls, value: str) -> str:
+        return _check_http_url(value).rstrip("/")
+
+
+class WarcSource(_Period):
+    """Records of WARC files (your crawls, CC-NEWS, anyone's): those of the dossier's hosts
+    whose article was published in the period (``since``/``until``: publication days, not
+    the files' dates) (tasks/warcfiles.py)."""
+
+    kind: Literal["warc"]
+    paths: list[str] = Field(min_length=1)  # local paths, s3://… or http(s)://…; glob patterns allowed
+    hosts: list[str] = []  # default: the dossier's allowed domains
+    url_pattern: str | None = None  # a regular expression the record's URL must match
+    keywords: list[str] = []  # at least one in the extracted title or text (case-insensitive), when given
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        return _check_regex(value)
 
 
 class UrlsSource(_Strict):
@@ -146,8 +206,9 @@ class Schedule(_Strict):
         return self
 
 
-SOURCE_KINDS = ("listing", "feed", "sitemap", "urls")
-Source = Annotated[ListingSource | FeedSource | SitemapSource | UrlsSource, Field(discriminator="kind")]
+SOURCE_KINDS = ("listing", "feed", "sitemap", "urls", "wayback", "warc")
+Source = Annotated[ListingSource | FeedSource | SitemapSource | UrlsSource | WaybackSource | WarcSource,
+                   Field(discriminator="kind")]
 
 
 class Dossier(_Strict):
@@ -195,6 +256,8 @@ class Dossier(_Strict):
         hosts: list[str] = []
         for source in self.sources:
             urls = [getattr(source, "url", None), *getattr(source, "urls", [])]
+            if isinstance(source, WarcSource):
+                hosts += [h.lower().lstrip(".") for h in source.hosts if h.lower().lstrip(".") not in hosts]
             if isinstance(source, UrlsSource) and source.file:
                 with contextlib.suppress(OSError):  # discovery records an unreadable file
                     urls += Path(source.file).read_text(encoding="utf-8").split()

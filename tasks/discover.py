@@ -15,6 +15,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 import courlan
@@ -22,11 +23,14 @@ import feedparser
 import lxml.html
 from lxml import etree
 
-from dossier_pipeline.tasks.config import Dossier, FeedSource, ListingSource, SitemapSource, UrlsSource
+from dossier_pipeline.tasks.config import Dossier, FeedSource, ListingSource, SitemapSource, UrlsSource, WaybackSource
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.fetch import Fetcher, FetchResult, Politeness, inflate
 from dossier_pipeline.tasks.urls import fetch_address, identity_url, in_domains
 from dossier_pipeline.tasks.windows import Window, before, hint_date, listing_goes_on
+
+if TYPE_CHECKING:
+    from dossier_pipeline.tasks.wayback import Archives
 
 EXPECTED_RE = re.compile(r"\((\d[\d\s\u00a0\u202f.,]*)\)\s*$")
 XML_PARSER_OPTS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
@@ -203,13 +207,48 @@ def listing_dates(body: bytes, page_url: str, content_type: str | None = None) -
     return dates
 
 
-def _is_article_candidate(url: str, source: ListingSource, page_urls: set[str]) -> bool:
+def _is_article_candidate(url: str, link_pattern: str | None, page_urls: set[str]) -> bool:
     if not url or url in page_urls:
         return False
-    if source.link_pattern:
-        return re.search(source.link_pattern, url) is not None
+    if link_pattern:
+        return re.search(link_pattern, url) is not None
     # Without a pattern, courlan's heuristics drop navigation, tag and login pages.
     return not courlan.is_navigation_page(url) and not courlan.is_not_crawlable(url)
+
+
+def listing_links(body: bytes, page_url: str, content_type: str | None, link_pattern: str | None,
+                  domains: list[str], page_urls: set[str], source_kind: str, source_url: str
+                  ) -> tuple[list[DiscoveredURL], int | None, str | None]:
+    """The article links of a listing page (each with the date shown beside it), the article
+    count the page states and its rel=next page: of a live listing, and of its captures."""
+    links, expected, rel_next = parse_listing(body, page_url, content_type)
+    dates = listing_dates(body, page_url, content_type)
+    items = []
+    for link in links:
+        item = found(link, source_kind, source_url)
+        if item and in_domains(item.url, domains) and _is_article_candidate(item.url, link_pattern, page_urls):
+            if item.url in dates:
+                item.hints["listing_date"] = dates[item.url]
+            items.append(item)
+    return items, expected, rel_next
+
+
+def feed_links(body: bytes, url: str, content_type: str | None, domains: list[str], source_kind: str,
+               source_url: str) -> list[DiscoveredURL]:
+    """The item links of a feed on the allowed domains; ValueError when it is not a feed."""
+    return [item for link, hints in parse_feed(body, url, content_type)
+            if (item := found(link, source_kind, source_url, hints)) and in_domains(item.url, domains)]
+
+
+def sitemap_links(body: bytes, url: str, domains: list[str], source_kind: str, source_url: str
+                  ) -> tuple[list[DiscoveredURL], list[tuple[str, dict[str, str]]]]:
+    """(page links, child sitemaps with their hints) of a sitemap, on the allowed domains;
+    ValueError when it is not a sitemap."""
+    pages, children = sitemap_entries(body)
+    return ([item for loc, hints in pages
+             if (item := found(urljoin(url, loc), source_kind, source_url, hints)) and in_domains(item.url, domains)],
+            [(norm, hints) for child, hints in children
+             if (norm := fetch_address(child, url)) and in_domains(norm, domains)])
 
 
 async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], out: Discovery,
@@ -231,19 +270,15 @@ async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], 
         if not result.ok:
             out.failures.append({"source_url": page_url, "reason": result.reason or f"http_{result.status}"})
             break
-        links, expected, rel_next = parse_listing(result.body, result.final_url or page_url,
-                                                  result.headers.get("content-type"))
+        items, expected, rel_next = listing_links(result.body, result.final_url or page_url,
+                                                  result.headers.get("content-type"), source.link_pattern, domains,
+                                                  page_urls, "listing", page_url)
         if expected is not None and out.expected is None:
             out.expected = expected
-        dates = listing_dates(result.body, result.final_url or page_url, result.headers.get("content-type"))
         new, shown = 0, []
-        for link in links:
-            item = found(link, "listing", page_url)
-            if item and in_domains(item.url, domains) and _is_article_candidate(item.url, source, page_urls):
-                if item.url in dates:
-                    item.hints["listing_date"] = dates[item.url]
-                shown += item.hints.values()
-                new += out.add(item, seen)
+        for item in items:
+            shown += item.hints.values()
+            new += out.add(item, seen)
         if new == 0 or (window is not None and not listing_goes_on(shown, window, n + 1 >= source.max_pages)):
             break
         next_url = source.url.replace("{page}", str(source.first_page + n + 1)) if templated else rel_next
@@ -265,18 +300,15 @@ async def _sitemap(fetcher: Fetcher, source: SitemapSource, domains: list[str], 
         if not _usable(result, out, url):
             continue
         try:
-            pages, children = sitemap_entries(result.body)
+            pages, children = sitemap_links(result.body, url, domains, "sitemap", url)
         except ValueError as exc:
             out.failures.append({"source_url": url, "reason": f"bad_sitemap: {exc}"})
             continue
         for child, hints in children:
-            if window is not None and (changed := hint_date(hints.get("sitemap_lastmod"))) and before(changed, window):
-                continue
-            if (norm := fetch_address(child, url)) and in_domains(norm, domains):
-                queue.append(norm)
-        for loc, hints in pages:
-            if (item := found(urljoin(url, loc), "sitemap", url, hints)) and in_domains(item.url, domains):
-                out.add(item, seen)
+            if window is None or not ((changed := hint_date(hints.get("sitemap_lastmod"))) and before(changed, window)):
+                queue.append(child)
+        for item in pages:
+            out.add(item, seen)
 
 
 async def _feed(fetcher: Fetcher, source: FeedSource, domains: list[str], out: Discovery,
@@ -286,13 +318,13 @@ async def _feed(fetcher: Fetcher, source: FeedSource, domains: list[str], out: D
     if not _usable(result, out, source.url):
         return
     try:
-        items = parse_feed(result.body, result.final_url or source.url, result.headers.get("content-type"))
+        items = feed_links(result.body, result.final_url or source.url, result.headers.get("content-type"), domains,
+                           "feed", source.url)
     except ValueError as exc:
         out.failures.append({"source_url": source.url, "reason": f"bad_feed: {exc}"})
         return
-    for link, hints in items:
-        if (item := found(link, "feed", source.url, hints)) and in_domains(item.url, domains):
-            out.add(item, seen)
+    for item in items:
+        out.add(item, seen)
 
 
 def _usable(result: FetchResult, out: Discovery, url: str) -> bool:
@@ -321,10 +353,12 @@ def _url_list(source: UrlsSource, domains: list[str], out: Discovery, seen: dict
             out.add(item, seen)
 
 
-async def discover_async(dossier: Dossier, politeness: Politeness, window: Window | None = None) -> Discovery:
+async def discover_async(dossier: Dossier, politeness: Politeness, window: Window | None = None,
+                         archives: Archives | None = None) -> Discovery:
     """Walk every source of the dossier in config order; duplicates keep the first source.
     With a window, listings and sitemap indexes are read as far as the window needs; every
-    URL read is kept with its date hints (Run.plan leaves out those outside the window)."""
+    URL read is kept with its date hints (Run.plan leaves out those outside the window).
+    ``warc`` sources have no URLs to discover: their files are read after (tasks/warcfiles.py)."""
     domains = dossier.domains
     out = Discovery()
     seen: dict[str, DiscoveredURL] = {}
@@ -336,11 +370,17 @@ async def discover_async(dossier: Dossier, politeness: Politeness, window: Windo
                 await _sitemap(fetcher, source, domains, out, seen, window)
             elif isinstance(source, FeedSource):
                 await _feed(fetcher, source, domains, out, seen)
-            else:
+            elif isinstance(source, UrlsSource):
                 _url_list(source, domains, out, seen)
+            elif isinstance(source, WaybackSource):
+                from dossier_pipeline.tasks.wayback import discover_wayback  # local import: wayback imports this
+
+                assert archives is not None, "a wayback source needs the run's Archives"
+                discover_wayback(source, archives.client(source.archive), domains, out, seen, window)
     return out
 
 
-def discover(dossier: Dossier, politeness: Politeness, window: Window | None = None) -> Discovery:
-    return asyncio.run(discover_async(dossier, politeness, window))
+def discover(dossier: Dossier, politeness: Politeness, window: Window | None = None,
+             archives: Archives | None = None) -> Discovery:
+    return asyncio.run(discover_async(dossier, politeness, window, archives))
 

@@ -24,6 +24,11 @@ GONE_STATUSES = (404, 410)
 POINTER = ("warc_file", "warc_record_id", "warc_offset")
 
 
+def version_time(row: dict[str, Any]) -> datetime:
+    """When a row's version was seen: captured, for a version read from an archive."""
+    return row.get("archive_captured_at") or row["fetched_at"]
+
+
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [name for name in COMPARED if (old.get(name) or None) != (new.get(name) or None)]
 
@@ -69,7 +74,7 @@ class History:
               when: datetime, status: int | None, pointer: WarcPointer | None, run_id: str) -> None:
         row = {"article_id": old["article_id"], "canonical_url": old["canonical_url"], "url": url, "kind": kind,
                "fields": fields, "old_text_sha256": old["text_sha256"], "new_text_sha256": new_sha,
-               "old_fetched_at": old["fetched_at"], "observed_at": when, "http_status": status, "run_id": run_id}
+               "old_fetched_at": version_time(old), "observed_at": when, "http_status": status, "run_id": run_id}
         row.update({f"old_{k}": old.get(k) for k in POINTER})
         set_pointer(row, pointer)
         self.edits.append(row)
@@ -83,6 +88,17 @@ class History:
                    record["http_status"], pointer, run_id)
         record["first_seen"] = old.get("first_seen") or old["fetched_at"]
         record["last_seen"] = record["last_changed"] = record["fetched_at"]
+
+    def replaced(self, old: dict[str, Any], record: dict[str, Any], pointer: WarcPointer | None, run_id: str) -> None:
+        """``record``, fetched live, replaces ``old``, an archived copy with the same content."""
+        if self._back(old["article_id"]):
+            self._edit("restored", old, record["url"], [], record["text_sha256"], record["fetched_at"],
+                       record["http_status"], pointer, run_id)
+            record["last_changed"] = record["fetched_at"]
+        else:
+            record["last_changed"] = old.get("last_changed")
+        record["first_seen"] = old.get("first_seen") or old["fetched_at"]
+        record["last_seen"] = record["fetched_at"]
 
     def seen(self, row: dict[str, Any], url: str, when: datetime, status: int, pointer: WarcPointer | None,
              run_id: str) -> dict[str, Any]:
@@ -103,6 +119,13 @@ class History:
         self._edit("takedown", row, seen.url, [], None, seen.fetched_at, seen.http_status, seen.archived, run_id)
         row["last_changed"] = seen.fetched_at
         return row
+
+    def earlier(self, live: dict[str, Any], archived: dict[str, Any], fields: list[str], run_id: str) -> None:
+        """An archived version older than the live row, with other content: an edit row
+        whose old version is the archived one (its capture time, its WARC pointer)."""
+        self._edit("edit", archived, archived["url"], fields, live["text_sha256"], live["fetched_at"],
+                   live["http_status"], None, run_id)
+        self.edits[-1].update({k: live.get(k) for k in POINTER})
 
     def take(self) -> list[dict[str, Any]]:
         edits, self.edits = self.edits, []

@@ -450,4 +450,6 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
         "extractor": ex["extractor"],
         "pipeline_version": ctx["pipeline_version"],
         "run_id": ctx["run_id"],
+        "archive_url": ctx.get("archive_url"),  # a page read from a web archive (tasks/wayback.py)
+        "archive_captured_at": ctx.get("archive_captured_at"),
     }

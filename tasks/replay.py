@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dossier_pipeline.tasks.archive import Event, events, open_record, recover
+from dossier_pipeline.tasks.cdx import ArchivedResult
 from dossier_pipeline.tasks.config import Config, Dossier
 from dossier_pipeline.tasks.discover import DiscoveredURL
 from dossier_pipeline.tasks.extract import Page
@@ -110,6 +111,9 @@ class Replay(Run):
             item = DiscoveredURL(data["url"], data["source_kind"], data["source_url"], data.get("hints") or {})
             result = FetchResult(data["url"], data.get("final_url"), record.status, record.http_headers,
                                  record.payload, when, archived=pointer)
+            if data.get("archive_url"):  # read from a web archive (tasks/wayback.py)
+                result = ArchivedResult(**vars(result), archive_url=data["archive_url"],
+                                        captured_at=datetime.fromisoformat(str(data["archive_captured_at"])))
             items[key] = (item, result)
             pages.append(self.page(key, item, result))
         self.counts["replayed"] += len(batch)

@@ -20,7 +20,8 @@ from prefect.task_runners import TaskRunner
 from dossier_pipeline.tasks import memory
 from dossier_pipeline.tasks.archive import ArchiveWriter, recover
 from dossier_pipeline.tasks.card import write_card
-from dossier_pipeline.tasks.config import Config, Dossier
+from dossier_pipeline.tasks.cdx import ArchivedResult
+from dossier_pipeline.tasks.config import Config, Dossier, WaybackSource
 from dossier_pipeline.tasks.dedup import index_for, with_merged_duplicates
 from dossier_pipeline.tasks.discover import DiscoveredURL, Discovery
 from dossier_pipeline.tasks.distributed import dask_runner, unstage
@@ -34,10 +35,12 @@ from dossier_pipeline.tasks.history import (
     file_changes,
     gone_articles,
     set_pointer,
+    version_time,
 )
 from dossier_pipeline.tasks.progress import Progress, for_run
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.urls import host_of
+from dossier_pipeline.tasks.wayback import Archives, provenance
 from dossier_pipeline.tasks.windows import outside_by_date, outside_by_hints, window_of
 from dossier_pipeline.tasks.workers import ExtractorPool
 
@@ -117,6 +120,7 @@ class Run:
         self.kind = "scrape"
         self.archive: ArchiveWriter | None = None
         self.session: FetchSession | None = None  # created by the first fetch
+        self.archives: Archives | None = None  # the web archives of wayback sources (tasks/wayback.py)
         self.recovered_warcs: list[str] = []
         self.history = History(set())
         self.article_of: dict[str, str] = {}  # url, final and canonical URL -> id, of the rows written
@@ -175,6 +179,8 @@ class Run:
                 "http-header-user-agent": settings.user_agent,
                 "robots": "obey" if settings.respect_robots_txt else "ignore"}, self.started_at)
             self.politeness.archive = self.archive
+        if any(isinstance(source, WaybackSource) for source in self.dossier.sources):
+            self.archives = Archives(self.store, self.dossier, self.archive)
 
     def close(self) -> None:
         """Close the run's connections, finish its WARC files (also when the run fails: what
@@ -182,6 +188,8 @@ class Run:
         spool."""
         if self.session is not None:
             self.session.close()
+        if self.archives is not None:
+            self.archives.close()
         if self.archive is not None:
             self.archive.close()
         self.store.publish_raw()
@@ -260,6 +268,8 @@ class Run:
             self.session = FetchSession(self.politeness, self.domains)
         results = self.session.fetch_all([i.fetch_url for i in batch], validators=validators,
                                          on_result=self.fetched_one)
+        if self.archives is not None:  # articles the site no longer serves, from the archive that listed them
+            results = self.archives.fallback(batch, results, self.known)
         pages: list[Page] = []
         items: dict[int, tuple[DiscoveredURL, FetchResult]] = {}
         observations: list[Observation] = []
@@ -285,7 +295,7 @@ class Run:
                 self.describe(result, {"event": "fetched", "url": item.url, "source_kind": item.source_kind,
                                        "source_url": item.source_url, "hints": item.hints,
                                        "final_url": result.final_url, "fetched_at": result.fetched_at.isoformat(),
-                                       "http_status": result.status})
+                                       "http_status": result.status, **provenance(result)})
         self.durations["fetch"] += time.monotonic() - started
         return Fetched(pages, items, bool(self.parameters.get("refresh")), observations, self.run_id)
 
@@ -306,6 +316,7 @@ class Run:
             "run_id": self.run_id, "domains": self.domains, "timezone": settings.timezone,
             "hints": dict(item.hints),  # dates seen at discovery: kept as date evidence
             "furniture": self.dossier.furniture,
+            **provenance(result),
         }
         return Page(key, result.final_url or item.url, result.body, result.headers.get("content-type"),
                     self.dossier.language, ctx)
@@ -348,6 +359,8 @@ class Run:
                 if self.window is not None and (outside := outside_by_date(record, self.window)):
                     self.mark(item, "skipped", stage="extract", reason=outside, fetch=fetch)
                 elif aid in self.written_ids or (aid in index and not fetched.refresh):
+                    if record["archive_captured_at"] is not None:  # the live version wins
+                        self.earlier_version(record, index, fetched.origin)
                     self.mark(item, "duplicate", reason=f"same article as {record['canonical_url']}",
                               article_id=aid, fetch=fetch)
                 elif aid not in index and (match := duplicates.match(record)):
@@ -356,17 +369,24 @@ class Run:
                     merged_into.add(match.article_id)
                     self.counts["merged_duplicates"] += 1
                     self.mark(item, "duplicate", reason=match.reason, article_id=match.article_id, fetch=fetch)
-                elif aid in index and not (changed := changed_fields(stored[aid], record)):
+                elif aid in index and not (changed := changed_fields(stored[aid], record)) and not (
+                        stored[aid]["archive_captured_at"] is not None and record["archive_captured_at"] is None):
                     self.written_ids.add(aid)
                     touched[aid] = self.history.seen(stored[aid], item.url, record["fetched_at"],
                                                      record["http_status"], fetch.archived, fetched.origin)
                     self.mark(item, "unchanged", reason="refreshed, content unchanged", article_id=aid, fetch=fetch)
                 else:
                     self.written_ids.add(aid)
-                    if aid in index:
+                    if aid in index and changed:
                         self.history.changed(stored[aid], record, changed, fetch.archived, fetched.origin)
+                    elif aid in index:  # the same content, now live: the live row replaces the archived copy
+                        self.history.replaced(stored[aid], record, fetch.archived, fetched.origin)
                     else:
                         self.history.first(record)
+                        if isinstance(fetch, ArchivedResult) and (live := fetch.live) and live.status in GONE_STATUSES:
+                            assert live.fetched_at is not None and live.status is not None
+                            self.history.observe(record, Observation("gone", item.url, aid, live.fetched_at,
+                                                                     live.status, live.archived), fetched.origin)
                     if self.observes:
                         self.article_of.update({record[k]: aid for k in ("url", "final_url", "canonical_url")
                                                 if record[k]})
@@ -385,6 +405,17 @@ class Run:
             self.write()
         memory.release()
         self.durations["write"] += time.monotonic() - started
+
+    def earlier_version(self, archived: dict[str, Any], index: dict[str, str], origin: str) -> None:
+        """An archived copy of an article the run or the dataset has live: an edit row when
+        it is an older version with other content."""
+        aid = archived["article_id"]
+        live = next((r for r in reversed(self.held.records) if r["article_id"] == aid), None)
+        if live is None and aid in index:
+            live = next(iter(self.store.read_articles(ids={aid}).to_pylist()), None)
+        if (live is not None and live.get("archive_captured_at") is None
+                and version_time(archived) < live["fetched_at"] and (fields := changed_fields(archived, live))):
+            self.history.earlier(live, archived, fields, origin)
 
     def write(self) -> None:
         """Write the rows held (with the duplicates merged into them and their edits), then
@@ -475,6 +506,7 @@ class Run:
             "warc_bytes": self.archive.bytes if self.archive else 0,
             "warc_recovered": self.recovered_warcs,
             "edits": dict(self.history.counts),
+            "archive_requests": self.archives.requests if self.archives else 0,  # to web archives (tasks/cdx.py)
             "edit_files": self.edit_files,
             # every data file this run added, replaced (rewritten) or removed, relative to the dossier
             "files": file_changes(self.files_before, self.store.snapshot(DATA_DIRS)),

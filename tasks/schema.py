@@ -13,7 +13,7 @@ import pyarrow as pa
 # 2: text_markdown, agency, date_evidence, text_simhash, duplicate_urls; the "null when"
 # documentation. 4: published_at_local, modified_at_local, access, char_count; word_count
 # counts words of unspaced scripts (CJK, Thai …) by characters. Files of older versions read
-# with nulls in the new columns.
+# with nulls in the new columns. Also in 4: archive_url, archive_captured_at.
 SCHEMA_VERSION = "4"
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -114,9 +114,11 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("duplicate_urls", _STRINGS, "Canonical URLs of other articles of the dossier with the same or "
        "nearly the same text, merged into this row.", "duplicate detection (tasks/dedup.py)",
        "rows written before schema 2 (empty list when none)"),
-    _f("source_kind", pa.string(), "Source kind that discovered the URL: listing, feed, sitemap or urls.",
+    _f("source_kind", pa.string(), "Source kind that discovered the URL: listing, feed, sitemap, urls, wayback "
+       "(a listing, feed or sitemap as a web archive captured it) or warc (a record of a WARC file).",
        "discovery", "never"),
-    _f("source_url", pa.string(), "The listing page, feed, sitemap or URL file that yielded the URL.",
+    _f("source_url", pa.string(), "The listing page, feed, sitemap or URL file that yielded the URL; for wayback "
+       "the raw capture of the listing read (`<archive>/web/<timestamp>id_/<url>`); for warc the WARC file.",
        "discovery", "never"),
     _f("fetched_at", _TS, "When the body was received (UTC).", _FETCH, nullable=False),
     _f("http_status", pa.int16(), "Final HTTP status code.", _FETCH, "never"),
@@ -139,6 +141,12 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "archive (tasks/archive.py)", "warc_file is null"),
     _f("warc_offset", pa.int64(), "Byte offset of that record's gzip member in warc_file: seek there and read "
        "one record (warcio).", "archive (tasks/archive.py)", "warc_file is null"),
+    _f("archive_url", pa.string(), "The web archive capture the row was extracted from, raw "
+       "(`<archive>/web/<timestamp>id_/<url>`: the bytes the site served, no archive rewriting), when the site "
+       "no longer served the article.", "web archive (tasks/wayback.py)",
+       "the page was fetched from the site itself, or read from a WARC file"),
+    _f("archive_captured_at", _TS, "When the archived copy was captured (UTC): the capture's timestamp, or a "
+       "WARC source's WARC-Date.", "web archive CDX / WARC-Date", "the page was fetched from the site itself"),
     _f("first_seen", _TS, "When the article was first fetched: fetched_at of its first stored version (kept "
        "when a --refresh replaces the row).", "the runs (tasks/history.py)", "the row predates history"),
     _f("last_seen", _TS, "When a fetch last found the article online (a 200, or a 304 on --refresh).",
@@ -184,14 +192,15 @@ EDIT_FIELDS: list[pa.Field] = [
     _f("article_id", pa.string(), "Row id in articles/ of the article that changed.", _SEEN, nullable=False),
     _f("canonical_url", pa.string(), "The article's canonical URL.", _SEEN),
     _f("url", pa.string(), "URL fetched when the change was observed.", "discovery"),
-    _f("kind", pa.string(), "edit: a refresh found other content; takedown: a refresh got 404/410 for a stored "
-       "article; restored: it answered again after a takedown.", _SEEN, nullable=False),
+    _f("kind", pa.string(), "edit: a refresh found other content, or the live page differs from an older archived "
+       "version; takedown: a refresh got 404/410 for a stored article, or the site answered 404/410 for an article "
+       "read from an archive; restored: it answered again after a takedown.", _SEEN, nullable=False),
     _f("fields", _STRINGS, "Columns whose value changed (title, text, authors, agency, published_at, "
        "modified_at, section, tags, description).", _SEEN, "never (empty list for a takedown)"),
     _f("old_text_sha256", pa.string(), "text_sha256 before the change.", _SEEN, "never"),
     _f("new_text_sha256", pa.string(), "text_sha256 after the change.", _SEEN, "a takedown"),
-    _f("old_fetched_at", _TS, "When the previous version was fetched: the change happened between it and "
-       "observed_at.", _SEEN, "never"),
+    _f("old_fetched_at", _TS, "When the previous version was fetched (for an archived version: captured): "
+       "the change happened between it and observed_at.", _SEEN, "never"),
     _f("observed_at", _TS, "When the change was observed (fetched_at of the new response).", _FETCH,
        nullable=False),
     _f("http_status", pa.int16(), "HTTP status of the response that showed the change.", _FETCH, "never"),

@@ -37,7 +37,7 @@ from dossier_pipeline.tasks.run import Fetched, Run
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_task(run: Run) -> Discovery:
-    return discover(run.dossier, run.politeness, run.window)
+    return discover(run.dossier, run.politeness, run.window, run.archives)
 
 
 @task(name="plan", cache_policy=NO_CACHE)
