@@ -55,8 +55,16 @@ BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted
                    "artikel von", "ein beitrag von", "geschrieben von", "publié par", "par", "by", "von", "vom",
                    "por", "door", "avec", "with", "mit", "texte", "text", "interview", "auteur", "auteure",
                    "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил", "подготовила")
-AUTHOR_PREFIX = re.compile(rf"^(?:{'|'.join(BYLINE_PREFIXES)})(?:\s*:\s*|\s+)", re.IGNORECASE)
-AUTHOR_SPLIT = re.compile(r"\s*(?:[;,&|/•·]|\s[-–—]\s|\s+(?:et|and|und|и|y|e|avec|with|mit)\s+)\s*",
+# Short prefixes that are also the first word of names ("Di Maio", "Av"): stripped only
+# before a name of two words at least.
+SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por", "scritto da", "geschreven door",
+                         "skrevet av", "skrevet af", "napisał", "napisała", "autore", "autora")
+# CJK bylines: 文/王小明, 記者 王小明, 作者：…
+CJK_PREFIX = r"(?:文|撰文|记者|記者|作者|編集|编辑|기자)\s*[/／:：]?\s*"
+AUTHOR_PREFIX = re.compile(rf"^(?:(?:{'|'.join(BYLINE_PREFIXES)})(?:\s*:\s*|\s+)|{CJK_PREFIX}|"
+                           rf"(?:{'|'.join(SHORT_BYLINE_PREFIXES)})(?:\s*:\s*|\s+)(?=\S+\s+\S))", re.IGNORECASE)
+CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af·・]{2,6}$")  # a name of one unspaced word
+AUTHOR_SPLIT = re.compile(r"\s*(?:[;,&|/•·、，]|\s[-–—]\s|\s+(?:et|and|und|и|y|e|avec|with|mit)\s+)\s*",
                           re.IGNORECASE)
 PARENTHESES = re.compile(r"\(([^()]*)\)")
 AGENCIES = {name.casefold(): label for label, names in {
@@ -76,7 +84,8 @@ NOT_PERSON_WORDS = frozenset((
     "writer", "correspondant", "correspondante", "journaliste", "envoyé", "envoyée", "rédacteur", "rédactrice",
     "korrespondent", "korrespondentin", "redakteur", "redakteurin", "корреспондент", "редактор", "обозреватель",
     "text", "texte", "interview", "foto", "photo", "fotos", "photos", "datum", "date", "artikel", "article",
-    "e.v.", "e.v", "gmbh", "ag", "inc.", "inc", "ltd.", "ltd", "llc",
+    "e.v.", "e.v", "gmbh", "ag", "inc.", "inc", "ltd.", "ltd", "llc", "publisher", "editor", "webmaster",
+    "verlag", "herausgeber", "contributor", "contributors", "guest",
 ))
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
                             "ter", "ten", "al", "el", "bin", "ibn"))
@@ -231,7 +240,7 @@ def _person(part: str, alone: bool, sites: set[str]) -> str | None:
             or any(w.casefold() in NOT_PERSON_WORDS for w in words) or any(c in "@/:" for c in name)
             or DOMAIN_LIKE.search(name)):
         return None
-    if alone and len(words) == 1:
+    if (alone and len(words) == 1) or CJK_NAME.match(name):
         return name if any(c.isalpha() for c in name) else None
     if len(words) == 1 or any(c.isdigit() for c in name):
         return None

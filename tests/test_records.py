@@ -395,6 +395,16 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("12/03/2024", [], []),
     ("https://www.example.org/authors/jdupont", [], []),
     ("The Local", [], []),
+    ("Par Attac France", ["Attac France"], []),
+    ("Pamela Anderson", ["Pamela Anderson"], []),
+    ("publisher", [], []),
+    ("Di Mario Rossi e Anna Bianchi", ["Mario Rossi", "Anna Bianchi"], []),
+    ("Di Maio", ["Di Maio"], []),  # a surname, not the Italian "by"
+    ("Av Ola Nordmann", ["Ola Nordmann"], []),
+    ("Przez Jan Kowalski", ["Jan Kowalski"], []),
+    ("Door Jan de Vries", ["Jan de Vries"], []),
+    ("文/王小明", ["王小明"], []),
+    ("記者 王小明、李四", ["王小明", "李四"], []),
 ])
 def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], agencies: list[str]) -> None:
     assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
