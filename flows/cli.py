@@ -1,25 +1,48 @@
-"""The `dossier` command line: run, validate, list, demo, show, reextract, export, serve, prefect-yaml."""
+"""The `dossier` command line (typer): run, validate, list, demo, show, reextract, export,
+backfill, serve, prefect-yaml. Its exit statuses are ExitStatus (documented in README.md)."""
 
 from __future__ import annotations
 
-import argparse
 import os
+import signal
 import sys
 import tempfile
 from datetime import date
+from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 # Only light modules at the top: the extraction workers import this module again (as
 # multiprocessing does with the parent's __main__) and must not load pyarrow and pandas,
-# which they never use (about 70 MB each). The commands import the rest.
-from dossier_pipeline.tasks.api import start_embedded_api
+# which they never use (about 70 MB each). typer costs ~50 ms and loads neither (nor rich,
+# until help is printed). The commands import the rest.
+import typer
+from typer._click.exceptions import ClickException  # typer vendors click and does not re-export it
+
+from dossier_pipeline.tasks.api import kill_embedded_api, start_embedded_api
 from dossier_pipeline.tasks.config import BATCH_SIZE, ConfigError, load_config
 from dossier_pipeline.tasks.demo.site import DEMO_PORT, demo_config, serve_demo
+from dossier_pipeline.tasks.interrupt import request_stop, stop_requested
 
 if TYPE_CHECKING:
     from dossier_pipeline.tasks.store import Store
 
+
+class ExitStatus(IntEnum):
+    """What `dossier` exits with (a cron job's contract; README "Exit status")."""
+
+    OK = 0  # the run did its job (single failed URLs, 404s, are normal: see the summary)
+    FAILED = 1  # a backfill window failed; `show --url` knows no such URL
+    USAGE = 2  # usage or config error: bad option or value, invalid config, unusable output, dossier locked
+    NO_SOURCE = 3  # no source of a dossier could be read (every listing, feed, sitemap failed)
+    NO_FETCH = 4  # a dossier had URLs to fetch and none could be fetched (refused, unreachable, failing)
+    API = 5  # the Prefect API failed (did not start, or died during the run)
+    STRICT = 6  # with --strict: at least one URL failed
+    INTERRUPTED = 130  # Ctrl-C: what was in flight is written, the run record says "interrupted"
+    BROKEN_PIPE = 141  # `dossier export … | head`: the reader stopped reading
+
+
+DEFAULT_CONFIG = "dossiers.toml"
 LOAD_HINT = """\
 Load it in a notebook:
     import pandas as pd
@@ -27,7 +50,23 @@ Load it in a notebook:
 or, with typed year/month and filters read from the matching files only:
     from dossier_pipeline.tasks.load import load_articles
     df = load_articles("{root}", start="2024-03-01", end="2024-04-01")"""
-QUIET_HELP = "no progress and no summary, only errors and the exit status (for cron)"
+PRIVATE_HINT = "set allow_private_addresses = true in the config to fetch loopback and private addresses"
+
+app = typer.Typer(name="dossier", help="Turn news dossiers into Parquet datasets.", add_completion=False,
+                  rich_markup_mode=None,
+                  pretty_exceptions_enable=False, no_args_is_help=True)
+
+# Options shared by several commands.
+Slug = Annotated[str, typer.Argument(help="the dossier's slug: its [dossiers.SLUG] table in the config")]
+ConfigOption = Annotated[str | None, typer.Option(
+    "--config", help=f"dossier config (default: ./{DEFAULT_CONFIG}; commands that read a dataset fall back to "
+    "the config its runs used)")]
+OutputOption = Annotated[str, typer.Option("--output", help="output root: a directory or s3://bucket/prefix")]
+BatchSize = Annotated[int, typer.Option("--batch-size", min=1, help="URLs per fetch/extract batch")]
+Quiet = Annotated[bool, typer.Option("-q", "--quiet",
+                                     help="no progress and no summary, only errors and the exit status (for cron)")]
+Strict = Annotated[bool, typer.Option("--strict", help=f"exit {ExitStatus.STRICT} when any URL failed")]
+Window = Literal["day", "week", "month", "year"]  # tasks/windows.py UNITS (a test keeps them equal)
 
 
 def _process_defaults(verbose: bool) -> None:
@@ -36,29 +75,72 @@ def _process_defaults(verbose: bool) -> None:
 
     - Prefect logs every task run at INFO; the CLI prints its own summary instead.
     - Prefect's embedded server writes a telemetry row at start-up, racing the first
-      flow-run writes on its SQLite database (the loser logs "database is locked").
+      flow-run writes on its SQLite database (the loser logs "database is locked"); its
+      client prints a telemetry banner in a terminal.
     - Arrow's Parquet readers and writers allocate from the pool chosen at pyarrow's first
       import; its default (mimalloc) keeps what they free, the system allocator gives it
       back (tasks/memory.py).
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"dossier-pipeline {version('dossier-pipeline')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="show Prefect's task-run logs")] = False,
+    _: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                    help="print the version and exit")] = False,
+) -> None:
+    _process_defaults(verbose)
+    os.environ["DOSSIER_VERBOSE"] = "1" if verbose else ""
+
+
+def _verbose() -> bool:
+    return bool(os.environ.get("DOSSIER_VERBOSE"))
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    """First Ctrl-C: stop after the batch in flight (tasks/interrupt.py); second: exit now."""
+    if stop_requested():
+        print("\nforced exit: the batches not written are left for the next run", file=sys.stderr)
+        import multiprocessing
+
+        kill_embedded_api()
+        for child in multiprocessing.active_children():  # the extraction workers ignore Ctrl-C
+            child.kill()
+        os._exit(ExitStatus.INTERRUPTED)
+    request_stop()
+    print("\ninterrupted: writing the batch in flight and the run record (Ctrl-C again to exit now)",
+          file=sys.stderr)
+
+
 def _check_output(output: str, slugs: list[str]) -> None:
-    """Fail before Prefect starts when the output directory cannot be written."""
+    """Fail before Prefect starts when the output directory cannot be written, or a dossier
+    is being run by another process (the flow takes the lock itself, for runs without this
+    command: this check only spares the user Prefect's report of the failed flow run)."""
+    from dossier_pipeline.tasks.lock import DossierLock
     from dossier_pipeline.tasks.store import Store
 
     for slug in slugs:
         Store(output, slug, "").check()
+        DossierLock(output, slug).acquire().release()
 
 
 def _print_summary(record: dict[str, Any]) -> None:
     c = record["counts"]
-    expected = c["expected"] if c["expected"] is not None else "?"
+    expected = c["expected"] if c["expected"] is not None else "unknown (the listing shows no count)"
     print(f"\n{record['dossier']}: run {record['run_id']}")
     print(f"  expected {expected} · discovered {c['discovered']} · fetched {c['fetched']} · "
           f"written {c['written']} (updated {c['updated']}) · unchanged {c['unchanged']} · "
@@ -68,6 +150,8 @@ def _print_summary(record: dict[str, Any]) -> None:
         print(f"  note: the site states {c['expected']} articles but {c['discovered']} were discovered")
     for reason, count in list(record["reasons"].items())[:8]:
         print(f"  {count:>6} × {reason}")
+    if any(reason.startswith("failed: private_address") for reason in record["reasons"]):
+        print(f"  hint: {PRIVATE_HINT}")
     for failure in record["source_failures"][:5]:
         print(f"  source problem: {failure['source_url']}: {failure['reason']}")
     for host, kinds in record["blocked_by_host"].items():
@@ -75,36 +159,88 @@ def _print_summary(record: dict[str, Any]) -> None:
     print(f"  dataset: {record['dataset']}")
 
 
+def verdict(record: dict[str, Any], strict: bool = False) -> tuple[ExitStatus, str | None]:
+    """A run's exit status, and the line saying why when it is not OK."""
+    c, slug = record["counts"], record["dossier"]
+    if record.get("state") == "interrupted":
+        return ExitStatus.INTERRUPTED, (f"{slug}: interrupted; what was in flight is written, the same command "
+                                        "does the rest")
+    if record["source_failures"] and not c["discovered"]:
+        first = record["source_failures"][0]
+        return ExitStatus.NO_SOURCE, (f"{slug}: no source could be read ({len(record['source_failures'])} failed; "
+                                      f"{first['source_url']}: {first['reason']})")
+    failed = [(reason, n) for reason, n in record["reasons"].items() if reason.startswith("failed: ")]
+    why = f" ({failed[0][1]} × {failed[0][0].removeprefix('failed: ')})" if failed else ""
+    if c["failed"] and not c["fetched"]:
+        hint = f"; {PRIVATE_HINT}" if why.endswith("private_address)") else ""
+        return ExitStatus.NO_FETCH, f"{slug}: none of the {c['failed']} URL(s) could be fetched{why}{hint}"
+    if strict and c["failed"]:
+        return ExitStatus.STRICT, f"{slug}: {c['failed']} URL(s) failed{why} (--strict)"
+    return ExitStatus.OK, None
+
+
+def _report(records: list[dict[str, Any]], quiet: bool, strict: bool) -> int:
+    """Print the summaries (unless ``quiet``) and one line per run that did not do its job;
+    the exit status is the highest of the runs'."""
+    status = ExitStatus.OK
+    for record in records:
+        if not quiet:
+            _print_summary(record)
+        code, why = verdict(record, strict)
+        if why:
+            print(f"{'' if code == ExitStatus.INTERRUPTED else 'error: '}{why}", file=sys.stderr)
+        status = max(status, code)
+    return status
+
+
 def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | None = None,
-               refresh: bool = False, batch_size: int = BATCH_SIZE, quiet: bool = False,
-               verbose: bool = False) -> list[dict[str, Any]]:
-    """Run the flows, with live progress on stderr unless ``quiet`` (plain lines with ``verbose``:
-    Prefect's logs would tear a live view)."""
+               refresh: bool = False, batch_size: int = BATCH_SIZE, quiet: bool = False) -> list[dict[str, Any]]:
+    """Run the flows, with live progress on stderr unless ``quiet`` (plain lines with -v:
+    Prefect's logs would tear a live view). A first Ctrl-C stops them cleanly (_on_interrupt)."""
     api_ready = start_embedded_api()  # boots while the pipeline's modules load
     from dossier_pipeline.flows.scrape import scrape_dossier
     from dossier_pipeline.tasks.progress import show
     from dossier_pipeline.tasks.steps import wait_for_task_run_records
 
-    api_ready()
-    with show(quiet=quiet, plain=verbose):
-        records = [scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh,
-                                  batch_size=batch_size) for slug in slugs]
-    for record in records:
-        wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
+    previous = signal.signal(signal.SIGINT, _on_interrupt)
+    try:
+        api_ready()
+        records = []
+        with show(quiet=quiet, plain=_verbose()):
+            for slug in slugs:
+                if stop_requested():
+                    break
+                records.append(scrape_dossier(slug, config_path=config_path, output=output, limit=limit,
+                                              refresh=refresh, batch_size=batch_size))
+        for record in records:
+            wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return records
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    if args.all == bool(args.slug):
+@app.command()
+def run(
+    slug: Annotated[str | None, typer.Argument(help="the dossier's slug: its [dossiers.SLUG] table in the config",
+                                               show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="every dossier of the config")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="fetch at most N new URLs per dossier")] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="re-fetch stored articles (conditional GET)")] = False,
+    batch_size: BatchSize = BATCH_SIZE,
+    quiet: Quiet = False,
+    strict: Strict = False,
+    config: ConfigOption = None,
+    output: OutputOption = "datasets",
+) -> int:
+    """Scrape one dossier, or all of them."""
+    config_path = config or DEFAULT_CONFIG
+    loaded = load_config(config_path)
+    if all_ == bool(slug):
         raise ConfigError("give a dossier SLUG or --all (not both)")
-    slugs = sorted(config.dossiers) if args.all else [config.get(args.slug).slug]
-    _check_output(args.output, slugs)
-    records = _run_flows(args.config, slugs, args.output, args.limit, args.refresh, args.batch_size,
-                         quiet=args.quiet, verbose=args.verbose)
-    for record in [] if args.quiet else records:
-        _print_summary(record)
-    return 0
+    slugs = sorted(loaded.dossiers) if all_ else [loaded.get(slug or "").slug]
+    _check_output(output, slugs)
+    records = _run_flows(config_path, slugs, output, limit, refresh, batch_size, quiet=quiet)
+    return _report(records, quiet, strict)
 
 
 def _day(value: str) -> date:
@@ -113,29 +249,41 @@ def _day(value: str) -> date:
     try:
         return parse_day(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise typer.BadParameter(str(exc)) from None
 
 
-def cmd_backfill(args: argparse.Namespace) -> int:
-    """One child flow run per window (flows/backfill.py); exit status 1 when a window failed."""
+@app.command()
+def backfill(
+    slug: Slug,
+    since: Annotated[date, typer.Option("--since", parser=_day, metavar="YYYY-MM-DD",
+                                        help="first day of the period (an article's day is its publisher's)")],
+    until: Annotated[date, typer.Option("--until", parser=_day, metavar="YYYY-MM-DD",
+                                        help="last day of the period, included")],
+    window: Annotated[Window, typer.Option("--window", help="one run per day, week, month or year")] = "month",
+    force: Annotated[bool, typer.Option("--force", help="run the windows already done again too")] = False,
+    batch_size: BatchSize = BATCH_SIZE,
+    config: ConfigOption = None,
+    output: OutputOption = "datasets",
+) -> int:
+    """Scrape a dossier over a past period, one run per window (exit 1 when a window failed)."""
     from dossier_pipeline.tasks.windows import split_period
 
-    slug = load_config(args.config).get(args.slug).slug
+    config_path = config or DEFAULT_CONFIG
+    slug = load_config(config_path).get(slug).slug
     try:
-        split_period(args.since, args.until, args.window)
+        split_period(since, until, window)
     except ValueError as exc:
         raise ConfigError(f"backfill {slug}: {exc}") from None
-    _check_output(args.output, [slug])
+    _check_output(output, [slug])
     api_ready = start_embedded_api()  # boots while the pipeline's modules load
     from dossier_pipeline.flows.backfill import backfill_dossier
     from dossier_pipeline.tasks.progress import show
     from dossier_pipeline.tasks.steps import wait_for_task_run_records
 
     api_ready()
-    with show(plain=args.verbose):  # each window's run, live
-        state = backfill_dossier(slug, args.since, args.until, window=args.window, force=args.force,
-                                 config_path=args.config, output=args.output, batch_size=args.batch_size,
-                                 return_state=True)
+    with show(plain=_verbose()):  # each window's run, live
+        state = backfill_dossier(slug, since, until, window=window, force=force, config_path=config_path,
+                                 output=output, batch_size=batch_size, return_state=True)
     outcomes = state.result(raise_on_failure=False)
     if isinstance(outcomes, BaseException):
         raise outcomes
@@ -143,7 +291,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         if item["run_id"]:
             wait_for_task_run_records(item["run_id"], item["prefect_task_runs"])
     width = max(len(item["key"]) for item in outcomes)
-    print(f"\n{slug}: backfill {args.since} … {args.until} by {args.window}, {len(outcomes)} window(s)")
+    print(f"\n{slug}: backfill {since} … {until} by {window}, {len(outcomes)} window(s)")
     for item in outcomes:
         c = item["counts"]
         if item["status"] == "already done":
@@ -155,25 +303,47 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     failed = [item["key"] for item in outcomes if item["status"] == "failed"]
     if failed:
         print(f"{len(failed)} window(s) failed: {', '.join(failed)}; the same command retries them", file=sys.stderr)
-    return 1 if failed else 0
+    return ExitStatus.FAILED if failed else ExitStatus.OK
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    for slug, dossier in config.dossiers.items():
+@app.command()
+def validate(config: ConfigOption = None) -> int:
+    """Check a config file."""
+    loaded = load_config(config or DEFAULT_CONFIG)
+    for slug, dossier in loaded.dossiers.items():
         kinds = ", ".join(s.kind for s in dossier.sources)
         print(f"{slug}: {len(dossier.sources)} source(s) ({kinds}); domains: {', '.join(dossier.domains)}")
-    print(f"{args.config}: OK, {len(config.dossiers)} dossier(s)")
-    return 0
+    print(f"{loaded.path}: OK, {len(loaded.dossiers)} dossier(s)")
+    return ExitStatus.OK
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def _datasets(output: str) -> list[Store]:
+    """The datasets found in ``output`` (a directory per dossier, with its run records)."""
     from dossier_pipeline.tasks.store import Store
 
-    config = load_config(args.config)
-    for slug, dossier in config.dossiers.items():
-        store = Store(args.output, slug, "")
-        line = f"{slug}: {dossier.title or ''}"
+    root = Path(output)
+    names = sorted(p.name for p in root.iterdir() if (p / "runs").is_dir()) if root.is_dir() else []
+    return [Store(output, name, "") for name in names]
+
+
+@app.command("list")
+def list_(config: ConfigOption = None, output: OutputOption = "datasets") -> int:
+    """The dossiers of the config and what their datasets hold (without a config: the datasets in --output)."""
+    from dossier_pipeline.tasks.store import Store
+
+    if config is None and not Path(DEFAULT_CONFIG).exists() and "://" not in output:
+        stores = _datasets(output)
+        if not stores:
+            raise ConfigError(f"{DEFAULT_CONFIG}: config file not found, and no dataset in {output} "
+                              "(give --config FILE, or --output DIR holding datasets)")
+        titles = {store.path.name: (runs[-1].get("title") if (runs := store.read_runs()) else None)
+                  for store in stores}
+    else:
+        loaded = load_config(config or DEFAULT_CONFIG)
+        stores = [Store(output, slug, "") for slug in loaded.dossiers]
+        titles = {slug: dossier.title for slug, dossier in loaded.dossiers.items()}
+    for store in stores:
+        line = f"{store.path.name}: {titles.get(store.path.name) or ''}"
         if store.has("articles"):
             table = store.read_articles(["published_at"])
             runs = store.read_runs()
@@ -189,46 +359,74 @@ def cmd_list(args: argparse.Namespace) -> int:
         else:
             line += "\n    no dataset yet"
         print(line)
-    return 0
+    return ExitStatus.OK
 
 
-def _dataset(args: argparse.Namespace) -> Store:
-    """The dataset of the dossier named on the command line; it must exist."""
+def _dataset(slug: str, config: str | None, output: str) -> tuple[Store, str]:
+    """The dataset of the dossier named on the command line (it must exist), and the config
+    to use with it: --config, else ./dossiers.toml, else the dataset's own copy or the
+    config its last run used (a dataset is readable on its own)."""
     from dossier_pipeline.tasks.store import OutputError, Store
 
-    store = Store(args.output, load_config(args.config).get(args.slug).slug, "")
+    path = config or DEFAULT_CONFIG
+    if config is None and not Path(path).exists():
+        store = Store(output, slug, "")
+        runs = store.read_runs() if store.has("runs") else []
+        copy = store.root / DEFAULT_CONFIG if store.local else None
+        if copy is not None and copy.exists():
+            path = str(copy)
+        elif runs and Path(runs[-1]["config_path"]).exists():
+            path = runs[-1]["config_path"]
+    slug = load_config(path).get(slug).slug
+    store = Store(output, slug, "")
     if not store.has("runs"):
-        raise OutputError(f"no dataset for {args.slug!r} in {args.output} (run `dossier run {args.slug}` first)")
-    return store
+        raise OutputError(f"no dataset for {slug!r} in {output} (run `dossier run {slug}` first)")
+    return store, path
 
 
-def cmd_show(args: argparse.Namespace) -> int:
+@app.command()
+def show(
+    slug: Slug,
+    url: Annotated[str | None, typer.Option("--url", help="an article URL (as discovered, final or canonical): "
+                                            "its whole history")] = None,
+    config: ConfigOption = None,
+    output: OutputOption = "datasets",
+) -> int:
+    """A dataset's runs, or the whole history of one article."""
     from dossier_pipeline.tasks.lineage import article_report, runs_report
     from dossier_pipeline.tasks.store import OutputError
 
-    store = _dataset(args)
-    if args.url is None:
-        print(f"{args.slug}: runs, oldest first ({store.location})")
+    store, _ = _dataset(slug, config, output)
+    if url is None:
+        print(f"{slug}: runs, oldest first ({store.location})")
         print("\n".join(runs_report(store)))
-        return 0
+        return ExitStatus.OK
     if not store.local:
         raise OutputError(f"{store.location}: `dossier show --url` reads the WARC archive and needs a local dataset")
-    lines = article_report(store, args.url)
+    lines = article_report(store, url)
     if not lines:
-        print(f"{args.url}: no record of this URL in {store.root}", file=sys.stderr)
-        return 1
+        print(f"{url}: no record of this URL in {store.root}", file=sys.stderr)
+        return ExitStatus.FAILED
     print("\n".join(lines))
-    return 0
+    return ExitStatus.OK
 
 
-def cmd_reextract(args: argparse.Namespace) -> int:
-    store = _dataset(args)
+@app.command()
+def reextract(
+    slug: Slug,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="archived pages extracted together")]
+    = BATCH_SIZE,
+    config: ConfigOption = None,
+    output: OutputOption = "datasets",
+) -> int:
+    """Rebuild the articles from the WARC archive, without network."""
+    store, config_path = _dataset(slug, config, output)
     api_ready = start_embedded_api()  # boots while the pipeline's modules load
     from dossier_pipeline.flows.reextract import reextract_dossier
     from dossier_pipeline.tasks.steps import wait_for_task_run_records
 
     api_ready()
-    record = reextract_dossier(args.slug, config_path=args.config, output=args.output, batch_size=args.batch_size)
+    record = reextract_dossier(store.path.name, config_path=config_path, output=output, batch_size=batch_size)
     wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
     c = record["counts"]
     print(f"\n{record['dossier']}: reextract run {record['run_id']} (no network), "
@@ -237,169 +435,138 @@ def cmd_reextract(args: argparse.Namespace) -> int:
           f"duplicate {c['duplicate']} · not article {c['not_article']} · blocked {c['blocked']} · "
           f"failed {c['failed']} · kept as they were (not archived) {c['kept_without_archive']}")
     print(f"  dataset: {record['dataset']} ({len(store.read_articles(['article_id']))} rows)")
-    return 0
+    return ExitStatus.OK
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+@app.command()
+def export(
+    slug: Slug,
+    format_: Annotated[Literal["jsonl", "csv"], typer.Option("--format", help="JSON Lines or CSV")],
+    out: Annotated[Path | None, typer.Option("--out", help="output file (default: standard output)")] = None,
+    config: ConfigOption = None,
+    output: OutputOption = "datasets",
+) -> int:
+    """The articles as JSON Lines or CSV (streamed)."""
     from dossier_pipeline.tasks.export import export_articles
 
-    store = _dataset(args)
-    if args.out is None:
-        rows = export_articles(store, args.format, sys.stdout)
+    store, _ = _dataset(slug, config, output)
+    if out is None:
+        rows = export_articles(store, format_, sys.stdout)
     else:
-        target = Path(args.out)
         # Written beside the target and renamed: an interrupted export leaves no partial file.
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=target.parent,
-                                         prefix=f".{target.name}.", suffix=".tmp", delete=False) as f:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=out.parent,
+                                         prefix=f".{out.name}.", suffix=".tmp", delete=False) as f:
             try:
-                rows = export_articles(store, args.format, f)
+                rows = export_articles(store, format_, f)
             except BaseException:
                 os.unlink(f.name)
                 raise
-        os.replace(f.name, target)
-    print(f"{rows} article(s) exported as {args.format}" + (f" to {args.out}" if args.out else ""), file=sys.stderr)
-    return 0
+        os.replace(f.name, out)
+    print(f"{rows} article(s) exported as {format_}" + (f" to {out}" if out else ""), file=sys.stderr)
+    return ExitStatus.OK
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def _next_steps(output: str) -> str:
+    """The commands to try after the demo, as they work from the directory it ran in."""
+    where = "" if output == "datasets" else f" --output {output}"
+    return (f"Next:\n    dossier list{where}\n    dossier show demo{where}\n"
+            f"    dossier export demo --format csv --out demo.csv{where}")
+
+
+@app.command()
+def demo(
+    output: OutputOption = "datasets",
+    copies: Annotated[int, typer.Option("--copies", min=1, help="replicate the demo articles N times")] = 1,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="demo site port (0: any free port)")]
+    = DEMO_PORT,
+    quiet: Quiet = False,
+    strict: Strict = False,
+) -> int:
+    """Run the pipeline on the bundled offline demo site."""
     from dossier_pipeline.tasks.store import OutputError, Store
 
     try:
-        server, _ = serve_demo(copies=args.copies, port=args.port)
+        server, _ = serve_demo(copies=copies, port=port)
     except OSError as exc:
-        raise OutputError(f"cannot start the demo site on 127.0.0.1:{args.port} ({exc.strerror}); "
+        raise OutputError(f"cannot start the demo site on 127.0.0.1:{port} ({exc.strerror}); "
                           "choose another with --port, or --port 0 for any free port (with a new port the "
                           "demo's URLs change: use a fresh --output)") from None
     try:
-        store = Store(args.output, "demo", "")
+        store = Store(output, "demo", "")
         store.check()
-        config_path = store.root / "dossiers.toml"  # kept beside the dataset: the run records point to it
+        config_path = store.root / DEFAULT_CONFIG  # kept beside the dataset: the run records point to it
         config_path.write_text(demo_config(server.base_url), encoding="utf-8")
-        if not args.quiet:
+        if not quiet:
             print(f"Demo news site running at {server.base_url} (offline, on this machine)")
-        record = _run_flows(str(config_path), ["demo"], args.output, quiet=args.quiet, verbose=args.verbose)[0]
+        records = _run_flows(str(config_path), ["demo"], output, quiet=quiet)
     finally:
         server.close()
-    if not args.quiet:
-        _print_summary(record)
-        print(LOAD_HINT.format(path=record["dataset"], root=Path(record["dataset"]).parent))
-    return 0
+    status = _report(records, quiet, strict)
+    if not quiet and status == ExitStatus.OK:
+        print(LOAD_HINT.format(path=records[0]["dataset"], root=Path(records[0]["dataset"]).parent))
+        print(_next_steps(output))
+    return status
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+@app.command()
+def serve(config: ConfigOption = None, output: OutputOption = "datasets") -> int:
+    """Run the dossiers that have a schedule, on it (needs a Prefect server)."""
     from dossier_pipeline.flows.deploy import build_deployments, serve_deployments
 
-    deployments = build_deployments(args.config, args.output)
-    _check_output(args.output, [d.name for d in deployments])
+    deployments = build_deployments(config or DEFAULT_CONFIG, output)
+    _check_output(output, [d.name for d in deployments])
     serve_deployments(deployments)
-    return 0
+    return ExitStatus.OK
 
 
-def cmd_prefect_yaml(args: argparse.Namespace) -> int:
-    from dossier_pipeline.flows.deploy import prefect_yaml
+@app.command("prefect-yaml")
+def prefect_yaml(
+    pool: Annotated[str, typer.Option("--pool", help="the work pool whose workers run them")],
+    config: ConfigOption = None,
+    output: OutputOption = "datasets",
+) -> int:
+    """Print a prefect.yaml deploying the scheduled dossiers."""
+    from dossier_pipeline.flows.deploy import prefect_yaml as render
 
-    sys.stdout.write(prefect_yaml(args.config, args.output, args.pool))
-    return 0
+    sys.stdout.write(render(config or DEFAULT_CONFIG, output, pool))
+    return ExitStatus.OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from dossier_pipeline.tasks.windows import UNITS
+def _api_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` says that the Prefect API is gone or did not start (the pipeline's
+    own HTTP errors never propagate: they are ledgered)."""
+    import httpx
 
-    parser = argparse.ArgumentParser(prog="dossier", description="Turn news dossiers into Parquet datasets.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's task-run logs")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def common(p: argparse.ArgumentParser, output: bool = True) -> None:
-        p.add_argument("--config", default="dossiers.toml", help="dossier config (default: ./dossiers.toml)")
-        if output:
-            p.add_argument("--output", default="datasets", help="output root (default: ./datasets)")
-
-    run = sub.add_parser("run", help="scrape one dossier or all of them")
-    run.add_argument("slug", nargs="?")
-    run.add_argument("--all", action="store_true", help="every dossier of the config")
-    run.add_argument("--limit", type=int, help="fetch at most N new URLs per dossier")
-    run.add_argument("--refresh", action="store_true", help="re-fetch stored articles (conditional GET)")
-    run.add_argument("--batch-size", type=int, default=BATCH_SIZE,
-                     help=f"URLs per fetch/extract batch (default {BATCH_SIZE})")
-    run.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
-    common(run)
-    run.set_defaults(func=cmd_run)
-
-    validate = sub.add_parser("validate", help="check a config file")
-    common(validate, output=False)
-    validate.set_defaults(func=cmd_validate)
-
-    lst = sub.add_parser("list", help="dossiers of the config and what their datasets hold")
-    common(lst)
-    lst.set_defaults(func=cmd_list)
-
-    demo = sub.add_parser("demo", help="run the pipeline on the bundled offline demo site")
-    demo.add_argument("--output", default="datasets", help="output root (default: ./datasets)")
-    demo.add_argument("--copies", type=int, default=1, help="replicate the demo articles N times")
-    demo.add_argument("--port", type=int, default=DEMO_PORT, help=f"demo site port (default {DEMO_PORT}; 0: any)")
-    demo.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
-    demo.set_defaults(func=cmd_demo)
-
-    show = sub.add_parser("show", help="a dataset's runs, or the whole history of one article")
-    show.add_argument("slug")
-    show.add_argument("--url", help="an article URL (as discovered, final or canonical): its history")
-    common(show)
-    show.set_defaults(func=cmd_show)
-
-    reextract = sub.add_parser("reextract", help="rebuild the articles from the WARC archive, without network")
-    reextract.add_argument("slug")
-    reextract.add_argument("--batch-size", type=int, default=BATCH_SIZE,
-                           help=f"archived pages extracted together ({BATCH_SIZE})")
-    common(reextract)
-    reextract.set_defaults(func=cmd_reextract)
-
-    export = sub.add_parser("export", help="the articles as JSON Lines or CSV (streamed)")
-    export.add_argument("slug")
-    export.add_argument("--format", choices=("jsonl", "csv"), required=True)
-    export.add_argument("--out", help="output file (default: standard output)")
-    common(export)
-    export.set_defaults(func=cmd_export)
-
-    backfill = sub.add_parser("backfill", help="scrape a dossier over a past period, one run per window")
-    backfill.add_argument("slug")
-    backfill.add_argument("--since", type=_day, required=True, help="first day of the period (YYYY-MM-DD; "
-                          "an article's day is its publisher's)")
-    backfill.add_argument("--until", type=_day, required=True, help="last day of the period, included")
-    backfill.add_argument("--window", choices=UNITS, default="month", help="one run per day, week, month or year")
-    backfill.add_argument("--force", action="store_true", help="run the windows already done again too")
-    backfill.add_argument("--batch-size", type=int, default=BATCH_SIZE,
-                          help=f"URLs per fetch/extract batch ({BATCH_SIZE})")
-    common(backfill)
-    backfill.set_defaults(func=cmd_backfill)
-
-    serve = sub.add_parser("serve", help="run the dossiers that have a schedule, on it (needs a Prefect server)")
-    common(serve)
-    serve.set_defaults(func=cmd_serve)
-
-    prefect_yaml = sub.add_parser("prefect-yaml", help="print a prefect.yaml deploying the scheduled dossiers")
-    prefect_yaml.add_argument("--pool", required=True, help="the work pool whose workers run them")
-    common(prefect_yaml)
-    prefect_yaml.set_defaults(func=cmd_prefect_yaml)
-    return parser
+    return isinstance(exc, httpx.TransportError | httpx.HTTPStatusError) or (
+        isinstance(exc, RuntimeError) and "Prefect API" in str(exc))
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _process_defaults(args.verbose)
+    """The `dossier` command; returns its exit status (ExitStatus)."""
     from dossier_pipeline.tasks.lock import DossierLocked
     from dossier_pipeline.tasks.store import OutputError
 
+    command = typer.main.get_command(app)
     try:
-        return args.func(args)
+        status = command.main(args=argv, prog_name="dossier", standalone_mode=False)
+    except ClickException as exc:  # a bad option or value, refused by typer: one line
+        name = exc.ctx.command_path if getattr(exc, "ctx", None) else "dossier"
+        print(f"error: {exc.format_message()} (see `{name} --help`)", file=sys.stderr)
+        return ExitStatus.USAGE
     except (ConfigError, OutputError, DossierLocked) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return ExitStatus.USAGE
     except BrokenPipeError:  # `dossier export … | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-        return 141
+        return ExitStatus.BROKEN_PIPE
+    except Exception as exc:
+        if not _api_failed(exc):
+            raise
+        print(f"error: the Prefect API failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return ExitStatus.API
+    if status == ExitStatus.INTERRUPTED and not stop_requested():  # typer's own Ctrl-C handling
+        print("interrupted", file=sys.stderr)
+    return int(status or 0)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,10 @@ def _spawn(port: int, settings: Any) -> subprocess.Popen[Any]:
          "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "error", "--lifespan", "on"],
         env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
-             **settings.to_environment_variables(exclude_unset=True)})
+             **settings.to_environment_variables(exclude_unset=True)},
+        # out of the terminal's process group: a Ctrl-C stops the run, which still needs the
+        # API to record how it ended; Prefect stops the server at exit
+        start_new_session=True)
 
 
 def _wait_ready(server: Any, timeout: float) -> bool:
@@ -62,6 +65,16 @@ def _wait_ready(server: Any, timeout: float) -> bool:
 
 def _nothing() -> None:
     return None
+
+
+_started: list[subprocess.Popen[Any]] = []  # the server processes this process spawned
+
+
+def kill_embedded_api() -> None:
+    """Kill the server at once (a forced exit, which skips the exit handlers that stop it:
+    out of the terminal's process group, it would outlive this process)."""
+    for process in _started:
+        process.kill()
 
 
 def start_embedded_api() -> Callable[[], None]:
@@ -90,6 +103,7 @@ def start_embedded_api() -> Callable[[], None]:
         return _nothing
     server.port, server.server_process, server.running = port, process, True
     atexit.register(server.stop)
+    _started.append(process)
 
     def ready() -> None:
         if not _wait_ready(server, settings.server.ephemeral.startup_timeout_seconds):

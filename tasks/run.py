@@ -138,6 +138,7 @@ class Run:
         self.window = window_of(parameters)
         self.held = Held()
         self.commit_seconds = dossier.settings.commit_seconds
+        self.interrupted = False  # stopped early on request (tasks/interrupt.py): the rest is left for the next run
 
     # -- ledger -------------------------------------------------------------------------
     def mark(self, item: DiscoveredURL, state: str, *, stage: str | None = None, reason: str | None = None,
@@ -502,6 +503,7 @@ class Run:
             if self.published else None,
             "dataset": f"{self.store.location}/articles",
             "kind": self.kind,
+            "state": "interrupted" if self.interrupted else "completed",
             "warc_files": self.archive.files if self.archive else [],
             "warc_bytes": self.archive.bytes if self.archive else 0,
             "warc_recovered": self.recovered_warcs,

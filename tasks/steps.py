@@ -31,6 +31,7 @@ from dossier_pipeline.tasks.archive import Event
 from dossier_pipeline.tasks.discover import DiscoveredURL, Discovery, discover
 from dossier_pipeline.tasks.distributed import extract_staged
 from dossier_pipeline.tasks.extract import Page
+from dossier_pipeline.tasks.interrupt import stop_requested
 from dossier_pipeline.tasks.replay import Replay
 from dossier_pipeline.tasks.run import Fetched, Run
 
@@ -78,9 +79,14 @@ def extract_and_commit(run: Run, queue: Sized, fetch_next: Callable[[], Fetched]
     """Fetch (``fetch_next``), extract and write batches while ``queue`` has URLs, so that
     both cores stay busy: batch n+1 is fetched while batch n is extracted, and handed to
     extraction *before* batch n is awaited and written, so the workers always have the
-    next pages queued (a batch's last chunks would otherwise leave one core idle)."""
+    next pages queued (a batch's last chunks would otherwise leave one core idle).
+    A stop request (tasks/interrupt.py) ends the loop before the next fetch: the batch in
+    flight is written whole, the URLs left in ``queue`` are left for the next run."""
     pending = None
     while len(queue):
+        if stop_requested():
+            run.interrupted = True
+            break
         submitted = submit_extract(run, fetch_next())
         if pending is not None:
             commit_task(run, quote(pending()))

@@ -51,6 +51,9 @@ def _init_worker(memory_bytes: int | None) -> None:
         limit = mapped + memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
     signal.signal(signal.SIGALRM, _on_alarm)
+    # Ctrl-C reaches the terminal's whole process group: the run decides when its workers
+    # stop (tasks/interrupt.py), a worker interrupted mid-page would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A first extraction loads what trafilatura, htmldate and the language model load
     # lazily (about a second), so that no page's budget pays for it.
     warm_up = "<html><body><article><h1>Titre</h1><p>" + "Un paragraphe de texte en français. " * 20

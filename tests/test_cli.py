@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -51,7 +52,7 @@ def test_unusable_output_directory(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_extraction_workers_do_not_load_the_dataset_libraries() -> None:
     """multiprocessing imports the parent's __main__ (this module, for `dossier run`) in every
     extraction worker: it must stay light, or each worker carries pyarrow and pandas."""
-    code = "import sys, flows.cli; print(sorted({'pyarrow', 'pandas', 'prefect'} & set(sys.modules)))"
+    code = "import sys, dossier_pipeline.flows.cli; print(sorted({'pyarrow', 'pandas', 'prefect'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
 
@@ -100,10 +101,18 @@ def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
     # paragraphs are separated by blank lines
     assert df["text"].str.contains("\n\n").all() and not df["text"].str.contains("\n\n\n").any()
 
-    listing = subprocess.run([sys.executable, "-m", "dossier_pipeline.flows.cli", "list", "--config",
-                              str(out / "demo" / "dossiers.toml"), "--output", str(out)],
-                             capture_output=True, text=True, timeout=60)
-    assert "48 articles" in listing.stdout and "1 run(s)" in listing.stdout
+    # the next commands the demo prints work as printed, from where it ran, without --config
+    steps = [shlex.split(line) for line in done.stdout.split("\nNext:\n", 1)[1].splitlines() if line.strip()]
+    assert [step[:2] for step in steps] == [["dossier", "list"], ["dossier", "show"], ["dossier", "export"]]
+    outputs = {}
+    for step in steps:
+        ran = subprocess.run([sys.executable, "-m", "dossier_pipeline.flows.cli", *step[1:]], capture_output=True,
+                             text=True, timeout=60, cwd=tmp_path)
+        assert ran.returncode == 0, (step, ran.stderr)
+        outputs[step[1]] = ran.stdout
+    assert "48 articles" in outputs["list"] and "1 run(s)" in outputs["list"]
+    assert "demo: runs, oldest first" in outputs["show"]
+    assert len(pd.read_csv(tmp_path / "demo.csv")) == 48
 
 
 def test_embedded_api_falls_back_to_prefects_own_start() -> None:

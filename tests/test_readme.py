@@ -11,7 +11,6 @@ offline (it needs a real website, PyPI or a long-running server) has the line
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -24,9 +23,10 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
+import typer
 from test_load import shared_demo
 
-from dossier_pipeline.flows.cli import build_parser, main
+from dossier_pipeline.flows.cli import app, main
 from dossier_pipeline.tasks.config import Dossier, Settings, Source, load_config
 from dossier_pipeline.tasks.schema import URL_STATES
 
@@ -168,13 +168,13 @@ def test_configuration_reference_names_every_key_and_default() -> None:
 
 def test_every_cli_option_and_command_is_documented() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    parser = build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    for name, sub in {"": parser, **commands}.items():
+    group = typer.main.get_command(app)
+    for name, command in {"": group, **group.commands}.items():
         assert f"dossier {name}" in readme
-        for action in sub._actions:
-            for option in action.option_strings:
-                assert option in ("-h", "--help") or option in readme, f"`dossier {name} {option}` is not documented"
+        for param in command.params:
+            for option in (*param.opts, *param.secondary_opts):
+                if option.startswith("-"):
+                    assert option == "--help" or option in readme, f"`dossier {name} {option}` is not documented"
 
 
 def test_every_url_state_is_explained() -> None:
