@@ -35,7 +35,7 @@ class ExitStatus(IntEnum):
     FAILED = 1  # a backfill window failed; `show --url` knows no such URL
     USAGE = 2  # usage or config error: bad option or value, invalid config, unusable output, dossier locked
     NO_SOURCE = 3  # no source of a dossier could be read (every listing, feed, sitemap failed)
-    NO_FETCH = 4  # a dossier had URLs to fetch and none could be fetched (refused, unreachable, failing)
+    NO_FETCH = 4  # a dossier had URLs to fetch and no server answered any (refused, unreachable, DNS down)
     API = 5  # the Prefect API failed (did not start, or died during the run)
     STRICT = 6  # with --strict: at least one URL failed
     INTERRUPTED = 130  # Ctrl-C: what was in flight is written, the run record says "interrupted"
@@ -113,8 +113,9 @@ def _verbose() -> bool:
 
 def _on_interrupt(signum: int, frame: object) -> None:
     """First Ctrl-C: stop after the batch in flight (tasks/interrupt.py); second: exit now."""
+    # sys.stderr, not print: inside a flow run, Prefect's log_prints turns print into a log record
     if stop_requested():
-        print("\nforced exit: the batches not written are left for the next run", file=sys.stderr)
+        sys.stderr.write("\nforced exit: the batches not written are left for the next run\n")
         import multiprocessing
 
         kill_embedded_api()
@@ -122,8 +123,7 @@ def _on_interrupt(signum: int, frame: object) -> None:
             child.kill()
         os._exit(ExitStatus.INTERRUPTED)
     request_stop()
-    print("\ninterrupted: writing the batch in flight and the run record (Ctrl-C again to exit now)",
-          file=sys.stderr)
+    sys.stderr.write("\ninterrupted: writing the batch in flight and the run record (Ctrl-C again to exit now)\n")
 
 
 def _check_output(output: str, slugs: list[str]) -> None:
@@ -171,7 +171,8 @@ def verdict(record: dict[str, Any], strict: bool = False) -> tuple[ExitStatus, s
                                       f"{first['source_url']}: {first['reason']})")
     failed = [(reason, n) for reason, n in record["reasons"].items() if reason.startswith("failed: ")]
     why = f" ({failed[0][1]} × {failed[0][0].removeprefix('failed: ')})" if failed else ""
-    if c["failed"] and not c["fetched"]:
+    # nothing fetched and no server answered (a 404 is an answer: a rerun retrying dead links is normal)
+    if c["failed"] and not c["fetched"] and not any(f["http_status"] for f in record["failures"]):
         hint = f"; {PRIVATE_HINT}" if why.endswith("private_address)") else ""
         return ExitStatus.NO_FETCH, f"{slug}: none of the {c['failed']} URL(s) could be fetched{why}{hint}"
     if strict and c["failed"]:
@@ -190,6 +191,9 @@ def _report(records: list[dict[str, Any]], quiet: bool, strict: bool) -> int:
         if why:
             print(f"{'' if code == ExitStatus.INTERRUPTED else 'error: '}{why}", file=sys.stderr)
         status = max(status, code)
+    if stop_requested() and status != ExitStatus.INTERRUPTED:  # stopped before a run started
+        print("interrupted before the run started", file=sys.stderr)
+        status = ExitStatus.INTERRUPTED
     return status
 
 
@@ -202,20 +206,19 @@ def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | Non
     from dossier_pipeline.tasks.progress import show
     from dossier_pipeline.tasks.steps import wait_for_task_run_records
 
-    previous = signal.signal(signal.SIGINT, _on_interrupt)
-    try:
-        api_ready()
-        records = []
-        with show(quiet=quiet, plain=_verbose()):
-            for slug in slugs:
-                if stop_requested():
-                    break
-                records.append(scrape_dossier(slug, config_path=config_path, output=output, limit=limit,
-                                              refresh=refresh, batch_size=batch_size))
-        for record in records:
-            wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    # kept until the process exits: a Ctrl-C while the records are sent or at exit must not
+    # raise KeyboardInterrupt in whatever thread is shutting down
+    signal.signal(signal.SIGINT, _on_interrupt)
+    api_ready()
+    records = []
+    with show(quiet=quiet, plain=_verbose()):
+        for slug in slugs:
+            if stop_requested():
+                break
+            records.append(scrape_dossier(slug, config_path=config_path, output=output, limit=limit,
+                                          refresh=refresh, batch_size=batch_size))
+    for record in records:
+        wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
     return records
 
 

@@ -10,6 +10,7 @@ runner threads (extraction) while the display reads from its own thread: one loc
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -30,7 +31,8 @@ SECONDARY = ("unchanged", "duplicate", "skipped", "not_article", "blocked")
 WINDOW_SECONDS = 10.0  # rates are measured over this recent window: they follow a run that slows down
 REFRESH_PER_SECOND = 5
 EARLIER_RUNS = 5  # finished runs of the same command shown above the current one
-PLAIN_EVERY_SECONDS = 15.0  # one status line this often when stderr is not a terminal
+# one status line this often when stderr is not a terminal
+PLAIN_EVERY_SECONDS = float(os.environ.get("DOSSIER_PROGRESS_SECONDS") or 15)
 
 
 class _Meter:

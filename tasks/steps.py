@@ -80,17 +80,20 @@ def extract_and_commit(run: Run, queue: Sized, fetch_next: Callable[[], Fetched]
     both cores stay busy: batch n+1 is fetched while batch n is extracted, and handed to
     extraction *before* batch n is awaited and written, so the workers always have the
     next pages queued (a batch's last chunks would otherwise leave one core idle).
-    A stop request (tasks/interrupt.py) ends the loop before the next fetch: the batch in
-    flight is written whole, the URLs left in ``queue`` are left for the next run."""
+    A stop request (tasks/interrupt.py) ends the loop: the batch being extracted is written
+    whole; a batch fetched meanwhile is not extracted, and its URLs, with those left in
+    ``queue``, are left for the next run (only its failed fetches are in the ledger)."""
     pending = None
-    while len(queue):
-        if stop_requested():
-            run.interrupted = True
+    stopped = False
+    while len(queue) and not (stopped := stop_requested()):
+        fetched = fetch_next()
+        if stopped := stop_requested():
             break
-        submitted = submit_extract(run, fetch_next())
+        submitted = submit_extract(run, fetched)
         if pending is not None:
             commit_task(run, quote(pending()))
         pending = submitted
+    run.interrupted = stopped
     if pending is not None:
         commit_task(run, quote(pending()))
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
+from typing import get_args
 
 import pandas as pd
 import pytest
-from conftest import write_config
+from conftest import PAGES, TestSite, write_config
 
-from dossier_pipeline.flows.cli import main
+from dossier_pipeline.flows.cli import ExitStatus, Window, main
+from dossier_pipeline.tasks.store import Store
 
 FURNITURE = ["S'abonner", "URL courte", "Lire aussi", "Tags:", "Commenter", "Règles de conduite", "Dossier:",
              "Partager", "Les plus lus"]
@@ -132,3 +138,132 @@ def test_embedded_api_falls_back_to_prefects_own_start() -> None:
     assert done.returncode == 0, done.stderr
     assert "flow returned 42" in done.stdout
     assert not _left_running(env), "the API server outlived the run"
+
+
+@pytest.mark.parametrize("argv", [["run", "a", "--batch-size", "0"], ["run", "a", "--limit", "-5"],
+                                  ["demo", "--copies", "0"], ["demo", "--port", "70000"],
+                                  ["reextract", "a", "--batch-size", "-1"], ["backfill", "a", "--since", "2024-13-01",
+                                                                             "--until", "2024-12-31"],
+                                  ["export", "a", "--format", "xml"], ["run", "a", "--no-such-option"]])
+def test_bad_options_are_refused_at_once(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Refused by the command line library before anything starts: one line, exit 2."""
+    assert main(argv) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in err
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("dossier-pipeline ")
+    for command in ("run", "show", "export", "reextract", "backfill"):
+        assert main([command, "--help"]) == 0
+        assert "the dossier's slug" in capsys.readouterr().out, command
+
+
+def test_window_choices_are_the_backfill_units() -> None:
+    from dossier_pipeline.tasks.windows import UNITS
+
+    assert get_args(Window) == UNITS
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens there once closed
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_exit_status_when_nothing_could_be_collected(site: TestSite, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Every feed unreachable: no source read (3); every URL refused as well: nothing fetched
+    (4); a 404 among good pages: 0, or 6 with --strict. One line on stderr says why, with -q too."""
+    down = f"http://127.0.0.1:{_closed_port()}"
+    config = tmp_path / "dossiers.toml"
+    config.write_text(f"""
+[dossiers.down]
+[[dossiers.down.sources]]
+kind = "feed"
+url = "{down}/feed.xml"
+
+[dossiers.refused]
+[[dossiers.refused.sources]]
+kind = "feed"
+url = "{down}/feed.xml"
+[[dossiers.refused.sources]]
+kind = "urls"
+urls = ["{site.article_url(PAGES[0])}", "{site.article_url(PAGES[1])}"]
+""", encoding="utf-8")
+    out = str(tmp_path / "out")
+    assert main(["run", "down", "-q", "--config", str(config), "--output", out]) == ExitStatus.NO_SOURCE
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "no source could be read" in captured.err
+    assert main(["run", "refused", "-q", "--config", str(config), "--output", out]) == ExitStatus.NO_FETCH
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "none of the 2 URL(s) could be fetched" in err
+    assert "private_address" in err and "allow_private_addresses" in err
+
+    good = write_config(tmp_path, f"""
+[dossiers.some]
+[[dossiers.some.sources]]
+kind = "urls"
+urls = ["{site.article_url(PAGES[0])}", "{site.base}/articles/gone.html"]
+""", name="good.toml")
+    assert main(["run", "some", "-q", "--config", str(good), "--output", str(tmp_path / "a")]) == ExitStatus.OK
+    assert capsys.readouterr().err == ""
+    assert main(["run", "some", "-q", "--strict", "--config", str(good), "--output", str(tmp_path / "b")]) \
+        == ExitStatus.STRICT
+    assert "1 URL(s) failed" in capsys.readouterr().err
+    # the rerun retries the dead link only: a server answered, so not "nothing fetched"
+    assert main(["run", "some", "-q", "--config", str(good), "--output", str(tmp_path / "a")]) == ExitStatus.OK
+
+
+def _interrupt_demo(cmd: list[str], env: dict[str, str], signals: int) -> tuple[int, str, float]:
+    """Start the demo in its own session and, once a progress line shows pages extracted,
+    send Ctrl-C to its whole process group (as a terminal does) ``signals`` times;
+    returns the exit status, the output and the seconds from the first Ctrl-C to the exit."""
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                               start_new_session=True)
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if re.search(r"extracted [1-9]", line):  # a progress line: a batch is extracted, more to come
+            break
+    sent = time.monotonic()
+    for _ in range(signals):
+        os.killpg(process.pid, signal.SIGINT)
+        time.sleep(0.5)
+    rest, _ = process.communicate(timeout=60)
+    return process.returncode, "".join(lines) + rest, time.monotonic() - sent
+
+
+def test_ctrl_c_during_a_run_of_a_thousand_pages(tmp_path: Path) -> None:
+    """Ctrl-C: out within seconds with a few lines, the batch in flight written, the run
+    recorded as interrupted, nothing left running; twice: out at once; the rerun completes
+    without duplicates."""
+    out = tmp_path / "datasets"
+    cmd = [sys.executable, "-m", "dossier_pipeline.flows.cli", "demo", "--copies", "21", "--port", str(_closed_port()),
+           "--output", str(out)]
+    env = {**_mark(), "DOSSIER_PROGRESS_SECONDS": "1"}
+    status, output, seconds = _interrupt_demo(cmd, env, signals=1)
+    assert status == ExitStatus.INTERRUPTED, output
+    assert seconds < 15 and len(output.splitlines()) < 60 and "Traceback" not in output, output
+    assert "interrupted" in output.splitlines()[-1]
+    assert not _left_running(env), "a process outlived the run"
+    store = Store(out, "demo", "")
+    (record,) = store.read_runs()
+    assert record["state"] == "interrupted" and 0 < record["counts"]["written"] < 1008
+    rows = store.read_articles(["article_id", "run_id"])
+    assert rows.num_rows == record["counts"]["written"] and set(rows["run_id"].to_pylist()) == {record["run_id"]}
+    assert set(store.read_urls(["run_id"])["run_id"].to_pylist()) == {record["run_id"]}  # the ledger is flushed
+
+    status, output, seconds = _interrupt_demo(cmd, env, signals=2)
+    assert status == ExitStatus.INTERRUPTED and "forced exit" in output and "Traceback" not in output, output
+    assert not _left_running(env), "a process outlived the forced exit"
+
+    done = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    runs = {run["run_id"]: run for run in store.read_runs()}
+    assert runs[max(runs, key=lambda r: runs[r]["finished_at"])]["state"] == "completed"
+    ids = store.read_articles(["article_id", "run_id"])
+    assert ids.num_rows == 1008 and len(set(ids["article_id"].to_pylist())) == 1008
