@@ -6,6 +6,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -16,8 +19,31 @@ import pytest
 
 # As the command line does (flows/cli.py _process_defaults), before prefect is imported.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect's home (profiles, its local database, storage) for this session and every
+# subprocess it starts: never the user's ~/.prefect (checked at the end of the session).
+PREFECT_HOME = Path(tempfile.mkdtemp(prefix="dossier-tests-prefect-"))
+os.environ["PREFECT_HOME"] = str(PREFECT_HOME)
 
-from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.demo.server import LocalServer, Response  # noqa: E402 (after PREFECT_HOME)
+
+USER_PREFECT = Path.home() / ".prefect"
+
+
+def _state(path: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``path`` with its size and modification time."""
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in path.rglob("*") if p.is_file()}
+
+
+USER_PREFECT_BEFORE = _state(USER_PREFECT)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session when it wrote into the user's own Prefect home."""
+    shutil.rmtree(PREFECT_HOME, ignore_errors=True)
+    if _state(USER_PREFECT) != USER_PREFECT_BEFORE:
+        session.exitstatus = 1
+        print(f"\nerror: the test session modified {USER_PREFECT}", file=sys.stderr)
+
 
 SITE = Path(__file__).parent / "site"
 EXPECTATIONS: dict[str, dict] = json.loads((SITE / "expectations.json").read_text(encoding="utf-8"))

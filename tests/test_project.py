@@ -48,3 +48,13 @@ def test_the_package_leaves_a_prefect_projects_own_tasks_and_flows_alone(tmp_pat
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["user", "tasks", "user", "flows", "True"]
+
+
+def test_tests_use_an_isolated_prefect_home() -> None:
+    """The session and the commands it starts use a throwaway Prefect home, never ~/.prefect
+    (conftest.py also fails the session when ~/.prefect changed)."""
+    from conftest import PREFECT_HOME
+
+    code = "from prefect.settings import get_current_settings; print(get_current_settings().home)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert Path(done.stdout.strip()) == PREFECT_HOME != Path.home() / ".prefect"

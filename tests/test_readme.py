@@ -130,6 +130,7 @@ def test_documented_commands_work(demo: Path, tmp_path: Path) -> None:
             failures.append(f"{block} exited {done.returncode}:\n{block.code}{output}")
     assert not failures, "\n\n".join(failures)
     assert (work / "dossiers.toml").read_text() == (ROOT / "examples" / "dossiers.toml").read_text()
+    assert '"image/png"' in (work / "notebooks" / "explored.ipynb").read_text()  # the notebook's figures
 
 
 def test_examples_validate_without_network(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
