@@ -12,7 +12,8 @@ with the fetch context the row was built from: the archive alone can rebuild the
 
 Crash safety: a file is written as ``<name>.open`` (held with an exclusive flock) and
 renamed when rolled or closed, so tools globbing ``*.warc.gz`` never see a partial file.
-Each record is one gzip member written with one ``write``; ``recover`` finishes the
+Each record is one gzip member written with one ``write``, its offset the file's size
+before it (warcio's public writer reports none); ``recover`` finishes the
 ``.open`` files of a killed run by cutting them after their last complete member. The
 rows point at the final name, which ``open_record`` also resolves while the file is open.
 """
@@ -37,7 +38,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
-from warcio.warcwriter import WARCWriter
+from warcio.warcwriter import BufferWARCWriter
 
 RAW_DIR = "raw"
 SUFFIX = ".warc.gz"
@@ -75,16 +76,12 @@ class Exchange:
     truncated: str | None = None  # WARC-Truncated reason: "length" (over the size cap), "disconnect"
 
 
-class _Serializer(WARCWriter):
-    """warcio's record builder and serialiser, without its gzip (see GZIP_LEVEL)."""
-
-    def __init__(self) -> None:
-        super().__init__(io.BytesIO(), gzip=False, warc_version="1.1")
-
-    def to_bytes(self, record: ArcWarcRecord) -> bytes:
-        out = io.BytesIO()
-        self._write_warc_record(out, record)
-        return out.getvalue()
+def _serialise(record: ArcWarcRecord) -> bytes:
+    """A record as uncompressed WARC bytes, through warcio's public writer (its gzip is
+    left off: see GZIP_LEVEL)."""
+    buffer = BufferWARCWriter(gzip=False, warc_version="1.1")
+    buffer.write_record(record)
+    return buffer.get_contents()
 
 
 def _gzip_member(data: bytes) -> bytes:
@@ -110,7 +107,7 @@ class ArchiveWriter:
         self.files: list[str] = []  # closed files, relative to root
         self.bytes = 0
         self.seconds = 0.0
-        self._serializer = _Serializer()
+        self._records = BufferWARCWriter(gzip=False, warc_version="1.1")  # builds records (ids, digests); writes none
         self._lock = threading.Lock()
         self._file: io.FileIO | None = None
         self._name = ""
@@ -126,11 +123,11 @@ class ArchiveWriter:
                   "format": "WARC File Format 1.1",
                   "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
                   **self.info}
-        self._append(self._serializer.create_warcinfo_record(self._name, fields))
+        self._append(self._records.create_warcinfo_record(self._name, fields))
 
     def _append(self, record: ArcWarcRecord) -> WarcPointer:
         assert self._file is not None
-        member = _gzip_member(self._serializer.to_bytes(record))
+        member = _gzip_member(_serialise(record))
         offset = self._size
         view = memoryview(member)
         while view:
@@ -146,7 +143,7 @@ class ArchiveWriter:
     def write_exchange(self, exchange: Exchange) -> WarcPointer:
         """Write the request and response records; returns the response's pointer."""
         started = time.monotonic()
-        s = self._serializer
+        s = self._records
         date = _warc_date(exchange.started)
         headers = [("X-Archive-Transfer-Encoding", v) if k.lower() == "transfer-encoding" else (k, v)
                    for k, v in exchange.response_headers]
@@ -178,7 +175,7 @@ class ArchiveWriter:
     def write_metadata(self, refers_to: WarcPointer, uri: str, data: dict[str, Any]) -> None:
         """The pipeline's account of a response (its fetch context), next to the bytes."""
         body = json.dumps(data, ensure_ascii=False, default=str, sort_keys=True).encode()
-        record = self._serializer.create_warc_record(
+        record = self._records.create_warc_record(
             uri, "metadata", payload=io.BytesIO(body), length=len(body), warc_content_type=METADATA_TYPE,
             warc_headers_dict={"WARC-Refers-To": refers_to.record_id, "WARC-Date": _warc_date(datetime.now(UTC))})
         with self._lock:

@@ -22,6 +22,7 @@ from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from multiprocessing.queues import SimpleQueue
 from typing import Any
 
 from dossier_pipeline.tasks import memory
@@ -41,7 +42,8 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise PageTimeout
 
 
-def _init_worker(memory_bytes: int | None) -> None:
+def _init_worker(memory_bytes: int | None, pids: SimpleQueue[int]) -> None:
+    pids.put(os.getpid())  # first: a worker stuck later can still be found and killed
     if memory_bytes and os.path.exists("/proc/self/statm"):  # Linux; elsewhere only the time budget applies
         # The budget is on top of what the worker already maps (interpreter, libraries and
         # whatever the parent's __main__ imports), which varies with how the pipeline is run.
@@ -95,6 +97,7 @@ class ExtractorPool:
         self.seconds = seconds_per_page
         self.memory_bytes = memory_bytes
         self._pool: ProcessPoolExecutor | None = None
+        self._pids: SimpleQueue[int] | None = None  # each worker of the pool announces itself on it
         self._lock = threading.Lock()
 
     @classmethod
@@ -107,8 +110,9 @@ class ExtractorPool:
                 # forkserver: workers start from a clean process, never from a fork of this
                 # multi-threaded one (Prefect and httpx run threads).
                 context = multiprocessing.get_context("forkserver")
+                self._pids = context.SimpleQueue()
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                                 initargs=(self.memory_bytes,))
+                                                 initargs=(self.memory_bytes, self._pids))
             return self._pool
 
     def warm(self) -> None:
@@ -162,16 +166,27 @@ class ExtractorPool:
         with self._lock:
             if self._pool is not pool:
                 return False
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()
+            assert self._pids is not None
+            pids = set()
+            while not self._pids.empty():
+                pids.add(self._pids.get())
+            # Only live children of this process: a pid the system gave to another process
+            # since a worker died is never signalled.
+            for process in multiprocessing.active_children():
+                if process.pid in pids:
+                    process.kill()
             pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            self._pids.close()
+            self._pool = self._pids = None
             return True
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._pids is not None:
+            self._pids.close()
+            self._pids = None
 
 
 def _noop() -> None:

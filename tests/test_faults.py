@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import multiprocessing
 import os
 import random
 import signal
@@ -184,6 +185,28 @@ def test_pathological_page_costs_only_its_budget() -> None:
     by_key = {r["key"]: r for r in results}
     assert by_key[99]["status"] == "failed" and by_key[99]["reason"].startswith("extract_timeout")
     assert all(by_key[n]["status"] == "ok" for n in range(6))
+
+
+def test_killing_a_stuck_pool_ends_its_workers() -> None:
+    """A pool given up on (a worker stuck in C code, or dead) has every worker process
+    killed, found by the pids they announced; the next extraction starts a fresh pool."""
+    ctx = {"dossier": "t", "url": "http://a.org/x", "final_url": "http://a.org/x", "source_kind": "urls",
+           "source_url": "t", "fetched_at": pd.Timestamp("2026-01-01", tz="UTC").to_pydatetime(),
+           "http_status": 200, "pipeline_version": "t", "run_id": "r", "domains": ["a.org"], "timezone": "UTC"}
+    pages = [Page(n, f"http://a.org/{n}", article_html(n).encode(), None, "fr", ctx) for n in range(4)]
+    before = {p.pid for p in multiprocessing.active_children()}
+    pool = ExtractorPool(workers=2, seconds_per_page=5.0)
+    try:
+        assert all(r["status"] == "ok" for r in pool.extract(pages))
+        workers = [p for p in multiprocessing.active_children() if p.pid not in before]
+        assert len(workers) == 2
+        assert pool._kill(pool._get())
+        for worker in workers:
+            worker.join(timeout=10)
+            assert worker.exitcode == -signal.SIGKILL
+        assert all(r["status"] == "ok" for r in pool.extract(pages))
+    finally:
+        pool.close()
 
 
 def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSite, tmp_path: Path) -> None:
