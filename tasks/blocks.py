@@ -1,10 +1,13 @@
-"""Pages served with status 200 that are not the article: bot challenges, consent walls,
-paywall stubs and error pages.
+"""Pages served with status 200 that are not the article (bot challenges, consent walls,
+error pages), and who may read an article that is one (free, paywall, registration).
 
-Recognised by markers as data (title patterns, markup fingerprints of the common
-challenge and consent vendors, paywall phrases per language), and, for all but bot
-challenges, only when little text was extracted: an article that merely mentions
-"Cloudflare" or "cookies" stays an article.
+An interstitial is recognised by what it is: a page whose title or text IS the challenge or
+the consent request, with next to no other text. Never by a script or a vendor's markup
+alone: Cloudflare injects /cdn-cgi/challenge-platform/ into ordinary pages, comment forms
+carry g-recaptcha, and most European news pages load a consent manager beside the article.
+The phrases are data (CONSENT_PHRASES: the consent managers' texts and button labels in
+the EU's most used languages), matched lower-cased. A paywalled article is kept (its public
+part, the teaser, is the text): ``access_of`` tells which it is.
 """
 
 from __future__ import annotations
@@ -16,36 +19,75 @@ from typing import Any
 
 PAYWALL_STUB_WORDS = 200  # a page declaring a paywall with no more text than this is the stub
 HEAD_BYTES = 200_000  # markers are looked for in the start of the page (bytes, or characters once decoded)
+PAYWALL_PHRASE_WORDS = 400  # a paywall or registration phrase counts in a text this short (a teaser)
+
+# IAB-TCF / consent-manager walls: their texts and button labels, by language.
+CONSENT_PHRASES: dict[str, tuple[str, ...]] = {
+    "en": ("before you continue", "we value your privacy", "we and our partners", "accept all cookies",
+           "reject all cookies", "manage cookie preferences", "your privacy choices", "accept all and continue"),
+    "de": ("wir und unsere partner", "alle akzeptieren", "alle ablehnen", "zustimmen und weiter",
+           "ihre privatsphäre ist uns wichtig", "cookie-einstellungen", "einwilligung verwalten"),
+    "fr": ("nous et nos partenaires", "tout accepter", "tout refuser", "accepter et continuer",
+           "avant d'accéder", "nous respectons votre vie privée", "gérer mes choix", "paramétrer les cookies"),
+    "es": ("nosotros y nuestros socios", "aceptar todo", "rechazar todo", "aceptar y continuar",
+           "valoramos tu privacidad", "configurar cookies"),
+    "it": ("noi e i nostri partner", "accetta tutto", "rifiuta tutto", "accetta e continua",
+           "la tua privacy è importante", "gestisci le preferenze"),
+    "pl": ("my i nasi partnerzy", "akceptuję wszystkie", "zaakceptuj wszystko", "odrzuć wszystko",
+           "cenimy twoją prywatność", "ustawienia plików cookie"),
+    "nl": ("wij en onze partners", "alles accepteren", "alles weigeren", "akkoord en doorgaan",
+           "wij respecteren je privacy", "cookie-instellingen"),
+    "pt": ("nós e os nossos parceiros", "nós e nossos parceiros", "aceitar tudo", "rejeitar tudo",
+           "aceitar e continuar", "valorizamos a sua privacidade"),
+    "ro": ("noi și partenerii noștri", "acceptă tot", "accept toate", "respinge tot", "respingeți tot",
+           "apreciem confidențialitatea"),
+    "sv": ("vi och våra partner", "godkänn alla", "acceptera alla", "avvisa alla", "neka alla",
+           "vi värnar om din integritet"),
+    "cs": ("my a naši partneři", "přijmout vše", "odmítnout vše", "souhlasím a pokračovat",
+           "vážíme si vašeho soukromí"),
+    "hu": ("mi és partnereink", "összes elfogadása", "elfogadom mindet", "összes elutasítása",
+           "fontos számunkra az ön adatainak védelme"),
+    "el": ("εμείς και οι συνεργάτες μας", "αποδοχή όλων", "απόρριψη όλων", "εκτιμούμε την ιδιωτικότητά σας"),
+    "da": ("vi og vores partnere", "accepter alle", "afvis alle", "tillad alle"),
+    "fi": ("me ja kumppanimme", "hyväksy kaikki", "hylkää kaikki", "arvostamme yksityisyyttäsi"),
+    "sk": ("my a naši partneri", "prijať všetko", "odmietnuť všetko"),
+    "bg": ("ние и нашите партньори", "приемам всички", "отхвърляне на всички"),
+    "hr": ("mi i naši partneri", "prihvati sve", "odbij sve"),
+}
+CHALLENGE_PHRASES = ("completing the captcha proves you are a human",
+                     "checking your browser before accessing", "checking if the site connection is secure",
+                     "verify you are human", "verifying you are human", "enable javascript and cookies to continue",
+                     "please complete the security check", "please turn javascript on and reload the page",
+                     "press & hold to confirm you are a human", "why have i been blocked", "access to this page has "
+                     "been denied", "you have been blocked", "request unsuccessful. incapsula incident id",
+                     "please verify you are a human", "ddos protection by")
+PAYWALL_PHRASES = ("subscribe to continue reading", "subscribe to read", "this article is for subscribers",
+                   "subscribers only", "réservé aux abonnés", "article réservé", "abonnez-vous pour lire",
+                   "nur für abonnenten", "jetzt abonnieren und weiterlesen", "exklusiv für abonnenten",
+                   "solo para suscriptores", "riservato agli abbonati", "alleen voor abonnees",
+                   "доступен только подписчикам", "доступно только по подписке", "有料会員限定", "会員限定")
+REGISTRATION_PHRASES = ("register to continue reading", "create a free account to continue", "sign up for free to "
+                        "continue", "inscrivez-vous gratuitement pour lire", "kostenlos registrieren und weiterlesen",
+                        "registrieren sie sich kostenlos", "regístrate gratis para seguir leyendo",
+                        "registrati gratuitamente per continuare", "無料会員登録")
 
 
 @dataclass(frozen=True)
 class BlockRule:
-    kind: str  # bot_challenge, consent_wall, paywall, error_page
+    kind: str  # bot_challenge, consent_wall, error_page
+    max_words: int  # only when the extracted text is this short: the page is little else
     title: str | None = None  # regex on <title>
-    markup: tuple[str, ...] = ()  # substrings of the raw HTML (lower-cased)
-    text: tuple[str, ...] = ()  # substrings of the extracted text (lower-cased)
-    jsonld_paywall: bool = False  # JSON-LD isAccessibleForFree = false
-    max_words: int | None = None  # only when the extracted text is this short (None: always)
+    text: tuple[str, ...] = ()  # substrings of the extracted text, or of the title (lower-cased)
 
 
 RULES: tuple[BlockRule, ...] = (
-    BlockRule("bot_challenge", title=r"just a moment\.{3}|attention required! \| cloudflare|please wait\.{3} \| "
-              r"cloudflare|ddos-guard|checking your browser|access denied|are you a robot|pardon our interruption"),
-    BlockRule("bot_challenge", markup=("/cdn-cgi/challenge-platform/", "cf-chl-", "_incapsula_resource",
-                                       "captcha-delivery.com", "px-captcha", "g-recaptcha"), max_words=150),
-    BlockRule("consent_wall", markup=("consent.google.com", "consent.yahoo.com", "sp_message_container",
-                                      "didomi-popup", "qc-cmp2-container", "onetrust-consent-sdk", "cmpwrapper"),
-              max_words=120),
-    BlockRule("consent_wall", text=("before you continue", "avant d'accéder", "we value your privacy",
-                                    "nous respectons votre vie privée", "accept all cookies", "accepter et continuer",
-                                    "zustimmen und weiter"), max_words=120),
-    BlockRule("paywall", jsonld_paywall=True, max_words=PAYWALL_STUB_WORDS),
-    BlockRule("paywall", text=("subscribe to continue reading", "subscribe to read", "this article is for subscribers",
-                               "réservé aux abonnés", "article réservé", "abonnez-vous pour lire",
-                               "nur für abonnenten", "jetzt abonnieren und weiterlesen",
-                               "доступен только подписчикам", "доступно только по подписке"), max_words=250),
-    BlockRule("error_page", title=r"\b(404|410|not found|page introuvable|page non trouvée|seite nicht gefunden|"
-              r"страница не найдена|error|erreur|fehler)\b", max_words=120),
+    BlockRule("bot_challenge", 60, title=r"^(just a moment\.{3}|attention required! \| cloudflare|please wait\.{3} \| "
+              r"cloudflare|ddos-guard|checking your browser|access denied|are you a robot\??|pardon our "
+              r"interruption|you are being redirected\.{3}|one more step|security check|captcha)"),
+    BlockRule("bot_challenge", 150, text=CHALLENGE_PHRASES),  # phrases only a challenge says
+    BlockRule("consent_wall", 120, text=tuple(p for phrases in CONSENT_PHRASES.values() for p in phrases)),
+    BlockRule("error_page", 120, title=r"\b(404|410|not found|page introuvable|page non trouvée|seite nicht gefunden|"
+              r"страница не найдена|error|erreur|fehler)\b"),
 )
 
 TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -71,18 +113,27 @@ def classify(body: bytes, result: dict[str, Any]) -> str | None:
         return (record.get("text") or "").lower() or head()
 
     for rule in RULES:
-        if rule.max_words is not None and words > rule.max_words:
+        if words > rule.max_words:
             continue
         if rule.title and not re.search(rule.title, title):
             continue
-        if rule.markup and not any(m in head() for m in rule.markup):
-            continue
         if rule.text and not any(t in text() or t in title for t in rule.text):
-            continue
-        if rule.jsonld_paywall and not declares_paywall(head()):
             continue
         return rule.kind
     return None
+
+
+def access_of(declared_paywall: bool, text: str, words: int) -> str:
+    """Who may read the article: 'paywall' when the page declares it (``declared_paywall``:
+    declares_paywall) or its short text says so, 'registration' when that says
+    readers must register, else 'free'."""
+    if words <= PAYWALL_PHRASE_WORDS:
+        lowered = text.lower()
+        if any(p in lowered for p in REGISTRATION_PHRASES):
+            return "registration"
+        if any(p in lowered for p in PAYWALL_PHRASES):
+            return "paywall"
+    return "paywall" if declared_paywall else "free"
 
 
 def declares_paywall(html: str) -> bool:

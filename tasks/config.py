@@ -57,6 +57,7 @@ class Settings(_Strict):
     timezone: str = "UTC"  # applied to dates a page gives without an offset
     archive: bool = True  # keep every HTTP exchange in WARC files under raw/ (re-extraction, audit)
     commit_seconds: float = Field(20.0, ge=0)  # batches written together at most this often (0: every batch)
+    keep_paywalled: bool = True  # keep rows of paywalled/registration articles (their teaser); false: skip them
 
     @field_validator("timezone")
     @classmethod

@@ -30,7 +30,7 @@ from trafilatura import metadata
 from trafilatura.metadata import Document
 from trafilatura.xml import xmltotxt
 
-from dossier_pipeline.tasks.blocks import PAYWALL_STUB_WORDS, declares_paywall
+from dossier_pipeline.tasks.blocks import PAYWALL_STUB_WORDS, access_of, declares_paywall
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.furniture import ClassMatches, CompiledRules, match_classes, prune_body, rules_for
 from dossier_pipeline.tasks.normalise import build_record
@@ -312,12 +312,14 @@ def _extract(page: Page) -> dict[str, Any]:
     if doc is None:
         return {"key": page.key, "status": "not_article", "reason": "no_article_text"}
     text, text_markdown = article_text(doc.body, signals, rules)
-    if count_words(text) < MIN_ARTICLE_WORDS:
+    words = count_words(text)
+    access = access_of(paywalled, text, words)
+    # A paywalled article's teaser may be short: the row is kept (researchers count coverage).
+    if words < MIN_ARTICLE_WORDS and (access == "free" or not text):
         return {"key": page.key, "status": "not_article", "reason": "too_little_text" if text else "no_article_text"}
     ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest(), "language": page.language}
     return {"key": page.key, "status": "ok",
-            "record": build_record(ctx, extracted_fields(doc, text, text_markdown, signals,
-                                                         "paywall" if paywalled else "free"))}
+            "record": build_record(ctx, extracted_fields(doc, text, text_markdown, signals, access))}
 
 
 def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict[str, Any],

@@ -357,7 +357,10 @@ class Run:
                 record = result["record"]
                 set_pointer(record, fetch.archived)
                 aid = record["article_id"]
-                if self.window is not None and (outside := outside_by_date(record, self.window)):
+                if record["access"] != "free" and not self.dossier.settings.keep_paywalled:
+                    self.mark(item, "skipped", stage="extract", reason=f"access: {record['access']} "
+                              "(keep_paywalled = false)", fetch=fetch)
+                elif self.window is not None and (outside := outside_by_date(record, self.window)):
                     self.mark(item, "skipped", stage="extract", reason=outside, fetch=fetch)
                 elif aid in self.written_ids or (aid in index and not fetched.refresh):
                     if record["archive_captured_at"] is not None:  # the live version wins

@@ -48,7 +48,7 @@ from dossier_pipeline.tasks.textcount import count_words
 
 # articles/ as read: the declared columns, then the partition columns
 ARTICLE_COLUMNS = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING), metadata=ARTICLE_SCHEMA.metadata)
-SETTLED_BLOCKS = ["paywall", "error_page"]
+SETTLED_BLOCKS = ["error_page"]  # (a paywall, ledgered blocked before schema 4, is fetched again: now kept)
 MERGE_FANOUT = 8  # files of one size class merged together (each row rewritten log8(n) times at most)
 MAX_MERGED_ROWS = 50_000  # a file this large is final: merging it would cost more than it saves
 STAGING_DIR = "_staging"
@@ -258,7 +258,7 @@ class Store:
     def known_urls(self) -> dict[str, dict[str, Any]]:
         """URL -> what the dataset holds for it (article id and HTTP validators), for every
         URL, final URL and canonical URL of a stored article and every URL a previous run
-        settled as not an article, a duplicate, a paywall or an error page (bot challenges
+        settled as not an article, a duplicate or an error page (bot challenges
         and consent walls are tried again: they come and go)."""
         table = self.read_articles(["article_id", "url", "final_url", "canonical_url", "etag", "last_modified"])
         known: dict[str, dict[str, Any]] = {}

@@ -133,7 +133,7 @@ def test_hostile_pages_are_recorded_never_written(fault_site: FaultSite, tmp_pat
              for u, s, r in zip(ledger.index, ledger.state, ledger.reason, strict=True)}
     assert state["/challenge.html"] == ("blocked", "bot_challenge")
     assert state["/consent.html"] == ("blocked", "consent_wall")
-    assert state["/paywall.html"] == ("blocked", "paywall")
+    assert state["/paywall.html"][0] == "written"  # a paywalled article is kept, with its teaser
     assert state["/error.html"] == ("blocked", "error_page")
     assert state["/empty.html"] == ("failed", "empty_body")
     assert state["/pdf.html"][1].startswith("not_html")
@@ -143,13 +143,16 @@ def test_hostile_pages_are_recorded_never_written(fault_site: FaultSite, tmp_pat
     assert state["/truncated.html"][0] == "failed" and state["/truncated.html"][1].startswith("connection_error")
     assert state["/bomb.html"][1].startswith("too_large")
     host = fault_site.base.split("//")[1].split(":")[0]
-    assert record["blocked_by_host"][host] == {"bot_challenge": 1, "consent_wall": 1, "paywall": 1, "error_page": 1}
+    assert record["blocked_by_host"][host] == {"bot_challenge": 1, "consent_wall": 1, "error_page": 1}
 
     df = pd.read_parquet(tmp_path / "out" / "f" / "articles").set_index("url")
-    assert set(df.index) == {fault_site.base + p for p in ("/cp1251.html", "/latin1.html", "/a/1.html")}
+    assert set(df.index) == {fault_site.base + p for p in ("/cp1251.html", "/latin1.html", "/a/1.html",
+                                                           "/paywall.html")}
+    assert df.loc[fault_site.base + "/paywall.html", "access"] == "paywall"
+    assert (df.drop(fault_site.base + "/paywall.html")["access"] == "free").all()
     assert "Новости дня" in df.loc[fault_site.base + "/cp1251.html", "text"]
     assert df.loc[fault_site.base + "/latin1.html", "title"] == "Été à Montréal"
-    assert not df["text"].str.contains("Just a moment|réservé aux abonnés|introuvable").any()
+    assert not df["text"].str.contains("Just a moment|introuvable").any()
 
 
 def test_gzip_bomb_is_cut_off_with_bounded_memory(fault_site: FaultSite) -> None:

@@ -164,3 +164,51 @@ def test_addresses_are_fetched_as_discovered_and_identify_their_articles(tmp_pat
     assert rows["article_id"].nunique() == len(SHAPES)
     assert rows.loc[f"{base}/article.php?id=1", "canonical_url"] == f"{base}/article.php?id=1"
     assert (rows["canonical_url"] == rows.index).all()
+
+
+# -- interstitials by what they are; paywalled articles kept -----------------------------------
+
+CLOUDFLARE = '<script src="/cdn-cgi/challenge-platform/h/b/scripts/jsd/main.js"></script>'
+COMMENTS = ('<form id="commentform"><textarea name="comment"></textarea>'
+            '<div class="g-recaptcha" data-sitekey="6Lc"></div><input type="submit" value="Envoyer"></form>')
+BANNER = ('<div id="didomi-popup" class="didomi-popup"><p>Nous et nos partenaires utilisons des cookies et '
+          'technologies similaires pour stocker et accéder à des informations sur votre appareil.</p>'
+          '<button>Tout accepter</button><button>Tout refuser</button><a>Paramétrer les cookies</a></div>')
+# The wall a French publisher serves instead of the article until consent is given (the
+# IAB-TCF texts and buttons of the banner above, as a page of its own).
+WALL = (f'<html lang="fr"><head><meta charset="utf-8"><title>Gestion de vos choix</title></head><body>{BANNER}'
+        '</body></html>')
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_interstitials_are_recognised_by_what_they_are_and_paywalled_articles_kept(tmp_path: Path) -> None:
+    article = (TESTS / "site" / "pages" / "regards.fr.enquetes.html").read_text(encoding="utf-8")
+    served = {
+        # a real article with a Cloudflare script, a reCAPTCHA comment form and a consent banner
+        "/2024/enquete.html": article.replace("</head>", CLOUDFLARE + "</head>", 1)
+                                     .replace("</body>", COMMENTS + BANNER + "</body>", 1),
+        "/2024/consentement.html": WALL,
+        # a real subscriber-only article (nikkei.com): its teaser, title and date are kept
+        "/article/DGXMZO31897660Y8A610C1000000/": (TESTS / "corpus" / "pages" / "np4k-japanese_article.html")
+        .read_text(encoding="utf-8"),
+    }
+
+    def app(path: str, headers: dict[str, str]) -> Response:
+        if path in served:
+            return Response(200, served[path].encode(), {"Content-Type": "text/html; charset=utf-8"})
+        return Response(404, b"not found", {"Content-Type": "text/html"})
+
+    with LocalServer(app) as server:
+        listed = [server.base_url + p for p in served]
+        skipping = url_dossier("free", listed).replace('title = "free"\n', 'title = "free"\nkeep_paywalled = false\n')
+        config = write_config(tmp_path, url_dossier("open", listed) + skipping)
+        kept, free = (scrape_dossier(slug, config_path=str(config), output=str(tmp_path / "out"))
+                      for slug in ("open", "free"))
+    assert (kept["counts"]["written"], kept["counts"]["blocked"]) == (2, 1), kept["reasons"]
+    rows = pd.read_parquet(tmp_path / "out" / "open" / "articles").set_index("url")
+    assert rows.loc[listed[0], "access"] == "free" and "Tout accepter" not in rows.loc[listed[0], "text"]
+    teaser = rows.loc[listed[2]]
+    assert teaser["access"] == "paywall" and teaser["title"].startswith("米朝首脳直通電話") and teaser["text"]
+    ledger = pd.read_parquet(tmp_path / "out" / "open" / "urls").set_index("url")
+    assert (ledger.loc[listed[1], "state"], ledger.loc[listed[1], "reason"]) == ("blocked", "consent_wall")
+    assert (free["counts"]["written"], free["counts"]["skipped"]) == (1, 1)
