@@ -61,7 +61,7 @@ url = "{site.base}/sitemap.xml"
     root = out / "replayed"
     first = scrape_dossier("replayed", config_path=str(config), output=str(out))
     before = rows(root)
-    assert len(before) == first["counts"]["written"] == 7
+    assert len(before) == first["counts"]["written"] == 8  # the paywalled one with its teaser
 
     site.server.close()  # no network from here on
     if articles == "deleted":
@@ -72,7 +72,7 @@ url = "{site.base}/sitemap.xml"
     record = last_run(root)
     after = rows(root)
     assert record["kind"] == "reextract" and record["source_runs"] == [first["run_id"]]
-    assert record["counts"]["written"] == 7 and record["counts"]["replayed"] == 8  # 7 articles and the paywall
+    assert record["counts"]["written"] == 8 and record["counts"]["replayed"] == 8
     assert sorted(after) == sorted(before)
     assert len(Store(out, "replayed", "").read_articles(["article_id"])) == len(after)  # no duplicates
     for aid, row in after.items():
