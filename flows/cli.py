@@ -218,7 +218,7 @@ def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | Non
             records.append(scrape_dossier(slug, config_path=config_path, output=output, limit=limit,
                                           refresh=refresh, batch_size=batch_size))
     for record in records:
-        wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
+        wait_for_task_run_records(record["run_id"])
     return records
 
 
@@ -291,8 +291,8 @@ def backfill(
     if isinstance(outcomes, BaseException):
         raise outcomes
     for item in outcomes:
-        if item["run_id"]:
-            wait_for_task_run_records(item["run_id"], item["prefect_task_runs"])
+        if item["run_id"] and item["waits"]:
+            wait_for_task_run_records(item["run_id"])
     width = max(len(item["key"]) for item in outcomes)
     print(f"\n{slug}: backfill {since} … {until} by {window}, {len(outcomes)} window(s)")
     for item in outcomes:
@@ -430,7 +430,7 @@ def reextract(
 
     api_ready()
     record = reextract_dossier(store.path.name, config_path=config_path, output=output, batch_size=batch_size)
-    wait_for_task_run_records(record["run_id"], record["prefect_task_runs"])
+    wait_for_task_run_records(record["run_id"])
     c = record["counts"]
     print(f"\n{record['dossier']}: reextract run {record['run_id']} (no network), "
           f"trafilatura {record['versions']['trafilatura']}")

@@ -7,17 +7,18 @@ overlaps the extraction of batch n, as fetching does in `scrape_dossier`.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
-from prefect.utilities.annotations import quote
 
 from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
 from dossier_pipeline.tasks.lock import DossierLock
-from dossier_pipeline.tasks.replay import Replay
-from dossier_pipeline.tasks.steps import extract_and_commit, finish_task, load_task, scan_task
+from dossier_pipeline.tasks.replay import ArchiveSource, Staging
+from dossier_pipeline.tasks.run import Run, RunSpec
+from dossier_pipeline.tasks.steps import extract_and_commit, finish_task, scan_task
+from dossier_pipeline.tasks.store import Store
+from dossier_pipeline.tasks.version import PIPELINE_VERSION
 from dossier_pipeline.tasks.workers import ExtractorPool
 
 
@@ -29,16 +30,20 @@ def reextract_dossier(slug: str, config_path: str = "dossiers.toml", output: str
     dossier = config.get(slug)
     parameters = {"slug": slug, "config_path": config_path, "output": output, "batch_size": batch_size}
     pool = ExtractorPool.for_settings(dossier.settings)
-    replay = Replay(str(flow_run.get_id()), config, dossier, output, parameters, pool)
+    run_id = str(flow_run.get_id())
+    staging = Staging(Store(output, slug, PIPELINE_VERSION), run_id)
+    run = Run(RunSpec(run_id, config, dossier, parameters, kind="reextract"), pool, staging)
+    source = ArchiveSource(staging.target, dossier, run_id, run.ledger.counts, run.durations)
     lock = DossierLock(output, slug).acquire()  # it replaces articles/: never beside a scrape
     try:
-        replay.prepare()
-        queue = deque(scan_task(replay))
+        run.prepare()
+        queue = scan_task(source)
         if queue:
             pool.warm()
-        extract_and_commit(replay, queue, lambda: load_task(replay, quote(replay.take(queue, batch_size))))
-        return finish_task(replay)
+        extract_and_commit(run, source, queue, batch_size)
+        return finish_task(run, source)
     finally:
         pool.close()
-        replay.discard()
+        staging.discard()
+        run.close()
         lock.release()

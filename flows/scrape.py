@@ -14,8 +14,8 @@ from prefect.utilities.annotations import quote
 
 from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
 from dossier_pipeline.tasks.lock import DossierLock
-from dossier_pipeline.tasks.run import Run
-from dossier_pipeline.tasks.steps import discover_task, extract_and_commit, fetch_task, finish_task, plan_task
+from dossier_pipeline.tasks.run import Run, RunSpec
+from dossier_pipeline.tasks.steps import discover_task, extract_and_commit, finish_task, plan_task
 from dossier_pipeline.tasks.workers import ExtractorPool
 
 
@@ -32,17 +32,21 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
                   "since": since and since.isoformat(), "until": until and until.isoformat()}
     dossier = config.get(slug)
     pool = ExtractorPool.for_settings(dossier.settings)
-    run = Run(str(flow_run.get_id()), config, dossier, output, parameters, pool)
+    run = Run(RunSpec(str(flow_run.get_id()), config, dossier, parameters), pool)
     lock = DossierLock(output, slug).acquire()  # one run of a dossier at a time: tasks/lock.py
+    source = None
     try:
         run.prepare()
-        queue = plan_task(run, quote(discover_task(run)), refresh, limit)
+        source = run.live_source()
+        queue = plan_task(run, source, quote(discover_task(run, source)), limit)
         if queue and not run.distributed:
             pool.warm()
-        extract_and_commit(run, queue, lambda: fetch_task(run, quote(run.next_batch(queue, batch_size))))
-        return finish_task(run)
+        extract_and_commit(run, source, queue, batch_size)
+        return finish_task(run, source)
     finally:
         pool.close()
+        if source is not None:
+            source.close()
         run.close()
         lock.release()
 

@@ -8,6 +8,8 @@ Parquet files themselves describe their columns.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pyarrow as pa
 
 # 2: text_markdown, agency, date_evidence, text_simhash, duplicate_urls; the "null when"
@@ -161,7 +163,23 @@ ARTICLE_SCHEMA = pa.schema(ARTICLE_FIELDS, metadata={"schema_version": SCHEMA_VE
 # publication date go to year=0/month=0 so every reader's integer partition inference works.
 PARTITIONING = pa.schema([pa.field("year", pa.int16()), pa.field("month", pa.int8())])
 
-URL_STATES = ("written", "updated", "unchanged", "duplicate", "skipped", "not_article", "blocked", "failed")
+
+
+class UrlState(StrEnum):
+    """The state a discovered URL ends a run in (the ledger's ``state`` column): exactly one
+    per URL and run (tasks/ledger.py)."""
+
+    WRITTEN = "written"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+    SKIPPED = "skipped"
+    NOT_ARTICLE = "not_article"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+URL_STATES = tuple(UrlState)
 
 _LEDGER = "the run"
 URL_FIELDS: list[pa.Field] = [

@@ -1,8 +1,9 @@
-"""Thin Prefect task wrappers around the plain step functions.
+"""The Prefect tasks of a run: each a call of one piece of the run (tasks/run.py).
 
 Each task run handles a whole batch (never one URL): Prefect task runs cost milliseconds
-each. Caching is off: inputs are raw page bodies, and a rerun's incrementality comes from
-the dataset itself, not from Prefect's result cache.
+each; their names say which batch (``fetch-batch-12``). Caching is off: inputs are raw page
+bodies, and a rerun's incrementality comes from the dataset itself, not from Prefect's
+result cache.
 """
 
 from __future__ import annotations
@@ -16,108 +17,115 @@ from uuid import UUID
 from prefect import get_client, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.filters import (
-    FlowRunFilter,
-    FlowRunFilterId,
-    TaskRunFilter,
-    TaskRunFilterState,
-    TaskRunFilterStateType,
-)
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import TERMINAL_STATES
 from prefect.events.worker import EventsWorker
 from prefect.utilities.annotations import quote
 
 from dossier_pipeline.tasks.archive import Event
+from dossier_pipeline.tasks.contracts import Extraction
 from dossier_pipeline.tasks.discover import DiscoveredURL, Discovery, discover
 from dossier_pipeline.tasks.distributed import extract_staged
 from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.interrupt import stop_requested
-from dossier_pipeline.tasks.replay import Replay
-from dossier_pipeline.tasks.run import Fetched, Run
+from dossier_pipeline.tasks.planner import plan
+from dossier_pipeline.tasks.replay import ArchiveSource
+from dossier_pipeline.tasks.run import Run
+from dossier_pipeline.tasks.sources import Fetched, LiveSource, PageSource
+
+Extracted = tuple[Fetched, list[Extraction]]
+
+
+def pages_run_name(parameters: dict[str, Any]) -> str:
+    """A pages task run's name: its source's step and the batch number (``fetch-batch-12``)."""
+    return f"{parameters['source'].step}-batch-{parameters['number']}"
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover_task(run: Run) -> Discovery:
-    return discover(run.dossier, run.politeness, run.window, run.archives)
+def discover_task(run: Run, source: LiveSource) -> Discovery:
+    return discover(run.spec.dossier, source.politeness, run.window, source.archives)
 
 
 @task(name="plan", cache_policy=NO_CACHE)
-def plan_task(run: Run, discovery: Discovery, refresh: bool, limit: int | None) -> deque[DiscoveredURL]:
-    return run.plan(discovery, refresh, limit)
+def plan_task(run: Run, source: LiveSource, discovery: Discovery, limit: int | None) -> deque[DiscoveredURL]:
+    queue = plan(discovery, source.known, run.ledger, refresh=run.spec.refresh, limit=limit, window=run.window)
+    run.ledger.progress.plan(len(discovery.urls), len(queue))
+    return queue
 
 
-@task(name="fetch-batch", cache_policy=NO_CACHE)
-def fetch_task(run: Run, batch: list[DiscoveredURL]) -> Fetched:
-    return run.fetch(batch)
+@task(name="scan-archive", cache_policy=NO_CACHE)
+def scan_task(source: ArchiveSource) -> deque[Event]:
+    return source.scan()
 
 
-@task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_task(run: Run, fetched: Fetched) -> tuple[Fetched, list[dict[str, Any]]]:
+# A retried batch settles nothing twice: the ledger takes one state per URL, the commit
+# passes over the URLs settled or held already.
+@task(name="pages-batch", task_run_name=pages_run_name, cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+def pages_task(source: PageSource[Any], batch: list[Any], number: int) -> Fetched:
+    return source.pages(batch)
+
+
+@task(name="extract-batch", task_run_name="extract-batch-{number}", cache_policy=NO_CACHE)
+def extract_task(run: Run, fetched: Fetched, number: int) -> Extracted:
     return run.extract(fetched)
 
 
-@task(name="extract-batch-dask", cache_policy=NO_CACHE, retries=2)
-def extract_staged_task(pages: list[Page], seconds: float, output: str, slug: str, path: str) -> list[dict[str, Any]]:
+@task(name="extract-batch-dask", task_run_name="extract-batch-dask-{number}", cache_policy=NO_CACHE,
+      retries=2)
+def extract_staged_task(pages: list[Page], seconds: float, output: str, slug: str, path: str,
+                        number: int) -> list[Extraction]:
     return extract_staged(pages, seconds, output, slug, path)
 
 
-def submit_extract(run: Run, fetched: Fetched) -> Callable[[], tuple[Fetched, list[dict[str, Any]]]]:
+@task(name="write-batch", task_run_name="write-batch-{number}", cache_policy=NO_CACHE, retries=1,
+      retry_delay_seconds=5)
+def commit_task(run: Run, extracted: Extracted, number: int) -> None:
+    run.commit(extracted)
+
+
+def submit_extract(run: Run, fetched: Fetched, number: int) -> Callable[[], Extracted]:
     """Start extracting a batch in the background (local process pool, or a Dask worker
     with plain data in and staged rows out); returns the call that waits for it."""
     if not run.distributed:
-        return extract_task.submit(run, quote(fetched)).result
+        return extract_task.submit(run, quote(fetched), number).result
     assert run.runner is not None
     future = run.runner.submit(extract_staged_task, parameters={
-        "pages": fetched.pages, "seconds": run.dossier.settings.extract_timeout_seconds,
-        "output": run.parameters["output"], "slug": run.dossier.slug,
-        "path": run.store.staged_path(run.run_id, run.next_stage())})
-    future.add_done_callback(lambda _: run.progress.extracted(len(fetched.pages)))  # a whole batch: one chunk
+        "pages": fetched.pages, "seconds": run.spec.dossier.settings.extract_timeout_seconds,
+        "output": run.spec.parameters["output"], "slug": run.spec.dossier.slug,
+        "path": run.store.staged_path(run.spec.run_id, number), "number": number})
+    future.add_done_callback(lambda _: run.ledger.progress.extracted(len(fetched.pages)))  # a whole batch: one chunk
     return lambda: (fetched, future.result())
 
 
-def extract_and_commit(run: Run, queue: Sized, fetch_next: Callable[[], Fetched]) -> None:
-    """Fetch (``fetch_next``), extract and write batches while ``queue`` has URLs, so that
-    both cores stay busy: batch n+1 is fetched while batch n is extracted, and handed to
+def extract_and_commit(run: Run, source: PageSource[Any], queue: Sized, batch_size: int) -> None:
+    """Take, extract and write batches while ``queue`` has work, so that both cores stay
+    busy: batch n+1 is fetched (loaded) while batch n is extracted, and handed to
     extraction *before* batch n is awaited and written, so the workers always have the
     next pages queued (a batch's last chunks would otherwise leave one core idle).
     A stop request (tasks/interrupt.py) ends the loop: the batch being extracted is written
     whole; a batch fetched meanwhile is not extracted, and its URLs, with those left in
     ``queue``, are left for the next run (only its failed fetches are in the ledger)."""
-    pending = None
+    pending: tuple[int, Callable[[], Extracted]] | None = None
     stopped = False
     while len(queue) and not (stopped := stop_requested()):
-        fetched = fetch_next()
+        number = run.next_stage()
+        fetched = pages_task(source, quote(source.take(queue, batch_size)), number)
         if stopped := stop_requested():
             break
-        submitted = submit_extract(run, fetched)
+        submitted = number, submit_extract(run, fetched, number)
         if pending is not None:
-            commit_task(run, quote(pending()))
+            commit_task(run, quote(pending[1]()), pending[0])
         pending = submitted
     run.interrupted = stopped
     if pending is not None:
-        commit_task(run, quote(pending()))
-
-
-@task(name="write-batch", cache_policy=NO_CACHE)
-def commit_task(run: Run, extracted: tuple[Fetched, list[dict[str, Any]]]) -> None:
-    run.commit(extracted)
-
-
-@task(name="scan-archive", cache_policy=NO_CACHE)
-def scan_task(replay: Replay) -> list[Event]:
-    return replay.scan()
-
-
-@task(name="load-batch", cache_policy=NO_CACHE)
-def load_task(replay: Replay, batch: list[Event]) -> Fetched:
-    return replay.load(batch)
+        commit_task(run, quote(pending[1]()), pending[0])
 
 
 @task(name="finish", cache_policy=NO_CACHE)
-def finish_task(run: Run) -> dict[str, Any]:
+def finish_task(run: Run, source: PageSource[Any]) -> dict[str, Any]:
     """Write the run record, and publish its summary where Prefect users look: the run's
     log and a table artifact in the UI."""
-    record = run.summary()
+    record = run.summary(source).as_json()
     run.store.write_run(record)
     rows = summary_rows(record)
     get_run_logger().info("Run summary of %s:\n%s", record["dossier"],
@@ -143,26 +151,31 @@ def summary_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def wait_for_task_run_records(flow_run_id: str, expected: int, timeout: float = 60.0) -> bool:
+def wait_for_task_run_records(flow_run_id: str, timeout: float = 60.0, settle: float = 0.6) -> bool:
     """Wait until the Prefect API has recorded the final state of the flow run's task runs.
 
     Prefect 3 records task runs from events, one database write at a time. When a process
     that used the embedded API exits, the API is stopped at once: task runs still in its
     queue are lost and its recorder, cancelled mid-write, logs CancelledError tracebacks.
-    Waiting here, before exit, makes the records complete and the exit clean.
+    Waiting here, before exit, makes the records complete and the exit clean. Once this
+    process has sent its events (``drain_all``), the records are complete when every task
+    run recorded is in a final state and no new one has appeared for ``settle`` seconds.
     """
     EventsWorker.drain_all(timeout=timeout)  # send what this process still holds
     flow_runs = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
-    final = TaskRunFilter(state=TaskRunFilterState(type=TaskRunFilterStateType(any_=list(TERMINAL_STATES))))
     deadline = time.monotonic() + timeout
+    seen: tuple[int, int] | None = None
+    since = time.monotonic()
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
-            recorded, offset = 0, 0
-            while batch := client.read_task_runs(flow_run_filter=flow_runs, task_run_filter=final, limit=200,
-                                                 offset=offset):
+            recorded = final = offset = 0
+            while batch := client.read_task_runs(flow_run_filter=flow_runs, limit=200, offset=offset):
                 recorded += len(batch)
+                final += sum(t.state_type in TERMINAL_STATES for t in batch)
                 offset += len(batch)
-            if recorded >= expected:
+            if (recorded, final) != seen:
+                seen, since = (recorded, final), time.monotonic()
+            elif recorded == final and time.monotonic() - since >= settle:
                 return True
-            time.sleep(0.2)
+            time.sleep(0.1)
     return False

@@ -199,5 +199,5 @@ def outcome(window: Window, run: dict[str, Any], error: str | None = None, done:
         "run_id": run.get("run_id"),
         "counts": {k: counts.get(k, 0) for k in ("written", "skipped", "failed")},
         "problem": "; ".join(problems) or None,
-        "prefect_task_runs": 0 if done else run.get("prefect_task_runs", 0),  # what the CLI waits for
+        "waits": not done,  # a run of its own, whose task runs the CLI waits for
     }

@@ -266,20 +266,21 @@ def test_a_slow_host_is_spread_over_batches_instead_of_stalling_one() -> None:
 
     from dossier_pipeline.tasks.config import parse_config
     from dossier_pipeline.tasks.discover import DiscoveredURL
-    from dossier_pipeline.tasks.run import Run
+    from dossier_pipeline.tasks.fetch import Politeness
+    from dossier_pipeline.tasks.planner import next_batch
 
     config = parse_config('[dossiers.f]\n[[dossiers.f.sources]]\nkind = "urls"\nurls = ["http://fast.org/"]\n',
                           Path("x.toml"))
-    run = Run("r", config, config.get("f"), "unused", {}, ExtractorPool())
-    run.politeness.set_crawl_delay("slow.org", 10.0)  # as a robots.txt Crawl-delay: 10 sets it
+    politeness = Politeness(config.get("f").settings)
+    politeness.set_crawl_delay("slow.org", 10.0)  # as a robots.txt Crawl-delay: 10 sets it
     queue = deque([DiscoveredURL(f"http://slow.org/{n}", "urls", "t") for n in range(20)]
                   + [DiscoveredURL(f"http://fast.org/{n}", "urls", "t") for n in range(100)])
-    first = run.next_batch(queue, 64)
+    first = next_batch(queue, 64, politeness)
     # 30 s of each host's rate: 3 URLs at one per 10 s, 60 at the default 2 per second
     assert sum("slow.org" in i.url for i in first) == 3 and len(first) == 63
     batches = [first]
     while queue:
-        batches.append(run.next_batch(queue, 64))
+        batches.append(next_batch(queue, 64, politeness))
     taken = [i.url for b in batches for i in b]
     assert sorted(taken) == sorted({*taken}) and len(taken) == 120  # every URL once
     assert all(sum("slow.org" in i.url for i in b) <= 3 for b in batches)
