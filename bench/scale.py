@@ -42,7 +42,7 @@ first, and prints the median ratio: the machine's speed drifts by several percen
 runs minutes apart (its neighbours), which one pair cannot tell from the pipeline's.
 
     python bench/scale.py [FIXTURES_DIR] --pages 1000 [--pages 10000 …] [--no-archive] [--startup] [--skip-ceilings]
-                          [--rounds N]
+                          [--skip-cli-ceiling] [--rounds N]
 """
 
 from __future__ import annotations
@@ -527,8 +527,9 @@ def run_size(args: argparse.Namespace, site: Site, pages: int) -> None:
         if not args.skip_ceilings:
             print(f"  [{pages:,} pages] ceiling (a) …", file=sys.stderr, flush=True)
             ext = ceiling_extraction(fixtures, urls)
-            print(f"  [{pages:,} pages] ceiling (b) …", file=sys.stderr, flush=True)
-            cli = ceiling_cli(site, work)
+            if not args.skip_cli_ceiling:
+                print(f"  [{pages:,} pages] ceiling (b) …", file=sys.stderr, flush=True)
+                cli = ceiling_cli(site, work)
         report(pages, site, pipe, ext, cli, args.archive)
         if ext is not None and args.rounds > 1:
             rounds(args, site, work, urls, [(pipe, ext)])
@@ -605,7 +606,7 @@ def report(pages: int, site: Site, pipe: Measured, ext: Measured | None, cli: Me
           f"{record.get('warc_bytes', 0):,} per the run record)")
     if record["reasons"]:
         print(f"  reasons      {record['reasons']}")
-    if ext is None or cli is None:
+    if ext is None:
         return
     docs = ext.extra["documents"]
     print("ceiling (a) trafilatura.bare_extraction(with_metadata=True), 2 processes, pages in memory")
@@ -613,18 +614,24 @@ def report(pages: int, site: Site, pipe: Measured, ext: Measured | None, cli: Me
     print(f"  time         {ext.wall:.1f} s -> {pages / ext.wall:.1f} pages/s (warm workers; building the replicas' "
           f"bytes in the workers: {ext.extra['building']:.2f} s of it, included)")
     print(f"  CPU          {_cpu(ext.cpu, ext.wall)}; peak RSS {_mib(ext.peak_rss)} (the 2 workers)")
-    served_b, bytes_b, site_cpu_b = cli.site
-    print("ceiling (b) trafilatura command line: --input-file --with-metadata --parallel 8 "
-          "(SLEEP_TIME = 0, SSRF_PROTECTION = off)")
-    print(f"  pages        {served_b:,} fetched from the site ({bytes_b / 2**20:,.0f} MiB), {cli.extra['files']:,} "
-          f"files written, {cli.extra['no_result']:,} 'No result' warnings, exit code {cli.returncode}")
-    print(f"  time         {cli.wall:.1f} s -> {served_b / cli.wall:.1f} pages/s (end-to-end, start-up included)")
-    print(f"  CPU          {_cpu(cli.cpu, cli.wall)}; site process {site_cpu_b:.1f} s; peak RSS {_mib(cli.peak_rss)}")
-    print(f"  output       {cli.extra['bytes']:,} bytes")
-    a, b = pages / ext.wall, served_b / cli.wall
+    a = pages / ext.wall
+    ratios = [("(a)", a)]
+    if cli is not None:
+        served_b, bytes_b, site_cpu_b = cli.site
+        print("ceiling (b) trafilatura command line: --input-file --with-metadata --parallel 8 "
+              "(SLEEP_TIME = 0, SSRF_PROTECTION = off)")
+        print(f"  pages        {served_b:,} fetched from the site ({bytes_b / 2**20:,.0f} MiB), "
+              f"{cli.extra['files']:,} files written, {cli.extra['no_result']:,} 'No result' warnings, "
+              f"exit code {cli.returncode}")
+        print(f"  time         {cli.wall:.1f} s -> {served_b / cli.wall:.1f} pages/s (end-to-end, start-up included)")
+        print(f"  CPU          {_cpu(cli.cpu, cli.wall)}; site process {site_cpu_b:.1f} s; "
+              f"peak RSS {_mib(cli.peak_rss)}")
+        print(f"  output       {cli.extra['bytes']:,} bytes")
+        ratios.append(("(b)", served_b / cli.wall))
     print("ratios (pipeline pages/s over ceiling pages/s)")
-    print(f"  pipeline/(a) {processed / pipe.wall / a:.2f} end-to-end, {processed / flow / a:.2f} flow run")
-    print(f"  pipeline/(b) {processed / pipe.wall / b:.2f} end-to-end, {processed / flow / b:.2f} flow run")
+    for name, ceiling in ratios:
+        print(f"  pipeline/{name} {processed / pipe.wall / ceiling:.2f} end-to-end, "
+              f"{processed / flow / ceiling:.2f} flow run")
 
 
 # -- start-up budget ------------------------------------------------------------------------
@@ -689,6 +696,8 @@ def main() -> None:
     parser.add_argument("--startup", action="store_true", help="also measure the start-up budget")
     parser.add_argument("--startup-rounds", type=int, default=5, help="runs of each start-up command (default 5)")
     parser.add_argument("--skip-ceilings", action="store_true", help="measure the pipeline only")
+    parser.add_argument("--skip-cli-ceiling", action="store_true", help="measure ceiling (a) but not (b), "
+                        "trafilatura's command line (the slowest part of a round)")
     parser.add_argument("--rounds", type=int, default=1, help="pairs of pipeline and ceiling (a) runs, "
                         "alternating, whose median ratio is printed (default 1)")
     parser.add_argument("--keep", metavar="DIR", help="keep each size's work directory under DIR")
