@@ -16,7 +16,8 @@ import re
 HAN_KANA = ("\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f", 1.5)  # Chinese, Japanese
 SOUTHEAST_ASIAN = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff", 4.0)  # Thai, Lao, Myanmar, Khmer (marks included)
 UNSPACED = tuple((re.compile(f"[{chars}]"), per_word) for chars, per_word in (HAN_KANA, SOUTHEAST_ASIAN))
-ANY_UNSPACED = re.compile(f"[{HAN_KANA[0]}{SOUTHEAST_ASIAN[0]}]")
+UNSPACED_CHARS = HAN_KANA[0] + SOUTHEAST_ASIAN[0]  # for a regex character class
+ANY_UNSPACED = re.compile(f"[{UNSPACED_CHARS}]")
 
 
 def count_words(text: str) -> int:

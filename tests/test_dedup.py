@@ -11,8 +11,9 @@ import trafilatura
 from conftest import SITE, write_config
 
 from dossier_pipeline.flows.scrape import scrape_dossier
-from dossier_pipeline.tasks.dedup import MAX_DISTANCE, MIN_WORDS, DuplicateIndex, distance, simhash
+from dossier_pipeline.tasks.dedup import MAX_DISTANCE, MIN_WORDS, DuplicateIndex, distance, simhash, tokens
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.textcount import count_words
 
 PAGES = Path(__file__).parent / "pages"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -26,7 +27,7 @@ def real_text(name: str) -> str:
 
 def row(aid: str, text: str) -> dict:
     return {"article_id": aid, "canonical_url": f"https://a.example/{aid}", "text_sha256":
-            hashlib.sha256(text.encode()).hexdigest(), "text_simhash": simhash(text), "word_count": len(text.split())}
+            hashlib.sha256(text.encode()).hexdigest(), "text_simhash": simhash(text), "word_count": count_words(text)}
 
 
 def test_simhash_separates_edited_copies_from_other_articles() -> None:
@@ -52,6 +53,26 @@ def test_simhash_values_are_stable() -> None:
                 "mercredi le porte-parole du ministère.")
     assert [simhash(t) for t in ("", "Un mot", sentence)] == ["e4a6a0577479b2b4", "fc455d1c7e77b84f",
                                                                "217da3bc6179fae6"]
+
+
+def test_japanese_articles_are_shingled_by_characters() -> None:
+    """Japanese has no spaces: its shingles are character 3-grams, so a copy with a changed
+    sentence is near, and two different Japanese articles (real pages) are not."""
+    afp = trafilatura.extract((PAGES / "afpbb.com.nigeria.ja.html").read_bytes())
+    cnet = trafilatura.extract((PAGES.parent / "corpus" / "pages" / "mercury-japan.cnet.com.html").read_bytes())
+    assert count_words(afp) >= MIN_WORDS and count_words(cnet) >= MIN_WORDS
+    assert len(tokens(afp)) > len(afp.split()) * 10  # characters, not clause-long "words"
+    sentence = next(s for s in afp.split("。") if len(s) > 30)
+    changed = afp.replace(sentence, sentence[:-8] + "と政府が発表した")  # the sentence's end reworded
+    assert changed != afp and distance(simhash(afp), simhash(changed)) <= MAX_DISTANCE
+    assert distance(simhash(afp), simhash(cnet)) > 2 * MAX_DISTANCE
+    index = DuplicateIndex()
+    index.add(row("afp", afp))
+    index.add(row("cnet", cnet))
+    near = index.match(row("copy", changed))
+    assert near is not None and near.article_id == "afp"
+    assert index.match(row("other", trafilatura.extract((PAGES.parent / "corpus" / "pages" /
+                                                          "mercury-www.lifehacker.jp.html").read_bytes()))) is None
 
 
 def test_index_finds_exact_and_near_duplicates_but_never_the_row_itself() -> None:
