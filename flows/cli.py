@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 # Only light modules at the top: the extraction workers import this module again (as
 # multiprocessing does with the parent's __main__) and must not load pyarrow and pandas,
-# which they never use (about 70 MB each). typer costs ~50 ms and loads neither (nor rich,
-# until help is printed). The commands import the rest.
+# which they never use (docs/benchmarks.md, "Memory"). typer loads neither (nor rich, until
+# help is printed). The commands import the rest.
 import typer
 from typer._click.exceptions import ClickException  # typer vendors click and does not re-export it
 

@@ -3,7 +3,7 @@
 Without PREFECT_API_URL, Prefect starts a temporary API server (a uvicorn subprocess) at a
 process's first flow call and sleeps until it answers: seconds in which this process does
 nothing. Prefect's own start (``SubprocessASGIServer.start``) first imports its whole server
-package in this process (about 1.5 s here, on one core) and only then spawns the server,
+package in this process (docs/benchmarks.md: start-up) and only then spawns the server,
 which imports it again. So the server is spawned here first, with the command and
 environment Prefect uses, and handed to Prefect's ``SubprocessASGIServer``: it boots on the
 other core while this process imports Prefect's server package and the pipeline

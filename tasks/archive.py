@@ -44,9 +44,8 @@ RAW_DIR = "raw"
 SUFFIX = ".warc.gz"
 OPEN_SUFFIX = ".open"
 MAX_WARC_BYTES = 1 << 30  # the customary 1 GB per WARC file
-# Members are gzip written by ISA-L (isal) at its level 1: the same format as zlib's, files a little
-# smaller than zlib's level 1, for a quarter of its CPU: 0.21 ms for a 147 kB news page against 0.87 ms
-# (zlib level 6: 2.3 ms; warcio's own writer uses 9). That CPU is what extraction needs.
+# Members are gzip written by ISA-L (isal) at its level 1: the same format as zlib's, for a quarter
+# of zlib's CPU (docs/benchmarks.md), which extraction needs more.
 GZIP_LEVEL = 1
 METADATA_TYPE = "application/vnd.dossier-pipeline.fetch+json"
 

@@ -234,8 +234,8 @@ def parse_html(html: str) -> lxml.html.HtmlElement:
 
 def trafilatura_metadata(tree: lxml.html.HtmlElement, url: str) -> Document:
     """trafilatura's metadata (its extract_metadata, step for step) without its tags and
-    licence searches, which the pipeline never reads: two scans of the whole tree, a
-    twentieth of a page's CPU time. Read-only on the tree, so it runs on the page's own tree
+    licence searches, which the pipeline never reads (two scans of the whole tree). Read-only
+    on the tree, so it runs on the page's own tree
     (before the furniture is pruned, as in trafilatura). tests/test_extract.py checks it
     agrees with extract_metadata."""
     doc = metadata.examine_meta(tree)
@@ -264,8 +264,8 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
     """trafilatura's extraction of the tree: its metadata and its body tree (None: no article).
 
     trafilatura runs in its fast mode: its main extractor alone, without the comparison
-    with readability and jusText that its default mode runs on every page (a fifth of the
-    pipeline's CPU time). That comparison matters where the main extractor finds little
+    with readability and jusText that its default mode runs on every page (docs/benchmarks.md).
+    That comparison matters where the main extractor finds little
     (an article its heuristics miss, where it keeps a teaser): when the fast text is short,
     or a stub on a ``paywalled`` page (blocks.declares_paywall), trafilatura's default
     cascade extracts the text again and decides. The metadata, the same in either mode,
@@ -342,9 +342,9 @@ def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict
 
 _PARSER = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, encoding="utf-8")
 # Every element is an HtmlElement, found by lxml's C-level default lookup: lxml.html's own
-# lookup calls a Python method for each element Python touches (about a million calls on a
-# few hundred pages, in trafilatura's tree walks) only to give <form>, <input> etc. classes
-# with form helpers that nothing here uses.
+# lookup calls a Python method for each element Python touches (in trafilatura's tree walks,
+# every element) only to give <form>, <input> etc. classes with form helpers that nothing
+# here uses.
 _PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
     element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
     entity=lxml.html.HtmlEntity))

@@ -159,7 +159,7 @@ class Politeness:
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every client: loading the CA bundle costs ~75 ms of CPU."""
+    """One TLS context for every client: each new context loads the CA bundle again."""
     return httpx.create_ssl_context()
 
 
@@ -177,7 +177,7 @@ class Fetcher:
     def _client(self, host: str) -> httpx.AsyncClient:
         """One connection pool per host, of the host's connection limit: httpcore scans
         every connection of a pool for each request it assigns, so one pool shared by many
-        hosts cost more CPU than the rest of fetching (measured with 20 hosts × 8)."""
+        hosts costs more CPU than the rest of fetching (docs/benchmarks.md)."""
         if host not in self._clients:
             self._clients[host] = httpx.AsyncClient(
                 # Only encodings _Decoder can inflate with a bounded output are offered.
@@ -497,10 +497,9 @@ class FetchSession:
     """``fetch_all`` for every batch of a run through one Fetcher, on an event loop in a
     thread of its own, until ``close``.
 
-    A Fetcher per batch opened a connection for nearly every request (a batch holds a few
-    pages per host): the connects alone cost 0.7 ms of CPU a page over loopback, and a TLS
-    handshake costs more. Kept for the run, each host's pool reuses its keep-alive
-    connections from batch to batch. The loop's own thread also spares the caller
+    A batch holds only a few pages per host: kept for the run, each host's pool reuses its
+    keep-alive connections from batch to batch instead of connecting (and shaking hands for
+    TLS) for nearly every request. The loop's own thread also spares the caller
     ``asyncio.run``'s per-call set-up (a SIGINT handler in the main thread)."""
 
     def __init__(self, politeness: Politeness, domains: list[str]) -> None:

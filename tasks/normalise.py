@@ -97,9 +97,8 @@ TITLE_SEPARATORS = r"[|–—:·•-]"
 # -- language ---------------------------------------------------------------------------
 CONFIDENT = 0.9  # detector probability above which the text's language wins over any declaration
 PLAUSIBLE = 0.05  # a declared language with at least this probability is kept when detection is unsure
-# Characters of the text the language detector reads: it walks every byte in Python (about
-# 0.25 ms per 1,000 characters), and 2,000 characters of an article decide as 4,000 do on
-# 234 real news pages in 10 languages (1,500 already flipped a German page to English).
+# Characters of the text the language detector reads: it walks every byte in Python, and the
+# start of an article this long decides as the whole would (docs/benchmarks.md).
 LANGUAGE_SAMPLE = 2000
 
 COUNT_SUFFIX = re.compile(r"\s*\(\d[\d\s.,]*\)\s*$")

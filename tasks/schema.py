@@ -1,9 +1,14 @@
-"""The one place where the dataset's tables are declared.
+"""The one place where the dataset's tables are declared: ``articles/`` (ARTICLE_SCHEMA,
+hive-partitioned by PARTITIONING), the URL ledger ``urls/`` (URL_SCHEMA, its states the
+``UrlState`` enum) and ``edits/`` (EDITS_SCHEMA).
 
 Every column carries its documentation in the Arrow field metadata (``doc``: meaning,
 ``source``: where the value comes from, ``null_when``), so the schema reference in
 ``datasets/README.md`` is generated from this module (and checked by a test) and the
-Parquet files themselves describe their columns.
+Parquet files themselves describe their columns. Each file records its SCHEMA_VERSION;
+``Store.prepare`` rewrites article files of an older version under this one
+(``store.upgrade_articles``: new columns null, ``word_count`` and ``char_count`` computed
+from the stored text), so every reader sees one schema.
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ from enum import StrEnum
 
 import pyarrow as pa
 
-# 2: text_markdown, agency, date_evidence, text_simhash, duplicate_urls; the "null when"
-# documentation. 4: published_at_local, modified_at_local, access, char_count; word_count
-# counts words of unspaced scripts (CJK, Thai …) by characters. Files of older versions read
-# with nulls in the new columns. Also in 4: archive_url, archive_captured_at.
+# The columns each version added (docs/decisions.md, "Schema versions and upgrades"):
+# 2: text_markdown, agency, date_evidence, text_simhash, duplicate_urls.
+# 3: warc_file, warc_record_id, warc_offset, first_seen, last_seen, last_changed; edits/.
+# 4: access, char_count, published_at_local, modified_at_local, archive_url, archive_captured_at;
+#    word_count counts unspaced scripts (CJK, Thai …) by characters.
 SCHEMA_VERSION = "4"
 
 _TS = pa.timestamp("us", tz="UTC")
