@@ -30,7 +30,7 @@ from dossier_pipeline.tasks.history import (
 from dossier_pipeline.tasks.ledger import Ledger
 from dossier_pipeline.tasks.schema import UrlState
 from dossier_pipeline.tasks.sources import Fetched
-from dossier_pipeline.tasks.store import Store
+from dossier_pipeline.tasks.store import PAYWALL_SKIPPED, Store
 from dossier_pipeline.tasks.windows import Window, outside_by_date
 
 
@@ -108,7 +108,7 @@ class Committer:
             aid = record["article_id"]
             if record["access"] != "free" and not self.settings.keep_paywalled:
                 ledger.mark(item, UrlState.SKIPPED, stage="extract", reason=f"access: {record['access']} "
-                            "(keep_paywalled = false)", fetch=fetch, origin=origin)
+                            f"{PAYWALL_SKIPPED}", fetch=fetch, origin=origin)
             elif self.window is not None and (outside := outside_by_date(record, self.window)):
                 ledger.mark(item, UrlState.SKIPPED, stage="extract", reason=outside, fetch=fetch, origin=origin)
             elif aid in self.written_ids or (aid in index and not fetched.refresh):

@@ -118,8 +118,8 @@ class Run:
         archives = (Archives(self.store, dossier, self.archive)
                     if any(isinstance(source, WaybackSource) for source in dossier.sources) else None)
         return LiveSource(self.spec.run_id, dossier, self.ledger, self.ledger.progress, self.durations,
-                          known=self.store.known_urls(), refresh=self.spec.refresh, archive=self.archive,
-                          archives=archives)
+                          known=self.store.known_urls(dossier.settings.keep_paywalled), refresh=self.spec.refresh,
+                          archive=self.archive, archives=archives)
 
     def close(self) -> None:
         """Finish the run's WARC files (also when the run fails: what they hold is valid)

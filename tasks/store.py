@@ -49,6 +49,8 @@ from dossier_pipeline.tasks.textcount import count_words
 # articles/ as read: the declared columns, then the partition columns
 ARTICLE_COLUMNS = pa.schema(list(ARTICLE_SCHEMA) + list(PARTITIONING), metadata=ARTICLE_SCHEMA.metadata)
 SETTLED_BLOCKS = ["error_page"]  # (a paywall, ledgered blocked before schema 4, is fetched again: now kept)
+# The end of the ledger reason of a paywalled article skipped by the dossier's setting.
+PAYWALL_SKIPPED = "(keep_paywalled = false)"
 MERGE_FANOUT = 8  # files of one size class merged together (each row rewritten log8(n) times at most)
 MAX_MERGED_ROWS = 50_000  # a file this large is final: merging it would cost more than it saves
 STAGING_DIR = "_staging"
@@ -255,11 +257,13 @@ class Store:
             return URL_SCHEMA.empty_table().select(columns) if columns else URL_SCHEMA.empty_table()
         return ds.dataset(files, format="parquet", schema=URL_SCHEMA, filesystem=self.fs).to_table(columns=columns)
 
-    def known_urls(self) -> dict[str, dict[str, Any]]:
+    def known_urls(self, keep_paywalled: bool = True) -> dict[str, dict[str, Any]]:
         """URL -> what the dataset holds for it (article id and HTTP validators), for every
         URL, final URL and canonical URL of a stored article and every URL a previous run
         settled as not an article, a duplicate or an error page (bot challenges
-        and consent walls are tried again: they come and go)."""
+        and consent walls are tried again: they come and go). With ``keep_paywalled`` false,
+        also the paywalled articles a run skipped for that setting: fetched again only once
+        the setting keeps them."""
         table = self.read_articles(["article_id", "url", "final_url", "canonical_url", "etag", "last_modified"])
         known: dict[str, dict[str, Any]] = {}
         for row in table.to_pylist():
@@ -267,9 +271,13 @@ class Store:
                 if row[key]:
                     known.setdefault(row[key], row)
         ledger = self.read_urls(["url", "state", "reason", "article_id"])
-        settled = ledger.filter(pc.or_(
+        settled_states = pc.or_(
             pc.is_in(ledger["state"], pa.array(["not_article", "duplicate"])),
-            pc.and_(pc.equal(ledger["state"], "blocked"), pc.is_in(ledger["reason"], pa.array(SETTLED_BLOCKS)))))
+            pc.and_(pc.equal(ledger["state"], "blocked"), pc.is_in(ledger["reason"], pa.array(SETTLED_BLOCKS))))
+        if not keep_paywalled:
+            settled_states = pc.or_kleene(settled_states, pc.and_kleene(
+                pc.equal(ledger["state"], "skipped"), pc.ends_with(ledger["reason"], PAYWALL_SKIPPED)))
+        settled = ledger.filter(settled_states)
         for row in settled.to_pylist():
             known.setdefault(row["url"], {"article_id": row["article_id"], "state": row["state"],
                                           "reason": row["reason"]})

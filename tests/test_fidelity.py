@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -212,3 +213,35 @@ def test_interstitials_are_recognised_by_what_they_are_and_paywalled_articles_ke
     ledger = pd.read_parquet(tmp_path / "out" / "open" / "urls").set_index("url")
     assert (ledger.loc[listed[1], "state"], ledger.loc[listed[1], "reason"]) == ("blocked", "consent_wall")
     assert (free["counts"]["written"], free["counts"]["skipped"]) == (1, 1)
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_a_paywalled_article_skipped_by_the_setting_is_not_fetched_again_until_it_changes(tmp_path: Path) -> None:
+    paywalled = "/article/DGXMZO31897660Y8A610C1000000/"  # a real subscriber-only article (nikkei.com)
+    served = {"/2024/enquete.html": (TESTS / "site" / "pages" / "regards.fr.enquetes.html").read_bytes(),
+              paywalled: (TESTS / "corpus" / "pages" / "np4k-japanese_article.html").read_bytes()}
+    requests: list[str] = []
+
+    def app(path: str, headers: dict[str, str]) -> Response:
+        requests.append(path)
+        if path in served:
+            return Response(200, served[path], {"Content-Type": "text/html; charset=utf-8"})
+        return Response(404, b"not found", {"Content-Type": "text/html"})
+
+    def run(keep: str) -> dict[str, Any]:
+        dossier = url_dossier("d", listed).replace('title = "d"\n', f'title = "d"\nkeep_paywalled = {keep}\n')
+        return scrape_dossier("d", config_path=str(write_config(tmp_path, dossier)), output=str(tmp_path / "out"))
+
+    with LocalServer(app) as server:
+        listed = [server.base_url + p for p in served]
+        first, second = run("false"), run("false")
+        assert requests.count(paywalled) == 1  # the second run knows it skipped the article for the setting
+        assert (first["counts"]["written"], first["counts"]["skipped"]) == (1, 1)
+        assert (second["counts"]["written"], second["counts"]["skipped"]) == (0, 1)
+        kept = run("true")  # the setting changed: the article is fetched again and kept
+        assert requests.count(paywalled) == 2 and kept["counts"]["written"] == 1
+    ledger = pd.read_parquet(tmp_path / "out" / "d" / "urls")
+    skips = ledger[(ledger["url"] == listed[1]) & (ledger["state"] == "skipped")]
+    assert len(skips) == 2 and skips["reason"].str.endswith("(keep_paywalled = false)").all()
+    rows = pd.read_parquet(tmp_path / "out" / "d" / "articles").set_index("url")
+    assert rows.loc[listed[1], "access"] == "paywall"
