@@ -8,8 +8,13 @@ which imports it again. So the server is spawned here first, with the command an
 environment Prefect uses, and handed to Prefect's ``SubprocessASGIServer``: it boots on the
 other core while this process imports Prefect's server package and the pipeline
 (trafilatura, lxml, httpx, …); the flow then finds it running, and Prefect stops it at exit
-as it stops its own. Should that hand-over not work (the server exits early, say a port
-taken meanwhile), Prefect's own start runs at the flow call instead.
+as it stops its own.
+
+That hand-over relies on a private class of Prefect: everything that touches it is in
+``EphemeralServer``, which first checks that the installed Prefect has the shape it was
+written for (pinned in requirements.lock). When it has not, or the hand-over does not work
+(the server exits early, say a port taken meanwhile), Prefect's own start runs at the flow
+call instead: slower, never wrong.
 """
 
 from __future__ import annotations
@@ -23,16 +28,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 
 def _free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def _spawn(port: int, settings: Any) -> subprocess.Popen[Any]:
+def _spawn(port: int, settings: Any) -> subprocess.Popen[bytes]:
     """The server process, as ``SubprocessASGIServer._run_uvicorn_command`` spawns it."""
     import prefect
 
@@ -47,14 +53,72 @@ def _spawn(port: int, settings: Any) -> subprocess.Popen[Any]:
         start_new_session=True)
 
 
-def _wait_ready(server: Any, timeout: float) -> bool:
+def _server_class() -> type | None:
+    """Prefect's ephemeral server class (private: prefect.server.api.server)."""
+    try:
+        from prefect.server.api.server import SubprocessASGIServer
+    except ImportError:
+        return None
+    return SubprocessASGIServer
+
+
+class EphemeralServer:
+    """The one adapter to Prefect's private ``SubprocessASGIServer``: the per-process
+    instance Prefect's clients start and use (``SubprocessASGIServer()``, port None).
+    ``adopt`` hands it a server spawned here; Prefect then finds it running, uses its
+    ``api_url`` and stops it at exit."""
+
+    # what the adapter reads or sets on the instance, and the types it expects
+    ATTRIBUTES: ClassVar[dict[str, tuple[type, ...]]] = {
+        "port": (int, type(None)), "running": (bool,), "server_process": (subprocess.Popen, type(None))}
+    METHODS = ("start", "stop", "_run_uvicorn_command")  # Prefect's own start and stop, and the spawn mirrored
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+
+    @classmethod
+    def find(cls, server_class: type | None = None) -> EphemeralServer | None:
+        """The adapter, when Prefect's class has the expected shape and its instance is not
+        started yet (a second call in one process); None otherwise (Prefect starts its own)."""
+        server_class = server_class or _server_class()
+        if server_class is None or not all(callable(getattr(server_class, m, None)) for m in cls.METHODS) \
+                or not isinstance(getattr(server_class, "api_url", None), property):
+            return None
+        try:
+            server = server_class()
+            if server is not server_class():  # one instance per process: the one Prefect's clients use
+                return None
+            shaped = all(isinstance(getattr(server, name), types) for name, types in cls.ATTRIBUTES.items())
+        except (TypeError, AttributeError):
+            return None
+        return cls(server) if shaped and not server.running else None
+
+    @property
+    def api_url(self) -> str:
+        return str(self._server.api_url)
+
+    def adopt(self, process: subprocess.Popen[bytes], port: int) -> None:
+        """Make ``process`` (the server listening on ``port``) Prefect's running server."""
+        self._server.port, self._server.server_process, self._server.running = port, process, True
+        atexit.register(self.stop)
+
+    def alive(self) -> bool:
+        process = self._server.server_process
+        return process is not None and process.poll() is None
+
+    def stop(self) -> None:
+        """Stop the server and forget it: Prefect's own start runs at the next flow call."""
+        self._server.stop()
+
+
+def _wait_ready(server: EphemeralServer, timeout: float) -> bool:
     """True once the adopted server answers; False if it exited first or never answered."""
     import httpx
 
     deadline = time.monotonic() + timeout
     with httpx.Client() as client:
         while time.monotonic() < deadline:
-            if server.server_process is None or server.server_process.poll() is not None:
+            if not server.alive():
                 return False
             with contextlib.suppress(httpx.HTTPError):
                 if client.get(f"{server.api_url}/health").status_code == 200:
@@ -67,7 +131,7 @@ def _nothing() -> None:
     return None
 
 
-_started: list[subprocess.Popen[Any]] = []  # the server processes this process spawned
+_started: list[subprocess.Popen[bytes]] = []  # the server processes this process spawned
 
 
 def kill_embedded_api() -> None:
@@ -89,20 +153,12 @@ def start_embedded_api() -> Callable[[], None]:
         return _nothing
     port = _free_port()
     process = _spawn(port, settings)
-    try:
-        from prefect.server.api.server import SubprocessASGIServer
-
-        server = SubprocessASGIServer()  # the instance Prefect's client starts and uses in this process
-        # not when already started (a second call in one process)
-        adopted = not server.running
-    except (ImportError, AttributeError):  # a Prefect whose server class changed: it starts its own
-        adopted = False
-    if not adopted:
+    server = EphemeralServer.find()
+    if server is None:
         process.terminate()
         process.wait()
         return _nothing
-    server.port, server.server_process, server.running = port, process, True
-    atexit.register(server.stop)
+    server.adopt(process, port)
     _started.append(process)
 
     def ready() -> None:

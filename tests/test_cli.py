@@ -140,6 +140,111 @@ def test_embedded_api_falls_back_to_prefects_own_start() -> None:
     assert not _left_running(env), "the API server outlived the run"
 
 
+def test_embedded_api_adapter_fits_the_pinned_prefect() -> None:
+    """Against the installed Prefect: the adapter finds its server object, and a process
+    handed to it is the server Prefect's clients use and stop (in a fresh process: this
+    one's Prefect server may be started already)."""
+    code = textwrap.dedent("""
+        import subprocess, sys
+        from prefect.server.api.server import SubprocessASGIServer
+        from dossier_pipeline.tasks.api import EphemeralServer, _free_port
+        server = EphemeralServer.find()
+        assert server is not None, "the installed Prefect does not fit the adapter"
+        port, process = _free_port(), subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        server.adopt(process, port)
+        prefects = SubprocessASGIServer()  # as Prefect's client takes it
+        assert prefects.running and prefects.api_url == f"http://127.0.0.1:{port}/api" == server.api_url
+        assert EphemeralServer.find() is None  # started already: not adopted twice
+        server.stop()
+        assert process.poll() is not None and not SubprocessASGIServer().running
+        print("adapted")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parents[1], env=_mark())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "adapted"
+
+
+class _Shaped:
+    """Prefect's server class as the adapter expects it (one instance per process)."""
+
+    _instance: _Shaped | None = None
+
+    def __new__(cls) -> _Shaped:
+        if cls.__dict__.get("_instance") is None:
+            cls._instance = super().__new__(cls)
+            cls._instance.port, cls._instance.server_process, cls._instance.running = None, None, False
+        return cls._instance
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def _run_uvicorn_command(self) -> None: ...
+
+
+class _NoProcess(_Shaped):
+    def __new__(cls) -> _Shaped:
+        instance = super().__new__(cls)
+        instance.__dict__.pop("server_process", None)
+        return instance
+
+
+class _TextRunning(_Shaped):
+    def __new__(cls) -> _Shaped:
+        instance = super().__new__(cls)
+        instance.running = "no"  # type: ignore[assignment]
+        return instance
+
+
+class _NoSpawn(_Shaped):
+    _run_uvicorn_command = None  # type: ignore[assignment]
+
+
+class _NotOnePerProcess(_Shaped):
+    def __new__(cls) -> _Shaped:
+        instance = object.__new__(cls)
+        instance.port, instance.server_process, instance.running = None, None, False
+        return instance
+
+
+def test_embedded_api_adapter_refuses_another_shape() -> None:
+    from dossier_pipeline.tasks.api import EphemeralServer
+
+    assert EphemeralServer.find(_Shaped) is not None
+    for other in (_NoProcess, _TextRunning, _NoSpawn, _NotOnePerProcess):
+        assert EphemeralServer.find(other) is None, other.__name__
+
+
+def test_embedded_api_falls_back_when_prefects_server_class_differs() -> None:
+    """A Prefect whose server class lacks what the adapter sets: the server spawned ahead
+    is stopped, Prefect's own start serves the flow, and nothing is left running."""
+    code = textwrap.dedent("""
+        from dossier_pipeline.tasks import api
+        class Other:  # no server_process, no running
+            port = None
+            api_url = property(lambda self: "")
+            def start(self): ...
+            def stop(self): ...
+            def _run_uvicorn_command(self): ...
+        api._server_class = lambda: Other
+        api.start_embedded_api()()
+        assert not api._started, "adopted by a server class of another shape"
+        from prefect import flow
+        print("flow returned", flow(lambda: 42, name="empty")())
+    """)
+    env = _mark()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parents[1], env=env)
+    assert done.returncode == 0, done.stderr
+    assert "flow returned 42" in done.stdout
+    assert not _left_running(env), "the API server outlived the run"
+
+
 @pytest.mark.parametrize("argv", [["run", "a", "--batch-size", "0"], ["run", "a", "--limit", "-5"],
                                   ["demo", "--copies", "0"], ["demo", "--port", "70000"],
                                   ["reextract", "a", "--batch-size", "-1"], ["backfill", "a", "--since", "2024-13-01",
