@@ -12,7 +12,8 @@ import pytest
 
 from dossier_pipeline.tasks.config import Dossier, Settings
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
-from dossier_pipeline.tasks.discover import Discovery, discover, parse_feed, parse_listing, parse_sitemap
+from dossier_pipeline.tasks.discover import Discovery, discover
+from dossier_pipeline.tasks.documents import parse_feed, parse_listing, parse_sitemap
 from dossier_pipeline.tasks.fetch import Politeness
 from dossier_pipeline.tasks.urls import identity_url
 

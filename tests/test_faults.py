@@ -351,7 +351,7 @@ def test_billion_laughs_sitemap_is_rejected_with_bounded_memory(tmp_path: Path) 
                     f'schemas/sitemap/0.9"><url><loc>http://a.org/&lol9;</loc></url></urlset>')
     script = (
         "import sys, time\n"
-        "from dossier_pipeline.tasks.discover import parse_sitemap\n"
+        "from dossier_pipeline.tasks.documents import parse_sitemap\n"
         "started = time.monotonic()\n"
         "try:\n"
         "    pages, _ = parse_sitemap(open(sys.argv[1], 'rb').read(), 'http://a.org/sitemap.xml')\n"
