@@ -31,6 +31,7 @@ import json
 import multiprocessing
 import re
 import time
+import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +54,7 @@ NAME_SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE
 
 
 def _norm(text: str | None) -> str:
-    return " ".join((text or "").split()).casefold()
+    return unicodedata.normalize("NFC", " ".join((text or "").split())).casefold()
 
 
 def _names(value: str | None) -> frozenset[str]:
@@ -216,6 +217,10 @@ def _f1(expected: set[str], got: set[str]) -> float:
     return 0.0 if not common else 2 * common / (len(expected) + len(got))
 
 
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
 def _tokens(names: list[str]) -> set[str]:
     return {t for n in names for t in re.findall(r"\w+", n.casefold())}
 
@@ -240,11 +245,12 @@ def score_corpus(truth: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> 
             marks["coverage"] = float(out["stored"])
         if cls in INTERSTITIAL:
             marks["not stored"] = float(not out["stored"])
-        text = " ".join(out["text"].split())
+        # Canonically equivalent text is the same text: extractors may NFC-normalise what a page writes otherwise.
+        text = _nfc(" ".join(out["text"].split()))
         if exp["with"]:
-            marks["with kept"] = sum(s in text for s in exp["with"]) / len(exp["with"])
+            marks["with kept"] = sum(_nfc(s) in text for s in exp["with"]) / len(exp["with"])
         if exp["without"] and cls in ("article", "paywall"):
-            marks["without removed"] = sum(s not in text for s in exp["without"]) / len(exp["without"])
+            marks["without removed"] = sum(_nfc(s) not in text for s in exp["without"]) / len(exp["without"])
         if exp.get("date"):
             marks["day"] = float(out["day"] == exp["date"])
         if exp.get("datetime") and out.get("datetime", False) is not False:
