@@ -4,9 +4,13 @@ backfill, serve, prefect-yaml. Its exit statuses are ExitStatus (documented in R
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
@@ -48,7 +52,7 @@ Load it in a notebook:
     import pandas as pd
     df = pd.read_parquet("{path}")
 or, with typed year/month and filters read from the matching files only:
-    from dossier_pipeline.tasks.load import load_articles
+    from dossier_pipeline import load_articles
     df = load_articles("{root}", start="2024-03-01", end="2024-04-01")"""
 PRIVATE_HINT = "set allow_private_addresses = true in the config to fetch loopback and private addresses"
 
@@ -128,14 +132,28 @@ def _on_interrupt(signum: int, frame: object) -> None:
 
 def _check_output(output: str, slugs: list[str]) -> None:
     """Fail before Prefect starts when the output directory cannot be written, or a dossier
-    is being run by another process (the flow takes the lock itself, for runs without this
-    command: this check only spares the user Prefect's report of the failed flow run)."""
+    is being run by another process (`dossier serve`, whose runs start in processes of
+    their own: they take the lock themselves)."""
     from dossier_pipeline.tasks.lock import DossierLock
     from dossier_pipeline.tasks.store import Store
 
     for slug in slugs:
         Store(output, slug, "").check()
         DossierLock(output, slug).acquire().release()
+
+
+@contextmanager
+def _locked_output(output: str, slugs: list[str]) -> Iterator[None]:
+    """`_check_output`, keeping the dossiers' locks for the runs of this process: a second run
+    is refused here in one line, never by the flow once Prefect has started (tasks/lock.py)."""
+    from dossier_pipeline.tasks.lock import DossierLock
+    from dossier_pipeline.tasks.store import Store
+
+    with ExitStack() as locks:
+        for slug in slugs:
+            Store(output, slug, "").check()
+            locks.enter_context(DossierLock(output, slug).held())
+        yield
 
 
 def _print_summary(record: dict[str, Any]) -> None:
@@ -241,8 +259,8 @@ def run(
     if all_ == bool(slug):
         raise ConfigError("give a dossier SLUG or --all (not both)")
     slugs = sorted(loaded.dossiers) if all_ else [loaded.get(slug or "").slug]
-    _check_output(output, slugs)
-    records = _run_flows(config_path, slugs, output, limit, refresh, batch_size, quiet=quiet)
+    with _locked_output(output, slugs):
+        records = _run_flows(config_path, slugs, output, limit, refresh, batch_size, quiet=quiet)
     return _report(records, quiet, strict)
 
 
@@ -253,6 +271,27 @@ def _day(value: str) -> date:
         return parse_day(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def _backfill(slug: str, since: date, until: date, window: Window, force: bool, config_path: str, output: str,
+              batch_size: int) -> list[dict[str, Any]]:
+    """The backfill flow's outcome per window, once Prefect has their task runs recorded."""
+    api_ready = start_embedded_api()  # boots while the pipeline's modules load
+    from dossier_pipeline.flows.backfill import backfill_dossier
+    from dossier_pipeline.tasks.progress import show
+    from dossier_pipeline.tasks.steps import wait_for_task_run_records
+
+    api_ready()
+    with show(plain=_verbose()):  # each window's run, live
+        state = backfill_dossier(slug, since, until, window=window, force=force, config_path=config_path,
+                                 output=output, batch_size=batch_size, return_state=True)
+    outcomes: list[dict[str, Any]] | BaseException = state.result(raise_on_failure=False)
+    if isinstance(outcomes, BaseException):
+        raise outcomes
+    for item in outcomes:
+        if item["run_id"] and item["waits"]:
+            wait_for_task_run_records(item["run_id"])
+    return outcomes
 
 
 @app.command()
@@ -277,22 +316,8 @@ def backfill(
         split_period(since, until, window)
     except ValueError as exc:
         raise ConfigError(f"backfill {slug}: {exc}") from None
-    _check_output(output, [slug])
-    api_ready = start_embedded_api()  # boots while the pipeline's modules load
-    from dossier_pipeline.flows.backfill import backfill_dossier
-    from dossier_pipeline.tasks.progress import show
-    from dossier_pipeline.tasks.steps import wait_for_task_run_records
-
-    api_ready()
-    with show(plain=_verbose()):  # each window's run, live
-        state = backfill_dossier(slug, since, until, window=window, force=force, config_path=config_path,
-                                 output=output, batch_size=batch_size, return_state=True)
-    outcomes = state.result(raise_on_failure=False)
-    if isinstance(outcomes, BaseException):
-        raise outcomes
-    for item in outcomes:
-        if item["run_id"] and item["waits"]:
-            wait_for_task_run_records(item["run_id"])
+    with _locked_output(output, [slug]):
+        outcomes = _backfill(slug, since, until, window, force, config_path, output, batch_size)
     width = max(len(item["key"]) for item in outcomes)
     print(f"\n{slug}: backfill {since} … {until} by {window}, {len(outcomes)} window(s)")
     for item in outcomes:
@@ -469,11 +494,34 @@ def export(
     return ExitStatus.OK
 
 
+def _command() -> str:
+    """`dossier` as the user can run it again from the current directory: bare when `dossier`
+    on PATH is this very entry point, else the entry point's path (relative inside the current
+    directory: `.venv/bin/dossier`), or `python -m` when it ran as a module."""
+    script = Path(sys.argv[0])
+    if script.name != "dossier":  # `python -m dossier_pipeline.flows.cli`, or an embedding script
+        return f"{shlex.quote(_relative(Path(sys.executable)))} -m dossier_pipeline.flows.cli"
+    on_path = shutil.which("dossier")
+    if on_path is not None and Path(on_path).resolve() == script.resolve():
+        return "dossier"
+    return shlex.quote(_relative(script))
+
+
+def _relative(path: Path) -> str:
+    """``path`` relative to the current directory when inside it (with a slash: never looked up on PATH)."""
+    absolute = path.absolute()
+    if absolute.is_relative_to(Path.cwd()):
+        relative = absolute.relative_to(Path.cwd())
+        return str(relative) if relative.parent != Path(".") else f"./{relative}"
+    return str(absolute)
+
+
 def _next_steps(output: str) -> str:
     """The commands to try after the demo, as they work from the directory it ran in."""
-    where = "" if output == "datasets" else f" --output {output}"
-    return (f"Next:\n    dossier list{where}\n    dossier show demo{where}\n"
-            f"    dossier export demo --format csv --out demo.csv{where}")
+    where = "" if output == "datasets" else f" --output {shlex.quote(output)}"
+    dossier = _command()
+    return (f"Next:\n    {dossier} list{where}\n    {dossier} show demo{where}\n"
+            f"    {dossier} export demo --format csv --out demo.csv{where}")
 
 
 @app.command()
@@ -495,13 +543,13 @@ def demo(
                           "choose another with --port, or --port 0 for any free port (with a new port the "
                           "demo's URLs change: use a fresh --output)") from None
     try:
-        store = Store(output, "demo", "")
-        store.check()
-        config_path = store.root / DEFAULT_CONFIG  # kept beside the dataset: the run records point to it
-        config_path.write_text(demo_config(server.base_url), encoding="utf-8")
-        if not quiet:
-            print(f"Demo news site running at {server.base_url} (offline, on this machine)")
-        records = _run_flows(str(config_path), ["demo"], output, quiet=quiet)
+        with _locked_output(output, ["demo"]):
+            # kept beside the dataset: the run records point to it
+            config_path = Store(output, "demo", "").root / DEFAULT_CONFIG
+            config_path.write_text(demo_config(server.base_url), encoding="utf-8")
+            if not quiet:
+                print(f"Demo news site running at {server.base_url} (offline, on this machine)")
+            records = _run_flows(str(config_path), ["demo"], output, quiet=quiet)
     finally:
         server.close()
     status = _report(records, quiet, strict)

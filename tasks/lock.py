@@ -9,17 +9,24 @@ recovery, so the flow holds this lock for its whole run and a second run fails a
 holding process dies, however it dies, so a killed run never leaves a stale lock behind.
 (The extraction workers start from a forkserver, not a fork of the run, so they do not
 inherit the lock's file descriptor and cannot keep it held after the run is gone.)
+
+The command line takes the lock before it starts Prefect and keeps it for the runs it starts
+(``DossierLock.held``): a second run is refused by its own check, in one line, and never
+in the gap between that check and the flow's, where Prefect would report a failed flow run.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dossier_pipeline.tasks.store import OutputError
 
 LOCK_FILE = ".lock"
+_HELD_FOR_RUNS: set[Path] = set()  # locks this process holds for the runs it starts (DossierLock.held)
 
 
 class DossierLocked(Exception):
@@ -36,10 +43,11 @@ class DossierLock:
     def __init__(self, output: str, slug: str) -> None:
         self.slug = slug
         self.path = None if "://" in output else Path(output) / slug / LOCK_FILE
+        self._key = None if self.path is None else self.path.absolute()  # the same lock, however named
         self._fd: int | None = None
 
     def acquire(self) -> DossierLock:
-        if self.path is None:
+        if self.path is None or self._key in _HELD_FOR_RUNS:
             return self
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +74,20 @@ class DossierLock:
             os.ftruncate(self._fd, 0)
             os.close(self._fd)  # releases the lock
             self._fd = None
+
+    @contextmanager
+    def held(self) -> Iterator[DossierLock]:
+        """Acquire the lock and keep it for the runs this process starts meanwhile: their
+        own ``acquire`` of it passes."""
+        self.acquire()
+        if self._key is not None:
+            _HELD_FOR_RUNS.add(self._key)
+        try:
+            yield self
+        finally:
+            if self._key is not None:
+                _HELD_FOR_RUNS.discard(self._key)
+            self.release()
 
     def __enter__(self) -> DossierLock:
         return self.acquire()

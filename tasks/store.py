@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -191,11 +193,18 @@ class Store:
         try:
             for directory in (self.articles, self.urls, self.runs):
                 self.fs.create_dir(str(directory), recursive=True)
-            probe = str(self.path / f".probe-{uuid.uuid4().hex}")
+        except (OSError, pa.ArrowException) as exc:
+            raise OutputError(f"output directory {self.location} is not usable: {exc}") from None
+        probe = str(self.path / f".probe-{uuid.uuid4().hex}")
+        try:
             self._put(probe, b"")
             self.fs.delete_file(probe)
         except (OSError, pa.ArrowException) as exc:
-            raise OutputError(f"output directory {self.location} is not usable: {exc}") from None
+            # the probe's name is this check's own business: the error names the directory only
+            why = (os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno
+                   else re.sub(r"[^\s'\"]*\.probe-[^\s'\"]*", self.location, str(exc)))
+            raise OutputError(f"output directory {self.location} is not usable: cannot write a file in it "
+                              f"({why})") from None
 
     def prepare(self) -> None:
         """Check the directories, remove temporaries a killed run left behind, bring old

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shlex
@@ -19,9 +20,11 @@ import pandas as pd
 import pytest
 from conftest import PAGES, TestSite, write_config
 
+from dossier_pipeline.flows import cli
 from dossier_pipeline.flows.cli import ExitStatus, Window, main
 from dossier_pipeline.tasks.store import Store
 
+ENTRY_POINT = Path(sys.executable).parent / "dossier"  # the installed `dossier` command of this environment
 FURNITURE = ["S'abonner", "URL courte", "Lire aussi", "Tags:", "Commenter", "Règles de conduite", "Dossier:",
              "Partager", "Les plus lus"]
 
@@ -55,6 +58,35 @@ def test_unusable_output_directory(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "output directory" in capsys.readouterr().err
 
 
+def _without_permission_override() -> None:
+    """In a child process about to exec: drop the capabilities that let root ignore file
+    permissions (from the bounding set, so that the exec'd program has them no longer)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2  # linux/prctl.h, linux/capability.h
+
+
+def test_read_only_output_directory_is_one_line_naming_it(tmp_path: Path) -> None:
+    """A dataset directory that cannot be written: one line naming it, never the name of
+    the file written to find out (as root, the command runs without the capabilities that
+    let root ignore permissions)."""
+    config = write_config(tmp_path, '[dossiers.a]\n[[dossiers.a.sources]]\nkind = "feed"\nurl = "https://x.org/f"\n')
+    dataset = tmp_path / "out" / "a"
+    for name in ("articles", "urls", "runs"):
+        (dataset / name).mkdir(parents=True)
+    for path in (dataset / "articles", dataset / "urls", dataset / "runs", dataset):
+        path.chmod(0o555)
+    done = subprocess.run([sys.executable, "-m", "dossier_pipeline.flows.cli", "run", "a", "--config", str(config),
+                           "--output", "out"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          preexec_fn=_without_permission_override if os.geteuid() == 0 else None)
+    assert done.returncode == ExitStatus.USAGE and done.stdout == "", done.stderr
+    assert done.stderr == "error: output directory out/a is not usable: cannot write a file in it (Permission denied)\n"
+
+
 def test_extraction_workers_do_not_load_the_dataset_libraries() -> None:
     """multiprocessing imports the parent's __main__ (this module, for `dossier run`) in every
     extraction worker: it must stay light, or each worker carries pyarrow and pandas."""
@@ -84,16 +116,20 @@ def _left_running(env: dict[str, str]) -> list[str]:
 
 
 def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
-    """`dossier demo` as a new user runs it: real process, embedded Prefect API, no traceback,
-    the API server stopped at exit; then `dossier list` reports the dataset."""
+    """`dossier demo` as a new user runs it, through the installed entry point without the
+    venv on PATH: real process, embedded Prefect API, no traceback, the API server stopped at
+    exit; then the next commands it prints work as printed."""
     out = tmp_path / "datasets"
-    cmd = [sys.executable, "-m", "dossier_pipeline.flows.cli", "demo", "--port", "0", "--output", str(out)]
+    cmd = [str(ENTRY_POINT), "demo", "--port", "0", "--output", str(out)]
     env = _mark()
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if Path(p or ".").absolute() != ENTRY_POINT.parent)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert not _left_running(env), "the API server outlived the run"
     assert "written 48" in done.stdout and 'pd.read_parquet("' in done.stdout
+    assert "from dossier_pipeline import load_articles" in done.stdout
     df = pd.read_parquet(out / "demo" / "articles")
     assert len(df) == 48 and df["article_id"].is_unique
     for phrase in FURNITURE:
@@ -108,17 +144,36 @@ def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
     assert df["text"].str.contains("\n\n").all() and not df["text"].str.contains("\n\n\n").any()
 
     # the next commands the demo prints work as printed, from where it ran, without --config
+    # (`dossier` is not on this PATH: the entry point's own path is printed)
     steps = [shlex.split(line) for line in done.stdout.split("\nNext:\n", 1)[1].splitlines() if line.strip()]
-    assert [step[:2] for step in steps] == [["dossier", "list"], ["dossier", "show"], ["dossier", "export"]]
+    assert [step[:2] for step in steps] == [[str(ENTRY_POINT), c] for c in ("list", "show", "export")]
     outputs = {}
     for step in steps:
-        ran = subprocess.run([sys.executable, "-m", "dossier_pipeline.flows.cli", *step[1:]], capture_output=True,
-                             text=True, timeout=60, cwd=tmp_path)
+        ran = subprocess.run(step, capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
         assert ran.returncode == 0, (step, ran.stderr)
         outputs[step[1]] = ran.stdout
     assert "48 articles" in outputs["list"] and "1 run(s)" in outputs["list"]
     assert "demo: runs, oldest first" in outputs["show"]
     assert len(pd.read_csv(tmp_path / "demo.csv")) == 48
+
+
+@pytest.mark.parametrize("how", ["on PATH", "inside cwd", "elsewhere", "module"])
+def test_next_steps_name_dossier_as_it_can_be_run(how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The printed command runs as printed from the current directory: bare `dossier` only
+    when PATH finds this entry point; otherwise its path (relative inside the directory), or
+    `python -m` when the CLI ran as a module."""
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if Path(p or ".").absolute() != ENTRY_POINT.parent)
+    monkeypatch.setenv("PATH", f"{ENTRY_POINT.parent}{os.pathsep}{path}" if how == "on PATH" else path)
+    monkeypatch.chdir(ENTRY_POINT.parents[2] if how == "inside cwd" else tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(Path(cli.__file__)) if how == "module" else str(ENTRY_POINT)])
+    first = shlex.split(cli._next_steps("out").splitlines()[1])
+    assert first[-3:] == ["list", "--output", "out"]
+    expected = {"on PATH": ["dossier"], "inside cwd": [str(ENTRY_POINT.relative_to(ENTRY_POINT.parents[2]))],
+                "elsewhere": [str(ENTRY_POINT)], "module": [sys.executable, "-m", "dossier_pipeline.flows.cli"]}[how]
+    assert first[:-3] == expected
+    ran = subprocess.run([*first[:-3], "--version"], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0 and ran.stdout.startswith("dossier-pipeline "), ran.stderr
 
 
 def test_embedded_api_falls_back_to_prefects_own_start() -> None:

@@ -118,6 +118,36 @@ def test_uri_output_is_not_locked(tmp_path: Path) -> None:
         pass
 
 
+def test_second_run_while_locked_prints_one_line_only(site: TestSite, tmp_path: Path) -> None:
+    """Two `dossier run` processes of one dossier: the first keeps the lock from its own
+    check on (never a gap in which a second run passes the check and then fails inside
+    Prefect, with Prefect's ERROR and a traceback); the second prints one line and exits 2."""
+    site.faults["/articles/slow.html"] = lambda path, headers: time.sleep(4)  # keeps the first run going
+    config = write_config(tmp_path, f'[dossiers.a]\n[[dossiers.a.sources]]\nkind = "urls"\n'
+                                    f'urls = ["{site.base}/articles/slow.html"]\n')
+    out = tmp_path / "datasets"
+    lock = out / "a" / ".lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("before\n")
+    command = [sys.executable, "-m", "dossier_pipeline.flows.cli", "run", "a", "--config", str(config), "--output",
+               str(out)]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while lock.read_text() == "before\n" and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.01)  # until the first run's check has taken the lock
+        with pytest.raises(DossierLocked):  # held from the check on, not released until the run starts
+            DossierLock(str(out), "a").acquire().release()
+        second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert first.poll() is None, "the first run ended too early for the test"
+    finally:
+        output, _ = first.communicate(timeout=120)
+    assert first.returncode == 0 and "Traceback" not in output, output
+    assert (second.returncode, second.stdout) == (2, "")
+    assert second.stderr.count("\n") == 1, second.stderr
+    assert second.stderr.startswith(f"error: dossier 'a' is already being run by process {first.pid} ")
+
+
 @pytest.mark.usefixtures("prefect_api")
 def test_manual_run_overlapping_a_running_one_fails_fast(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`dossier run` while another process runs the dossier: exit 2, one line naming the
