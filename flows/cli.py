@@ -233,8 +233,12 @@ def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | Non
         for slug in slugs:
             if stop_requested():
                 break
-            records.append(scrape_dossier(slug, config_path=config_path, output=output, limit=limit,
-                                          refresh=refresh, batch_size=batch_size))
+            state = scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh,
+                                   batch_size=batch_size, return_state=True)
+            record = state.result(raise_on_failure=False)  # an interrupted run is Cancelled, with its record
+            if isinstance(record, BaseException):
+                raise record
+            records.append(record)
     for record in records:
         wait_for_task_run_records(record["run_id"])
     return records

@@ -10,6 +10,7 @@ from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
+from prefect.states import Cancelled, State
 from prefect.utilities.annotations import quote
 
 from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
@@ -22,10 +23,11 @@ from dossier_pipeline.tasks.workers import ExtractorPool
 @flow(name="scrape_dossier", log_prints=True)
 def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = "datasets",
                    limit: int | None = None, refresh: bool = False, batch_size: int = BATCH_SIZE,
-                   since: date | None = None, until: date | None = None) -> dict[str, Any]:
+                   since: date | None = None, until: date | None = None) -> dict[str, Any] | State:
     """Scrape one dossier into ``<output>/<slug>/``; returns the run record. With ``since``
     and ``until`` (days, both included), only the articles whose publisher's day falls
-    then are written (tasks/windows.py)."""
+    then are written (tasks/windows.py). A run stopped on request (tasks/interrupt.py)
+    ends Cancelled in Prefect, with its record (state "interrupted") as its result."""
     config = load_config(config_path)
     parameters = {"slug": slug, "config_path": config_path, "output": output, "limit": limit,
                   "refresh": refresh, "batch_size": batch_size,
@@ -42,7 +44,11 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
         if queue and not run.distributed:
             pool.warm()
         extract_and_commit(run, source, queue, batch_size)
-        return finish_task(run, source)
+        record = finish_task(run, source)
+        if run.interrupted:
+            return Cancelled(message=f"interrupted: {record['counts']['written']} article(s) written, the rest is "
+                             "left for the next run", data=record)
+        return record
     finally:
         pool.close()
         if source is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import re
 import shlex
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +24,7 @@ from conftest import PAGES, TestSite, write_config
 
 from dossier_pipeline.flows import cli
 from dossier_pipeline.flows.cli import ExitStatus, Window, main
+from dossier_pipeline.tasks import interrupt
 from dossier_pipeline.tasks.store import Store
 
 ENTRY_POINT = Path(sys.executable).parent / "dossier"  # the installed `dossier` command of this environment
@@ -375,6 +378,36 @@ urls = ["{site.article_url(PAGES[0])}", "{site.base}/articles/gone.html"]
     assert "1 URL(s) failed" in capsys.readouterr().err
     # the rerun retries the dead link only: a server answered, so not "nothing fetched"
     assert main(["run", "some", "-q", "--config", str(good), "--output", str(tmp_path / "a")]) == ExitStatus.OK
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_interrupted_run_is_cancelled_in_prefect(site: TestSite, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run stopped on request (Ctrl-C) while a batch is fetched: its record says
+    "interrupted" and Prefect shows its flow run as Cancelled, never Completed."""
+    monkeypatch.setattr(interrupt, "_requested", threading.Event())  # this test's own stop request
+    site.faults[f"/articles/{PAGES[1]}"] = lambda path, headers: interrupt.request_stop()  # then served as usual
+    config = write_config(tmp_path, f"""
+[dossiers.stopped]
+[[dossiers.stopped.sources]]
+kind = "urls"
+urls = {json.dumps([site.article_url(page) for page in PAGES[:4]])}
+""")
+    out = tmp_path / "out"
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        status = main(["run", "stopped", "-q", "--batch-size", "1", "--config", str(config), "--output", str(out)])
+    finally:
+        signal.signal(signal.SIGINT, handler)  # the command's Ctrl-C handler is for its own process
+    assert status == ExitStatus.INTERRUPTED
+    (record,) = Store(out, "stopped", "").read_runs()
+    assert record["state"] == "interrupted" and record["counts"]["written"] == 1
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(uuid.UUID(record["run_id"])).state
+    assert state is not None and state.is_cancelled() and state.message is not None
+    assert state.message.startswith("interrupted: 1 article(s) written")
 
 
 def _interrupt_demo(cmd: list[str], env: dict[str, str], signals: int) -> tuple[int, str, float]:
