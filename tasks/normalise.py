@@ -380,21 +380,25 @@ def trusted_canonical(candidate: str, address: str, domains: list[str]) -> bool:
                 and not identifying_params(address) <= identifying_params(candidate))
 
 
-def canonical_url(signals: dict[str, Any], final_url: str, domains: list[str]) -> str:
+def canonical_url(signals: dict[str, Any], url: str, final_url: str, domains: list[str]) -> str:
     """The article's address: <link rel=canonical>, else og:url, when trusted
-    (trusted_canonical); else the final URL; tracking parameters removed (urls.identity_url)."""
+    (trusted_canonical, against the page served at ``final_url``); else the address as
+    discovered (``url``), never where it redirected to: two discovered addresses that land
+    on one page (a redirect to a home page, a paywall, a moved article) stay two articles
+    unless their texts are the same, which duplicate detection then records as such.
+    Tracking parameters removed (urls.identity_url)."""
     for candidate in (signals.get("canonical"), _first(signals["meta"].get("og:url"))):
         norm = identity_url(candidate, final_url) if candidate else None
         if norm and trusted_canonical(norm, final_url, domains):
             return norm
-    return identity_url(final_url) or final_url
+    return identity_url(url) or url
 
 
 def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
     """The article row for one page, from fetch context ``ctx`` and extraction ``ex``."""
     signals, meta, ld = ex["signals"], ex["signals"]["meta"], ex["signals"]["jsonld"]
     final_url = ctx["final_url"] or ctx["url"]
-    canonical = canonical_url(signals, final_url, ctx["domains"])
+    canonical = canonical_url(signals, ctx["url"], final_url, ctx["domains"])
     fetched_at: datetime = ctx["fetched_at"]
     text = ex["text"]
     declared = iso_language(_first(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale")))

@@ -48,8 +48,8 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("final_url", pa.string(), "URL after redirects (the URL itself when not redirected).", _FETCH),
     _f("canonical_url", pa.string(), "The article's address: `<link rel=canonical>`, else og:url, when on an "
        "allowed domain, not the site root nor a listing, and keeping the query parameters that identify the page "
-       "fetched; else the final URL. Tracking parameters (utm_*, fbclid, gclid, xtor …: tasks/urls.py "
-       "TRACKING_PARAMS) removed, nothing else.", _PAGE + ", fetch", "never"),
+       "fetched; else the URL as discovered (`url`), not the one it redirected to. Tracking parameters (utm_*, "
+       "fbclid, gclid, xtor …: tasks/urls.py TRACKING_PARAMS) removed, nothing else.", _PAGE + ", fetch", "never"),
     _f("title", pa.string(), "Headline, without a site name appended or prepended to it.",
        "JSON-LD headline, og:title, trafilatura (`<title>`, `<h1>`)", "the page has no headline"),
     _f("text", pa.string(), "Article text only: paragraphs (headings, list items) separated by a blank line, "

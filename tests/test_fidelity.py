@@ -18,6 +18,7 @@ from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.textcount import count_words
+from dossier_pipeline.tasks.urls import article_id
 
 TESTS = Path(__file__).parent
 DECLARATION = re.compile(r"<meta[^>]*charset[^>]*>", re.IGNORECASE)
@@ -165,6 +166,41 @@ def test_addresses_are_fetched_as_discovered_and_identify_their_articles(tmp_pat
     assert rows["article_id"].nunique() == len(SHAPES)
     assert rows.loc[f"{base}/article.php?id=1", "canonical_url"] == f"{base}/article.php?id=1"
     assert (rows["canonical_url"] == rows.index).all()
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_a_redirected_address_without_a_trusted_canonical_keeps_the_identity_it_was_discovered_by(
+        tmp_path: Path) -> None:
+    """No canonical link on the dossier's domains (real pages, their canonical names their own
+    site): the article is the address discovered, not where it redirects. Two addresses
+    redirected to one page stay two URLs, recorded as one text, never one silently merged id."""
+    pages = {"/story/moved.html": "gala.fr.surnom.html", "/story/other.html": "regards.fr.enquetes.html"}
+    redirects = {"/p?id=1": "/story/moved.html", "/p?id=2": "/story/moved.html", "/q?id=3": "/story/other.html"}
+
+    def app(path: str, headers: dict[str, str]) -> Response:
+        if (target := redirects.get(path.replace("&utm_source=rss", ""))) is not None:
+            return Response(301, b"", {"Location": target})
+        if path in pages:
+            return Response(200, (TESTS / "site" / "pages" / pages[path]).read_bytes(),
+                            {"Content-Type": "text/html; charset=utf-8"})
+        return Response(404, b"not found", {"Content-Type": "text/html"})
+
+    with LocalServer(app) as server:
+        base = server.base_url
+        listed = [f"{base}/p?id=1", f"{base}/p?id=2", f"{base}/q?id=3&utm_source=rss"]
+        config = write_config(tmp_path, url_dossier("moved", listed))
+        summary = scrape_dossier("moved", config_path=str(config), output=str(tmp_path / "out"))
+    assert (summary["counts"]["written"], summary["counts"]["duplicate"]) == (2, 1), summary["reasons"]
+    rows = pd.read_parquet(tmp_path / "out" / "moved" / "articles").set_index("url")
+    first, other = rows.loc[f"{base}/p?id=1"], rows.loc[f"{base}/q?id=3"]
+    assert (first["canonical_url"], first["final_url"]) == (f"{base}/p?id=1", f"{base}/story/moved.html")
+    assert first["article_id"] == article_id(f"{base}/p?id=1")
+    assert (other["canonical_url"], other["final_url"]) == (f"{base}/q?id=3", f"{base}/story/other.html")
+    assert list(first["duplicate_urls"]) == [f"{base}/p?id=2"]
+    ledger = pd.read_parquet(tmp_path / "out" / "moved" / "urls").set_index("url")
+    second = ledger.loc[f"{base}/p?id=2"]
+    assert second["state"] == "duplicate" and second["reason"] == f"same text as {base}/p?id=1"
+    assert second["final_url"] == f"{base}/story/moved.html"
 
 
 # -- interstitials by what they are; paywalled articles kept -----------------------------------
