@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+
+from dossier_pipeline.tasks.contracts import Extraction
 
 PAYWALL_STUB_WORDS = 200  # a page declaring a paywall with no more text than this is the stub
 HEAD_BYTES = 200_000  # markers are looked for in the start of the page (bytes, or characters once decoded)
@@ -94,7 +95,7 @@ TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 PAYWALL_RE = re.compile(r'"isaccessibleforfree"\s*:\s*"?false', re.IGNORECASE)
 
 
-def classify(body: bytes, result: dict[str, Any]) -> str | None:
+def classify(body: bytes, result: Extraction) -> str | None:
     """The kind of non-article page ``body`` is, given what extraction made of it, or None."""
     match = TITLE_RE.search(body[:100_000])
     title = " ".join(match.group(1).decode("utf-8", errors="replace").split()).lower() if match else ""

@@ -18,6 +18,7 @@ from typing import Any
 from prefect.task_runners import TaskRunner
 
 from dossier_pipeline.tasks.config import Execution
+from dossier_pipeline.tasks.contracts import ArticleRow, Extraction, ExtractionStatus
 from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.workers import process_chunk
@@ -27,18 +28,19 @@ def dask_runner(execution: Execution) -> TaskRunner[Any]:
     """A started prefect-dask task runner connected to the [execution] cluster. The run
     holds it (and submits extraction to it) whatever started the flow: the CLI, a served
     or deployed schedule, a backfill's child run."""
-    from prefect_dask import DaskTaskRunner  # local import: only Dask users pay for it
+    from prefect_dask.task_runners import DaskTaskRunner  # local import: only Dask users pay for it
 
-    return DaskTaskRunner(address=execution.address).__enter__()
+    runner: TaskRunner[Any] = DaskTaskRunner(address=execution.address)  # its __enter__ is untyped; the base's is
+    return runner.__enter__()
 
 
-def extract_staged(pages: list[Page], seconds: float, output: str, slug: str, path: str) -> list[dict[str, Any]]:
+def extract_staged(pages: list[Page], seconds: float, output: str, slug: str, path: str) -> list[Extraction]:
     """Extract pages on this worker; rows go to the staging file ``path``, results keep a
     pointer to them (``staged``)."""
     results = process_chunk(pages, seconds)
-    records = []
+    records: list[ArticleRow] = []
     for result in results:
-        if result["status"] == "ok":
+        if result["status"] == ExtractionStatus.OK:
             result["staged"] = (path, len(records))
             records.append(result.pop("record"))
     if records:
@@ -46,9 +48,9 @@ def extract_staged(pages: list[Page], seconds: float, output: str, slug: str, pa
     return results
 
 
-def unstage(store: Store, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def unstage(store: Store, results: list[Extraction]) -> list[Extraction]:
     """Put the staged rows back into their results (and remove the staging files)."""
-    staged: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    staged: dict[str, list[Extraction]] = defaultdict(list)
     for result in results:
         if "staged" in result:
             staged[result["staged"][0]].append(result)

@@ -19,8 +19,9 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import partial
 from html import unescape
-from typing import Any
+from typing import Any, cast
 
 import lxml.html
 import trafilatura
@@ -31,6 +32,7 @@ from trafilatura.metadata import Document
 from trafilatura.xml import xmltotxt
 
 from dossier_pipeline.tasks.blocks import PAYWALL_STUB_WORDS, access_of, declares_paywall
+from dossier_pipeline.tasks.contracts import Extraction, ExtractionStatus
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.furniture import ClassMatches, CompiledRules, match_classes, prune_body, rules_for
 from dossier_pipeline.tasks.normalise import build_record
@@ -113,13 +115,17 @@ def _text(element: lxml.html.HtmlElement) -> str:
 def _block_links(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     """The links of the block a heading opens: inside the heading itself ("Lire aussi :
     <a>…</a>"), else its parent when that is a short block, else the element after it."""
-    if links := heading.xpath(".//a[@href]"):
+    if links := _links(heading):
         return links
     parent = heading.getparent()
     if parent is not None and not parent.xpath(LONG_TEXT):
-        return parent.xpath(".//a[@href]")
+        return _links(parent)
     following = heading.getnext()
-    return following.xpath(".//a[@href]") if following is not None else []
+    return _links(following) if following is not None else []
+
+
+def _links(element: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    return cast(list[lxml.html.HtmlElement], element.xpath(".//a[@href]"))  # lxml types xpath() results as Any
 
 
 def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
@@ -162,8 +168,8 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
                 "authors": [(name, _types(a)) for a in authors for name in _names(a)],
                 "keywords": [unescape(k) for k in keywords or [] if isinstance(k, str)],
                 "section": _names(obj.get("articleSection")),
-                "publisher": (_names(by_id.get(p.get("@id"), p) if isinstance(p := obj.get("publisher"), dict)
-                                     else p) or [None])[0],
+                "publisher": next(iter(_names(by_id.get(p.get("@id"), p) if isinstance(p := obj.get("publisher"), dict)
+                                              else p)), None),
                 "description": _string(obj.get("description")),
                 "inLanguage": _string(obj.get("inLanguage")),
             }
@@ -172,7 +178,7 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     out["html_lang"] = tree.xpath("string(/html/@lang)") or None
     out["times"] = _time_values(tree)
     # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:").
-    blocks: dict[str, list[tuple[str, str]]] = {"tags": [], "dossier": [], "related": []}
+    blocks: dict[str, list[tuple[str, str | None]]] = {"tags": [], "dossier": [], "related": []}
     for heading in _SHORT_TEXTS(tree):
         text = (heading.text or "").strip()
         kind = next((k for k, rx in (("related", rules.related), ("tags", rules.tags), ("dossier", rules.dossier))
@@ -195,12 +201,13 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     return out
 
 
-def extract_page(page: Page) -> dict[str, Any]:
+def extract_page(page: Page) -> Extraction:
     """Extract one page; never raises: problems come back as ``status``/``reason``."""
     try:
         return _extract(page)
     except Exception as exc:  # a broken page must become a recorded failure, not a crashed batch
-        return {"key": page.key, "status": "failed", "reason": f"extract_error: {type(exc).__name__}: {exc}"}
+        return {"key": page.key, "status": ExtractionStatus.FAILED,
+                "reason": f"extract_error: {type(exc).__name__}: {exc}"}
 
 
 def _one_line_whitespace(body: etree._Element) -> None:
@@ -246,7 +253,8 @@ def trafilatura_metadata(tree: lxml.html.HtmlElement, url: str) -> Document:
     doc.title = doc.title or metadata.extract_title(tree)
     doc.author = doc.author or metadata.extract_author(tree)
     doc.url = doc.url or metadata.extract_url(tree, url)
-    doc.date = find_date(tree, url=doc.url, **DATE_PARAMS)
+    doc.date = find_date(tree, url=doc.url, extensive_search=DATE_PARAMS["extensive_search"],
+                         original_date=DATE_PARAMS["original_date"])
     doc.sitename = doc.sitename or metadata.extract_sitename(tree)
     if doc.sitename:
         doc.sitename = doc.sitename.lstrip("@")
@@ -274,11 +282,12 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
     # One extraction gives both outputs: the plain text and the Markdown (headings, lists,
     # tables, code; trafilatura's emphasis mode would change what it keeps) are serialised
     # from the same body tree, cleaned once.
-    options = {"url": url, "include_comments": False, "include_tables": True, "prune_xpath": rules.prune_xpath}
-    text = trafilatura.bare_extraction(tree, fast=True, **options)
+    extraction = partial(trafilatura.bare_extraction, tree, url=url, include_comments=False, include_tables=True,
+                         prune_xpath=rules.prune_xpath)
+    text = extraction(fast=True)
     if not isinstance(text, Document) or len(text.text or "") < SHORT_FAST_TEXT or (
             paywalled and count_words(text.text or "") <= PAYWALL_STUB_WORDS):
-        text = trafilatura.bare_extraction(tree, **options) or text
+        text = extraction() or text
     if not isinstance(text, Document) or text.body is None:
         return None
     doc = trafilatura_metadata(tree, url)  # bare_extraction pruned its own copy of the tree, not this one
@@ -297,28 +306,29 @@ def article_text(body: etree._Element, signals: dict[str, Any], rules: CompiledR
     return plain_text(body), markdown(body)
 
 
-def _extract(page: Page) -> dict[str, Any]:
+def _extract(page: Page) -> Extraction:
     html = decode_html(page.body, page.content_type)
     if not html.strip():
-        return {"key": page.key, "status": "not_article", "reason": "empty_page"}
+        return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "empty_page"}
     try:
         tree = parse_html(html)
     except (etree.ParserError, ValueError) as exc:
-        return {"key": page.key, "status": "not_article", "reason": f"unparseable_html: {exc}"}
+        return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": f"unparseable_html: {exc}"}
     rules = rules_for(page.language, page.ctx.get("furniture"))
     signals = page_signals(tree, rules, match_classes(tree))
     paywalled = declares_paywall(html)
     doc = article_document(tree, page.url, rules, paywalled)
     if doc is None:
-        return {"key": page.key, "status": "not_article", "reason": "no_article_text"}
+        return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "no_article_text"}
     text, text_markdown = article_text(doc.body, signals, rules)
     words = count_words(text)
     access = access_of(paywalled, text, words)
     # A paywalled article's teaser may be short: the row is kept (researchers count coverage).
     if words < MIN_ARTICLE_WORDS and (access == "free" or not text):
-        return {"key": page.key, "status": "not_article", "reason": "too_little_text" if text else "no_article_text"}
+        return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE,
+                "reason": "too_little_text" if text else "no_article_text"}
     ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest(), "language": page.language}
-    return {"key": page.key, "status": "ok",
+    return {"key": page.key, "status": ExtractionStatus.OK,
             "record": build_record(ctx, extracted_fields(doc, text, text_markdown, signals, access))}
 
 

@@ -23,11 +23,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from multiprocessing.queues import SimpleQueue
-from typing import Any
 
 from dossier_pipeline.tasks import memory
 from dossier_pipeline.tasks.blocks import classify
 from dossier_pipeline.tasks.config import Settings
+from dossier_pipeline.tasks.contracts import Extraction, ExtractionStatus
 from dossier_pipeline.tasks.extract import Page, extract_page
 
 ATTEMPTS = 3  # a page sharing a chunk with a culprit is retried alone before being blamed
@@ -65,24 +65,26 @@ def _init_worker(memory_bytes: int | None, pids: SimpleQueue[int]) -> None:
                        "pipeline_version": "", "run_id": "", "domains": ["example.org"], "timezone": "UTC"}))
 
 
-def process_chunk(pages: list[Page], seconds: float) -> list[dict[str, Any]]:
+def process_chunk(pages: list[Page], seconds: float) -> list[Extraction]:
     """Extract pages within ``seconds`` each; tell apart pages that are not the article."""
     # The timer is a signal, delivered to the main thread: a worker that runs pages in
     # another thread (a Dask worker, tasks/distributed.py) relies on its own limits instead.
     timed = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGALRM) is _on_alarm
-    out = []
+    out: list[Extraction] = []
     for page in pages:
         if timed:
             signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
             result = extract_page(page)
         except PageTimeout:
-            result = {"key": page.key, "status": "failed", "reason": f"extract_timeout: over {seconds:g} s"}
+            result = {"key": page.key, "status": ExtractionStatus.FAILED,
+                      "reason": f"extract_timeout: over {seconds:g} s"}
         finally:
             if timed:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-        if result["status"] in ("ok", "not_article") and (kind := classify(page.body, result)):
-            result = {"key": page.key, "status": "blocked", "reason": kind}
+        if (result["status"] in (ExtractionStatus.OK, ExtractionStatus.NOT_ARTICLE)
+                and (kind := classify(page.body, result))):
+            result = {"key": page.key, "status": ExtractionStatus.BLOCKED, "reason": kind}
         out.append(result)
     memory.release()
     return out
@@ -121,12 +123,12 @@ class ExtractorPool:
         for _ in range(self.workers):
             pool.submit(_noop)
 
-    def extract(self, pages: list[Page], on_chunk: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    def extract(self, pages: list[Page], on_chunk: Callable[[int], None] | None = None) -> list[Extraction]:
         """Extract pages in chunks spread over the workers; results in input order.
         ``on_chunk`` gets the number of pages of each chunk as it is done (live progress)."""
         size = max(1, min(16, -(-len(pages) // (self.workers * 4))))
         todo = [(pages[i : i + size], 1) for i in range(0, len(pages), size)]
-        done: dict[int, dict[str, Any]] = {}
+        done: dict[int, Extraction] = {}
         while todo:
             submitted = []
             for chunk, attempt in todo:
@@ -155,7 +157,8 @@ class ExtractorPool:
                 if attempt < ATTEMPTS:
                     todo.extend(([page], attempt + 1) for page in chunk)
                 else:
-                    done.update({p.key: {"key": p.key, "status": "failed", "reason": reason} for p in chunk})
+                    failed = ExtractionStatus.FAILED
+                    done.update({p.key: {"key": p.key, "status": failed, "reason": reason} for p in chunk})
                     if on_chunk is not None:
                         on_chunk(len(chunk))
         return [done[p.key] for p in pages]

@@ -1,0 +1,1 @@
+../../src/dossier_pipeline/__init__.py
