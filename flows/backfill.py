@@ -14,8 +14,9 @@ from datetime import date
 from typing import Any
 
 from prefect import flow
+from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
-from prefect.states import Failed, State
+from prefect.states import Failed
 
 from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.config import BATCH_SIZE

@@ -10,13 +10,13 @@ from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
-from prefect.states import Cancelled, State
-from prefect.utilities.annotations import quote
+from prefect.client.schemas.objects import State
+from prefect.states import Cancelled
 
 from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
 from dossier_pipeline.tasks.lock import DossierLock
 from dossier_pipeline.tasks.run import Run, RunSpec
-from dossier_pipeline.tasks.steps import discover_task, extract_and_commit, finish_task, plan_task
+from dossier_pipeline.tasks.steps import discover_task, extract_and_commit, finish_task, plan_task, unvisited
 from dossier_pipeline.tasks.workers import ExtractorPool
 
 
@@ -40,7 +40,7 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
     try:
         run.prepare()
         source = run.live_source()
-        queue = plan_task(run, source, quote(discover_task(run, source)), limit)
+        queue = plan_task(run, source, unvisited(discover_task(run, source)), limit)
         if queue and not run.distributed:
             pool.warm()
         extract_and_commit(run, source, queue, batch_size)

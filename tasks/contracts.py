@@ -26,7 +26,7 @@ class Extraction(TypedDict):
     """One page's extraction result, by its Page.key."""
 
     key: int
-    status: ExtractionStatus | str
+    status: ExtractionStatus
     reason: NotRequired[str]  # every status but ok
     record: NotRequired[ArticleRow]  # ok
     staged: NotRequired[tuple[str, int]]  # ok, extracted on Dask: (staging file, row in it) instead of record

@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -32,11 +32,13 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from protego import Protego
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
+from tenacity.stop import stop_base
 
 from dossier_pipeline.tasks.archive import ArchiveWriter, Exchange, WarcPointer
 from dossier_pipeline.tasks.config import Settings
 from dossier_pipeline.tasks.urls import host_of, in_domains, is_public_address
 
+Validators = Mapping[str, str | None]  # a stored copy's HTTP validators: etag, last_modified
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 DRAIN_BYTES = 1 << 16  # an unused body longer than this costs its connection, not its reading
@@ -94,11 +96,11 @@ def _retry_after(state: RetryCallState) -> float | None:
 
 def _backoff(state: RetryCallState) -> float:
     """Exponential backoff with jitter (0.5x to 1.5x), never shorter than Retry-After."""
-    backoff = min(30.0, 0.5 * 2 ** (state.attempt_number - 1)) * (0.5 + random.random())
+    backoff = min(30.0, 0.5 * 2.0 ** (state.attempt_number - 1)) * (0.5 + random.random())
     return max(backoff, _retry_after(state) or 0.0)
 
 
-class _ServerAsksTooLong:
+class _ServerAsksTooLong(stop_base):
     """Stop when the server asks for more patience (Retry-After) than the run has: the
     failure is recorded instead of waited out."""
 
@@ -241,16 +243,16 @@ class Fetcher:
         self.p.set_crawl_delay(host_of(origin) or "", robots_interval(rules, self.s.user_agent))
         return rules
 
-    async def get(self, url: str, expect: str = "html", validators: dict[str, str] | None = None) -> FetchResult:
+    async def get(self, url: str, expect: str = "html", validators: Validators | None = None) -> FetchResult:
         """Fetch ``url`` following redirects by hand, each hop checked."""
         seen: list[str] = []
         current = url
         headers: dict[str, str] = {}
         if validators:
-            if validators.get("etag"):
-                headers["If-None-Match"] = validators["etag"]
-            if validators.get("last_modified"):
-                headers["If-Modified-Since"] = validators["last_modified"]
+            if etag := validators.get("etag"):
+                headers["If-None-Match"] = etag
+            if last_modified := validators.get("last_modified"):
+                headers["If-Modified-Since"] = last_modified
         while True:
             if urlsplit(current).scheme not in ("http", "https"):
                 return FetchResult(url, current, reason=f"bad_scheme: {current}")
@@ -466,7 +468,7 @@ def _check_response(result: FetchResult, expect: str) -> str | None:
 
 
 async def _get_all(fetcher: Fetcher, urls: Iterable[str], expect: str,
-                   validators: dict[str, dict[str, str]] | None,
+                   validators: Mapping[str, Validators] | None,
                    on_result: Callable[[FetchResult], None] | None) -> list[FetchResult]:
     validators = validators or {}
 
@@ -484,7 +486,7 @@ async def fetch_all(
     politeness: Politeness,
     domains: list[str],
     expect: str = "html",
-    validators: dict[str, dict[str, str]] | None = None,
+    validators: Mapping[str, Validators] | None = None,
     on_result: Callable[[FetchResult], None] | None = None,
 ) -> list[FetchResult]:
     """Fetch many URLs concurrently; per-host limits keep it polite. Order is kept.
@@ -509,7 +511,7 @@ class FetchSession:
         self._fetcher = Fetcher(politeness, domains)
 
     def fetch_all(self, urls: Iterable[str], expect: str = "html",
-                  validators: dict[str, dict[str, str]] | None = None,
+                  validators: Mapping[str, Validators] | None = None,
                   on_result: Callable[[FetchResult], None] | None = None) -> list[FetchResult]:
         future = asyncio.run_coroutine_threadsafe(_get_all(self._fetcher, urls, expect, validators, on_result),
                                                   self._loop)

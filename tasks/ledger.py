@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from dossier_pipeline.tasks.discover import DiscoveredURL, Discovery
 from dossier_pipeline.tasks.fetch import FetchResult
+from dossier_pipeline.tasks.progress import Progress
 from dossier_pipeline.tasks.schema import UrlState
 from dossier_pipeline.tasks.urls import host_of
 
@@ -27,12 +28,6 @@ class LedgerSink(Protocol):
     def write_ledger(self, rows: list[dict[str, Any]], run_id: str, part: int) -> Any: ...
 
 
-class Settled(Protocol):
-    """Progress display of settled URLs (tasks/progress.py)."""
-
-    def settled(self, state: str) -> None: ...
-
-
 def fetch_host(fetch: FetchResult) -> str:
     return host_of(fetch.final_url or fetch.url) or "?"
 
@@ -41,7 +36,7 @@ class Ledger:
     """Every URL's state in the run, with its counters; ``sink`` None keeps the counts only
     (a reextract fetches nothing: its ledger would record no fetch)."""
 
-    def __init__(self, run_id: str, sink: LedgerSink | None, progress: Settled) -> None:
+    def __init__(self, run_id: str, sink: LedgerSink | None, progress: Progress) -> None:
         self.run_id = run_id
         self.sink = sink
         self.progress = progress

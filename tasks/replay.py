@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from datetime import datetime
 
 import pyarrow as pa
@@ -45,7 +45,7 @@ class ArchiveSource:
     step = "load"
 
     def __init__(self, store: Store, dossier: Dossier, run_id: str, counts: Counter[str],
-                 durations: Counter[str]) -> None:
+                 durations: defaultdict[str, float]) -> None:
         self.store = store
         self.dossier = dossier
         self.run_id = run_id

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -72,7 +72,7 @@ class Run:
         self.ledger = Ledger(spec.run_id, self.store if staging is None else None, for_run(dossier.slug))
         self.committer = Committer(self.store, self.ledger, History(set()), dossier.settings,
                                    window=window_of(spec.parameters), observes=spec.refresh or staging is not None)
-        self.durations: Counter[str] = Counter()
+        self.durations: defaultdict[str, float] = defaultdict(float)
         self.archive: ArchiveWriter | None = None
         self.runner: TaskRunner[Any] | None = None  # Dask's, extracting the batches, while the run lasts
         self.files_before: dict[str, tuple[int, int, int]] = {}

@@ -11,7 +11,7 @@ items that yield no page (a failed fetch, a robots.txt refusal, a 304).
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -96,7 +96,8 @@ class LiveSource:
 
     step = "fetch"
 
-    def __init__(self, run_id: str, dossier: Dossier, ledger: Ledger, progress: Progress, durations: Counter[str], *,
+    def __init__(self, run_id: str, dossier: Dossier, ledger: Ledger, progress: Progress,
+                 durations: defaultdict[str, float], *,
                  known: Mapping[str, Mapping[str, Any]], refresh: bool, archive: ArchiveWriter | None,
                  archives: Archives | None = None) -> None:
         self.run_id = run_id

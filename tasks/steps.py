@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Sized
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from prefect import get_client, get_run_logger, task
@@ -34,11 +34,14 @@ from dossier_pipeline.tasks.run import Run
 from dossier_pipeline.tasks.sources import Fetched, LiveSource, PageSource
 
 Extracted = tuple[Fetched, list[Extraction]]
+T = TypeVar("T")
 
 
-def pages_run_name(parameters: dict[str, Any]) -> str:
-    """A pages task run's name: its source's step and the batch number (``fetch-batch-12``)."""
-    return f"{parameters['source'].step}-batch-{parameters['number']}"
+def unvisited(value: T) -> T:
+    """``value`` handed to a task as it is, without Prefect walking it for futures (a batch's
+    pages, its extraction results). Prefect unwraps the quote before the task runs, so the
+    task gets a T: the cast says so, which Prefect's signatures cannot."""
+    return cast(T, quote(value))
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -60,7 +63,8 @@ def scan_task(source: ArchiveSource) -> deque[Event]:
 
 # A retried batch settles nothing twice: the ledger takes one state per URL, the commit
 # passes over the URLs settled or held already.
-@task(name="pages-batch", task_run_name=pages_run_name, cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+@task(name="pages-batch", task_run_name="{source.step}-batch-{number}", cache_policy=NO_CACHE, retries=1,
+      retry_delay_seconds=5)
 def pages_task(source: PageSource[Any], batch: list[Any], number: int) -> Fetched:
     return source.pages(batch)
 
@@ -87,7 +91,7 @@ def submit_extract(run: Run, fetched: Fetched, number: int) -> Callable[[], Extr
     """Start extracting a batch in the background (local process pool, or a Dask worker
     with plain data in and staged rows out); returns the call that waits for it."""
     if not run.distributed:
-        return extract_task.submit(run, quote(fetched), number).result
+        return extract_task.submit(run, unvisited(fetched), number).result
     assert run.runner is not None
     future = run.runner.submit(extract_staged_task, parameters={
         "pages": fetched.pages, "seconds": run.spec.dossier.settings.extract_timeout_seconds,
@@ -97,7 +101,7 @@ def submit_extract(run: Run, fetched: Fetched, number: int) -> Callable[[], Extr
     return lambda: (fetched, future.result())
 
 
-def extract_and_commit(run: Run, source: PageSource[Any], queue: Sized, batch_size: int) -> None:
+def extract_and_commit(run: Run, source: PageSource[T], queue: deque[T], batch_size: int) -> None:
     """Take, extract and write batches while ``queue`` has work, so that both cores stay
     busy: batch n+1 is fetched (loaded) while batch n is extracted, and handed to
     extraction *before* batch n is awaited and written, so the workers always have the
@@ -109,16 +113,16 @@ def extract_and_commit(run: Run, source: PageSource[Any], queue: Sized, batch_si
     stopped = False
     while len(queue) and not (stopped := stop_requested()):
         number = run.next_stage()
-        fetched = pages_task(source, quote(source.take(queue, batch_size)), number)
+        fetched = pages_task(source, unvisited(source.take(queue, batch_size)), number)
         if stopped := stop_requested():
             break
         submitted = number, submit_extract(run, fetched, number)
         if pending is not None:
-            commit_task(run, quote(pending[1]()), pending[0])
+            commit_task(run, unvisited(pending[1]()), pending[0])
         pending = submitted
     run.interrupted = stopped
     if pending is not None:
-        commit_task(run, quote(pending[1]()), pending[0])
+        commit_task(run, unvisited(pending[1]()), pending[0])
 
 
 @task(name="finish", cache_policy=NO_CACHE)
