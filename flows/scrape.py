@@ -9,8 +9,8 @@ from datetime import date
 from typing import Any
 
 from prefect import flow
-from prefect.runtime import flow_run
 from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
 from prefect.states import Cancelled
 
 from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
