@@ -14,9 +14,10 @@ With ``--corpus`` (a directory with pages/ and truth.json, see tests/corpus/READ
 figure is printed for all pages, per language and per class, pipeline next to trafilatura:
 coverage (class=article pages that become a stored row), "with" kept, "without" removed, the
 publisher's day, the datetime to the minute (pages whose truth has one), title, author token F1
-and author set F1, tags (set F1), language, and for the interstitials (paywall, challenge,
-consent) the share ledgered as not stored. Plain trafilatura "stores" a page when it returns
-text; it gives no time of day, so its datetime column is n/a.
+and author set F1, tags (set F1), language, for the challenges and consent walls the share
+ledgered as not stored, and for paywalled articles the share stored as a row whose ``access``
+says paywall or registration. Plain trafilatura "stores" a page when it returns text; it gives
+no time of day and no access, so those columns are n/a.
 
 Dates are compared as the page states the day (the local date of the chosen source value,
 which published_at holds converted to UTC); titles and authors after whitespace and case
@@ -205,9 +206,8 @@ def main() -> None:
 
 # --- the corpus (tests/corpus): every figure per language and per class ---
 
-INTERSTITIAL = ("paywall", "challenge", "consent")
 FIGURES = ("coverage", "with kept", "without removed", "day", "datetime", "title", "author tokens F1",
-           "author set F1", "tags F1", "language", "not stored")
+           "author set F1", "tags F1", "language", "not stored", "paywall access")
 
 
 def _f1(expected: set[str], got: set[str]) -> float:
@@ -243,8 +243,11 @@ def score_corpus(truth: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> 
         marks: dict[str, float] = {}
         if cls == "article":
             marks["coverage"] = float(out["stored"])
-        if cls in INTERSTITIAL:
+        if cls in ("challenge", "consent"):
             marks["not stored"] = float(not out["stored"])
+        if cls == "paywall" and out.get("access", False) is not False:
+            # A paywalled article is a row (its teaser, title, date, byline) that says it is paywalled.
+            marks["paywall access"] = float(out["stored"] and out["access"] in ("paywall", "registration"))
         # Canonically equivalent text is the same text: extractors may NFC-normalise what a page writes otherwise.
         text = _nfc(" ".join(out["text"].split()))
         if exp["with"]:
@@ -310,7 +313,8 @@ def corpus_main(root: Path, workers: int) -> None:
                       "day": _local_day(record) if record else None,
                       "datetime": record.get("published_at") if record.get("date_precision") == "second" else None,
                       "title": record.get("title"), "authors": list(record.get("authors") or []),
-                      "tags": list(record.get("tags") or []), "language": record.get("language")}
+                      "tags": list(record.get("tags") or []), "language": record.get("language"),
+                      "access": record.get("access")}
     extracted = time.monotonic()
 
     context = multiprocessing.get_context("forkserver")
@@ -320,7 +324,7 @@ def corpus_main(root: Path, workers: int) -> None:
     theirs = {name: {"stored": bool(out["text"].strip()), "text": out["text"], "day": out["date"],
                      "datetime": False, "title": out["title"],
                      "authors": [n for n in (p.strip() for p in NAME_SPLIT.split(out["author"] or "")) if n],
-                     "tags": out["tags"], "language": out["language"]}
+                     "tags": out["tags"], "language": out["language"], "access": False}
               for name, out in plain.items()}
     finished = time.monotonic()
 
@@ -329,10 +333,10 @@ def corpus_main(root: Path, workers: int) -> None:
     print(f"fetch {fetched - started:.1f} s, pipeline {extracted - fetched:.1f} s, "
           f"trafilatura {finished - extracted:.1f} s ({workers} processes)")
     print("each cell: pipeline % / trafilatura % (\"-\": no page of the group has that truth; "
-          "n/a: trafilatura gives no time of day)")
+          "n/a: trafilatura gives no time of day and no access)")
     short = {"coverage": "cover", "with kept": "with", "without removed": "w/o", "day": "day", "datetime": "dtime",
              "title": "title", "author tokens F1": "autTok", "author set F1": "autSet", "tags F1": "tags",
-             "language": "lang", "not stored": "notSto"}
+             "language": "lang", "not stored": "notSto", "paywall access": "paywal"}
     header = f"{'group':<16}{'pages':>6} " + "".join(f"{short[k]:>9}" for k in FIGURES)
     print(header)
     classes = sorted((g for g in mine if g.startswith("class:")), key=lambda g: -mine[g]["pages"][1])
@@ -342,7 +346,8 @@ def corpus_main(root: Path, workers: int) -> None:
         cells = []
         for key in FIGURES:
             ours_cell = _cell(mine[group], key)
-            theirs_cell = "n/a" if key == "datetime" and ours_cell != "-" else _cell(base[group], key)
+            no_figure = key in ("datetime", "paywall access") and ours_cell != "-"
+            theirs_cell = "n/a" if no_figure else _cell(base[group], key)
             cells.append(f"{ours_cell}/{theirs_cell}" if ours_cell != "-" else "-")
         print(f"{group:<16}{int(mine[group]['pages'][1]):>6} " + "".join(f"{c:>9}" for c in cells))
     counts = {key: int(mine["all"][key][1]) for key in FIGURES if key in mine["all"]}
