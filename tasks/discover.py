@@ -141,7 +141,8 @@ async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], 
                                                   page_urls, "listing", page_url)
         if expected is not None and out.expected is None:
             out.expected = expected
-        new, shown = 0, []
+        new = 0
+        shown: list[str] = []  # the date hints of the page's links
         for item in items:
             shown += item.hints.values()
             new += out.add(item, seen)
