@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyarrow.parquet as pq
@@ -416,3 +417,71 @@ def test_prefect_deploy_all_reads_the_committed_prefect_yaml(
         assert deployment["pull_steps"] == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
         ]
+
+
+def _flow_run(api: str, deployment_id: str) -> dict[str, Any]:
+    """A new run of the deployment, Scheduled now (as its scheduler creates them)."""
+    response = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def _state(api: str, run: dict[str, Any]) -> dict[str, Any]:
+    return httpx.get(f"{api}/flow_runs/{run['id']}", timeout=30).json()["state"]
+
+
+def _propose(api: str, run: dict[str, Any], kind: str, force: bool = False) -> str:
+    """Propose a state to the server as a runner does; returns the server's answer (ACCEPT, REJECT, ABORT)."""
+    response = httpx.post(f"{api}/flow_runs/{run['id']}/set_state", json={"state": {"type": kind}, "force": force},
+                          timeout=30)
+    response.raise_for_status()
+    return response.json()["status"]
+
+
+def test_serve_logs_skipped_runs_and_releases_the_slot_on_ctrl_c(
+    prefect_server: tuple[str, dict[str, str]], site: TestSite, tmp_path: Path
+) -> None:
+    """`dossier serve`: an occurrence cancelled by the concurrency limit (CANCEL_NEW) is
+    logged at the default level, saying why; Ctrl-C while a run is in flight (Submitting,
+    Pending) leaves it Cancelled or Crashed, never in flight, and its slot free: the next
+    run is not cancelled."""
+    api, env = prefect_server
+    config = write_config(tmp_path, f'[dossiers.stopped]\nschedule = "0 0 1 1 *"\n'
+                                    f'[[dossiers.stopped.sources]]\nkind = "feed"\nurl = "{site.base}/feed.xml"\n')
+    log = tmp_path / "serve.log"
+    serve = start([sys.executable, "-m", "dossier_pipeline.flows.cli", "serve", "--config", str(config), "--output",
+                   str(tmp_path / "datasets")], env, log, tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while (found := httpx.get(f"{api}/deployments/name/scrape_dossier/stopped", timeout=30)).status_code != 200:
+            assert serve.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        deployment = found.json()
+
+        holder = _flow_run(api, deployment["id"])  # takes the deployment's one slot, as a run in flight
+        assert _propose(api, holder, "PENDING") == "ACCEPT"
+        skipped = _flow_run(api, deployment["id"])  # due now: the runner takes it, the limit cancels it
+        deadline = time.monotonic() + 60
+        while f"scheduled run {skipped['name']!r} skipped" not in log.read_text():
+            assert serve.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        assert _state(api, skipped)["type"] == "CANCELLED"
+        line = next(line for line in log.read_text().splitlines() if skipped["name"] in line)
+        assert "WARNING" in line and "concurrency limit" in line and holder["name"] in line, line
+        assert _propose(api, holder, "CANCELLED", force=True) == "ACCEPT"
+
+        run = _flow_run(api, deployment["id"])
+        deadline = time.monotonic() + 60
+        while _state(api, run)["type"] == "SCHEDULED":  # until the runner submits it
+            assert serve.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
+        os.killpg(serve.pid, signal.SIGINT)  # Ctrl-C, as a terminal sends it to the whole group
+        serve.wait(60)
+    finally:
+        stop(serve)
+    assert _state(api, run)["type"] in {"CANCELLED", "CRASHED"}, log.read_text()
+    limit = httpx.get(f"{api}/deployments/{deployment['id']}", timeout=30).json()["global_concurrency_limit"]
+    assert limit["active_slots"] == 0, log.read_text()
+    after = _flow_run(api, deployment["id"])
+    assert _propose(api, after, "PENDING") == "ACCEPT"  # the next run gets the slot
+    assert _propose(api, after, "CANCELLED", force=True) == "ACCEPT"
