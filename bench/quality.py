@@ -171,7 +171,8 @@ def main() -> None:
     statuses: dict[str, int] = {}
     for name, (_, _, page) in pages.items():
         result = by_key[page.key]
-        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+        status = str(result["status"])
+        statuses[status] = statuses.get(status, 0) + 1
         record = result.get("record") or {}
         ours[name] = {"text": record.get("text") or "", "date": _local_day(record) if record else None,
                       "title": record.get("title"), "author": "; ".join(record.get("authors") or []),
@@ -306,7 +307,8 @@ def corpus_main(root: Path, workers: int) -> None:
     statuses: dict[str, int] = {}
     for name, (_, _, page) in pages.items():
         result = by_key[page.key]
-        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+        status = str(result["status"])
+        statuses[status] = statuses.get(status, 0) + 1
         stored = result["status"] == "ok"
         record = (result.get("record") or {}) if stored else {}
         ours[name] = {"stored": stored, "text": record.get("text") or "",
