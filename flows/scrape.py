@@ -16,7 +16,14 @@ from prefect.states import Cancelled
 from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
 from dossier_pipeline.tasks.lock import DossierLock
 from dossier_pipeline.tasks.run import Run, RunSpec
-from dossier_pipeline.tasks.steps import discover_task, extract_and_commit, finish_task, plan_task, unvisited
+from dossier_pipeline.tasks.steps import (
+    discover_task,
+    extract_and_commit,
+    finish_task,
+    plan_task,
+    read_warc_files,
+    unvisited,
+)
 from dossier_pipeline.tasks.workers import ExtractorPool
 
 
@@ -44,6 +51,9 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
         if queue and not run.distributed:
             pool.warm()
         extract_and_commit(run, source, queue, batch_size)
+        # the files of warc sources after the live pages: an article found in both is the live row
+        if (warc := run.warc_source(source.known)) is not None and not run.interrupted:
+            read_warc_files(run, warc)
         record = finish_task(run, source)
         if run.interrupted:
             return Cancelled(message=f"interrupted: {record['counts']['written']} article(s) written, the rest is "

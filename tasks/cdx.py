@@ -104,7 +104,7 @@ class ArchivedResult(FetchResult):
     """A page read from a web archive instead of the site; ``live`` is the live fetch that
     failed first, when there was one."""
 
-    archive_url: str = ""
+    archive_url: str | None = None  # None: a record of a WARC file (tasks/warcfiles.py)
     captured_at: datetime | None = None
     live: FetchResult | None = None
 

@@ -111,6 +111,8 @@ class Committer:
                             f"{PAYWALL_SKIPPED}", fetch=fetch, origin=origin)
             elif self.window is not None and (outside := outside_by_date(record, self.window)):
                 ledger.mark(item, UrlState.SKIPPED, stage="extract", reason=outside, fetch=fetch, origin=origin)
+            elif fetched.rows is not None and (why := fetched.rows.why_not(record)):
+                ledger.mark(item, UrlState.SKIPPED, stage="extract", reason=why, fetch=fetch, origin=origin)
             elif aid in self.written_ids or (aid in index and not fetched.refresh):
                 if record["archive_captured_at"] is not None:  # the live version wins
                     self.earlier_version(record, index, origin)

@@ -17,10 +17,11 @@ from typing import Any
 
 from prefect.task_runners import TaskRunner
 
-from dossier_pipeline.tasks.config import Execution
+from dossier_pipeline.tasks.config import Dossier, Execution
 from dossier_pipeline.tasks.contracts import ArticleRow, Extraction, ExtractionStatus
 from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.store import Store
+from dossier_pipeline.tasks.warcfiles import FileRead, FileSpec, Items, extract_file
 from dossier_pipeline.tasks.workers import process_chunk
 
 
@@ -38,14 +39,28 @@ def extract_staged(pages: list[Page], seconds: float, output: str, slug: str, pa
     """Extract pages on this worker; rows go to the staging file ``path``, results keep a
     pointer to them (``staged``)."""
     results = process_chunk(pages, seconds)
+    stage(results, Store(output, slug, ""), path)
+    return results
+
+
+def extract_file_staged(spec: FileSpec, dossier: Dossier, run_id: str, seconds: float, output: str,
+                        path: str) -> tuple[Items, list[Extraction], FileRead]:
+    """Read and extract a WARC file on this worker (tasks/warcfiles.py), a chunk of pages at
+    a time; its rows go to the staging file ``path``, as a batch's do."""
+    items, results, read = extract_file(spec, dossier, run_id, lambda pages: process_chunk(pages, seconds))
+    stage(results, Store(output, dossier.slug, ""), path)
+    return items, results, read
+
+
+def stage(results: list[Extraction], store: Store, path: str) -> None:
+    """Move the rows of ``results`` to the staging file ``path``, leaving a pointer (``staged``)."""
     records: list[ArticleRow] = []
     for result in results:
         if result["status"] == ExtractionStatus.OK:
             result["staged"] = (path, len(records))
             records.append(result.pop("record"))
     if records:
-        Store(output, slug, "").write_staged(records, path)
-    return results
+        store.write_staged(records, path)
 
 
 def unstage(store: Store, results: list[Extraction]) -> list[Extraction]:

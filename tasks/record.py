@@ -50,6 +50,8 @@ class RunRecord(BaseModel):
     warc_recovered: list[str] = Field(default_factory=list)
     edits: dict[str, int] = Field(default_factory=dict)
     archive_requests: int = 0  # to web archives (tasks/cdx.py)
+    # the files of warc sources read, and the HTTP response records in them (tasks/warcfiles.py)
+    warc_read: dict[str, int] = Field(default_factory=lambda: {"files": 0, "records": 0})
     edit_files: list[str] = Field(default_factory=list)
     # every data file the run added, replaced (rewritten) or removed, relative to the dossier
     files: dict[str, list[str]] = Field(default_factory=dict)

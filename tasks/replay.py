@@ -23,7 +23,7 @@ from datetime import datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dossier_pipeline.tasks.archive import Event, events, open_record
+from dossier_pipeline.tasks.archive import RAW_DIR, Event, events, open_record
 from dossier_pipeline.tasks.cdx import ArchivedResult
 from dossier_pipeline.tasks.config import Dossier
 from dossier_pipeline.tasks.discover import DiscoveredURL
@@ -134,7 +134,9 @@ class Staging:
         store = self.store = Store(self.target.root / f"{STAGING}{self.run_id}", "", PIPELINE_VERSION)
         store.prepare()
         table = self.target.read_articles()
-        present = [bool(f) and (self.target.root / f).exists() for f in table["warc_file"].to_pylist()]
+        # (a row read from someone else's WARC file, a warc source, is not in the archive: kept)
+        present = [bool(f) and f.startswith(f"{RAW_DIR}/") and (self.target.root / f).exists()
+                   for f in table["warc_file"].to_pylist()]
         kept = table.filter(pc.invert(pa.array(present, type=pa.bool_()))) if table.num_rows else table
         self.kept = kept.num_rows
         if self.kept:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import platform
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from dossier_pipeline.tasks import memory
 from dossier_pipeline.tasks.archive import ArchiveWriter, recover
 from dossier_pipeline.tasks.card import write_card
 from dossier_pipeline.tasks.commit import Committer
-from dossier_pipeline.tasks.config import Config, Dossier, WaybackSource
+from dossier_pipeline.tasks.config import Config, Dossier, WarcSource, WaybackSource
 from dossier_pipeline.tasks.contracts import Extraction
 from dossier_pipeline.tasks.distributed import dask_runner
 from dossier_pipeline.tasks.history import History, file_changes, gone_articles
@@ -34,6 +35,7 @@ from dossier_pipeline.tasks.replay import Staging
 from dossier_pipeline.tasks.sources import Fetched, LiveSource, PageSource
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.version import PIPELINE_VERSION, VERSIONED_PACKAGES, package_version
+from dossier_pipeline.tasks.warcfiles import WarcFiles
 from dossier_pipeline.tasks.wayback import Archives
 from dossier_pipeline.tasks.windows import Window, window_of
 from dossier_pipeline.tasks.workers import ExtractorPool
@@ -120,6 +122,15 @@ class Run:
         return LiveSource(self.spec.run_id, dossier, self.ledger, self.ledger.progress, self.durations,
                           known=self.store.known_urls(dossier.settings.keep_paywalled), refresh=self.spec.refresh,
                           archive=self.archive, archives=archives)
+
+    def warc_source(self, known: Collection[str]) -> WarcFiles | None:
+        """The files of the dossier's ``warc`` sources (None without any); ``known``: the URLs
+        the dataset holds, not read again."""
+        dossier = self.spec.dossier
+        if not any(isinstance(source, WarcSource) for source in dossier.sources):
+            return None
+        return WarcFiles(self.spec.run_id, dossier, self.ledger, self.durations, known=known,
+                         refresh=self.spec.refresh)
 
     def close(self) -> None:
         """Finish the run's WARC files (also when the run fails: what they hold is valid)
@@ -213,6 +224,7 @@ class Run:
             warc_recovered=self.recovered_warcs,
             edits=dict(committer.history.counts),
             archive_requests=source.archive_requests(),
+            warc_read={"files": counts["warc_files"], "records": counts["warc_records"]},
             edit_files=committer.edit_files,
             files=file_changes(self.files_before, self.store.snapshot(DATA_DIRS)),
             source_runs=source.source_runs(),

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from dossier_pipeline.tasks.archive import ArchiveWriter
 from dossier_pipeline.tasks.config import Dossier
+from dossier_pipeline.tasks.contracts import ArticleRow
 from dossier_pipeline.tasks.discover import DiscoveredURL
 from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.fetch import FetchResult, FetchSession, Politeness
@@ -28,8 +29,28 @@ from dossier_pipeline.tasks.progress import Progress
 from dossier_pipeline.tasks.schema import UrlState
 from dossier_pipeline.tasks.version import PIPELINE_VERSION
 from dossier_pipeline.tasks.wayback import Archives, provenance
+from dossier_pipeline.tasks.windows import Window, outside_by_date
 
 ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """A source's own conditions on its extracted articles (a warc source's period, by each
+    article's publication date, and its keywords); checked at the commit."""
+
+    period: Window | None = None
+    keywords: tuple[str, ...] = ()
+
+    def why_not(self, record: ArticleRow) -> str | None:
+        """Why an extracted article is not the source's; None to keep it."""
+        if self.period is not None and (outside := outside_by_date(record, self.period)) is not None:
+            return outside.replace("outside_window", "outside_period")
+        if self.keywords:
+            text = f"{record.get('title') or ''}\n{record.get('text') or ''}".casefold()
+            if not any(k.casefold() in text for k in self.keywords):
+                return "no_keyword: none of " + ", ".join(self.keywords)
+        return None
 
 
 @dataclass
@@ -41,6 +62,7 @@ class Fetched:
     refresh: bool = False  # compare with the stored rows (a --refresh, or a reextract replaying one)
     observations: list[Observation] = field(default_factory=list)  # 304s and 404/410s of stored articles
     origin: str = ""  # the run that fetched it (a reextract replays other runs' batches)
+    rows: RowFilter | None = None  # the source's own conditions on its articles
 
 
 class PageSource(Protocol[ItemT]):

@@ -23,15 +23,17 @@ from prefect.events.worker import EventsWorker
 from prefect.utilities.annotations import quote
 
 from dossier_pipeline.tasks.archive import Event
+from dossier_pipeline.tasks.config import Dossier
 from dossier_pipeline.tasks.contracts import Extraction
 from dossier_pipeline.tasks.discover import DiscoveredURL, Discovery, discover
-from dossier_pipeline.tasks.distributed import extract_staged
+from dossier_pipeline.tasks.distributed import extract_file_staged, extract_staged
 from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.interrupt import stop_requested
 from dossier_pipeline.tasks.planner import plan
 from dossier_pipeline.tasks.replay import ArchiveSource
 from dossier_pipeline.tasks.run import Run
 from dossier_pipeline.tasks.sources import Fetched, LiveSource, PageSource
+from dossier_pipeline.tasks.warcfiles import FileRead, FileSpec, Items, WarcFiles
 
 Extracted = tuple[Fetched, list[Extraction]]
 T = TypeVar("T")
@@ -123,6 +125,43 @@ def extract_and_commit(run: Run, source: PageSource[T], queue: deque[T], batch_s
     run.interrupted = stopped
     if pending is not None:
         commit_task(run, unvisited(pending[1]()), pending[0])
+
+
+@task(name="scan-warc-files", cache_policy=NO_CACHE)
+def scan_warc_task(source: WarcFiles) -> deque[FileSpec]:
+    return source.scan()
+
+
+@task(name="warc-file-dask", task_run_name="warc-file-dask-{number}", cache_policy=NO_CACHE, retries=2)
+def warc_file_dask_task(spec: FileSpec, dossier: Dossier, run_id: str, seconds: float, output: str, path: str,
+                        number: int) -> tuple[Items, list[Extraction], FileRead]:
+    return extract_file_staged(spec, dossier, run_id, seconds, output, path)
+
+
+def read_warc_files(run: Run, source: WarcFiles) -> None:
+    """One task per file of the dossier's ``warc`` sources: read in this process and
+    extracted on the run's process pool (the next file read while one is extracted), or
+    read and extracted by a Dask worker each (the cluster reads many files at once); each
+    file's rows are committed in order, by the same committer as live pages'."""
+    queue = scan_warc_task(source)
+    if not run.distributed:
+        extract_and_commit(run, source, queue, 1)
+        return
+    assert run.runner is not None
+    pending: deque[tuple[int, FileSpec, Callable[[], tuple[Items, list[Extraction], FileRead]]]] = deque()
+    while queue and not stop_requested():
+        spec, number = queue.popleft(), run.next_stage()
+        future = run.runner.submit(warc_file_dask_task, parameters={
+            "spec": spec, "dossier": run.spec.dossier, "run_id": run.spec.run_id,
+            "seconds": run.spec.dossier.settings.extract_timeout_seconds, "output": run.spec.parameters["output"],
+            "path": run.store.staged_path(run.spec.run_id, number), "number": number})
+        pending.append((number, spec, future.result))
+    run.interrupted = run.interrupted or bool(queue)
+    while pending:
+        number, spec, wait = pending.popleft()
+        items, results, read = wait()
+        run.ledger.progress.extracted(len(results))
+        commit_task(run, unvisited((source.read(spec, read, [], items), results)), number)
 
 
 @task(name="finish", cache_policy=NO_CACHE)

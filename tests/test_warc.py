@@ -1,0 +1,199 @@
+"""Source kind ``warc``: CC-NEWS-shaped WARC files (warcinfo, then request, response and
+metadata records per page, each record its own gzip member), made here from the real pages
+of tests/site, read locally and from a moto S3 server; the rows must be a live run's."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import PAGES, SITE, TestSite, write_config
+from test_scale_out import dask_cluster, s3  # noqa: F401 (a moto S3 server, a Dask LocalCluster of 2 workers)
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.store import Store
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+CRAWLED = datetime(2024, 3, 1, 12, tzinfo=UTC)  # the files' date: not the articles'
+# by publication date: 2019-10-16 (zeit, a paywalled teaser), 2019-12-09 (gala), 2020-02-17 (bondyblog),
+# 2020-05-07 (dalloz)
+IN_PERIOD = sorted([PAGES[0], "gala.fr.surnom.html", "bondyblog.fr.paris-8.html", "dalloz-actualite.fr.raoult.html"])
+# what differs between a live run and a WARC source's run: when, by which run, where the bytes are
+PROVENANCE = {"run_id", "fetched_at", "first_seen", "last_seen", "last_changed", "warc_file", "warc_offset",
+              "warc_record_id", "source_kind", "source_url", "archive_url", "archive_captured_at", "year", "month"}
+HTML = [("Content-Type", "text/html; charset=utf-8")]
+
+
+def ccnews_file(path: Path, pages: list[tuple[str, bytes, list[tuple[str, str]], str]]) -> None:
+    """A CC-NEWS-shaped file: records as Common Crawl's news crawler writes them."""
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True, warc_version="1.0")
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "StormCrawler 1.x",
+                                                                     "isPartOf": "CC-NEWS"}))
+        for url, body, headers, status in pages:
+            date = {"WARC-Date": CRAWLED.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            request = writer.create_warc_record(url, "request", payload=io.BytesIO(b""), warc_headers_dict=date,
+                                                http_headers=StatusAndHeaders(
+                                                    f"GET /{url.split('/', 3)[3]} HTTP/1.1",
+                                                    [("User-Agent", "CCBot/2.0")], is_http_request=True))
+            response = writer.create_warc_record(url, "response", payload=io.BytesIO(body), warc_headers_dict=date,
+                                                 http_headers=StatusAndHeaders(status, [*headers, (
+                                                     "Content-Length", str(len(body)))], protocol="HTTP/1.1"))
+            metadata = writer.create_warc_record(url, "metadata", payload=io.BytesIO(b"fetchTimeMs: 120\r\n"),
+                                                 warc_content_type="application/warc-fields", warc_headers_dict={
+                                                     **date, "WARC-Concurrent-To":
+                                                     response.rec_headers.get_header("WARC-Record-ID")})
+            for record in (request, response, metadata):
+                writer.write_record(record)
+
+
+@pytest.fixture
+def warcs(site: TestSite, tmp_path: Path) -> Iterator[Path]:
+    """Three files: the site's 8 articles, other sites' pages, an error page and an image."""
+    folder = tmp_path / "ccnews"
+    folder.mkdir()
+    other = (SITE / "pages" / PAGES[0]).read_bytes()
+    for n, names in enumerate((PAGES[:3], PAGES[3:6], PAGES[6:])):
+        records = [(site.article_url(name), (SITE / "pages" / name).read_bytes(), HTML, "200 OK") for name in names]
+        records += [(f"https://other{n}.example/news/{n}", other, HTML, "200 OK"),
+                    (f"{site.base}/articles/missing-{n}", b"<html>not found</html>", HTML, "404 Not Found"),
+                    (f"{site.base}/images/{n}.png", b"\x89PNG....", [("Content-Type", "image/png")], "200 OK")]
+        ccnews_file(folder / f"CC-NEWS-20240301120000-{n:05d}.warc.gz", records)
+    yield folder
+
+
+def config(tmp_path: Path, site: TestSite, paths: str, name: str = "warc.toml", execution: str = "") -> str:
+    return str(write_config(tmp_path, f"""{execution}
+[dossiers.news]
+[[dossiers.news.sources]]
+kind = "warc"
+paths = [{paths}]
+hosts = ["127.0.0.1"]
+url_pattern = "/articles/"
+since = 2019-01-01
+until = 2020-12-31
+""", name))
+
+
+def live_rows(site: TestSite, tmp_path: Path) -> dict[str, dict]:
+    urls = ", ".join(f'"{site.article_url(n)}"' for n in PAGES)
+    path = write_config(tmp_path, f'[dossiers.news]\n[[dossiers.news.sources]]\nkind = "urls"\nurls = [{urls}]\n',
+                        "live.toml")
+    scrape_dossier("news", config_path=str(path), output=str(tmp_path / "live"))
+    return rows(Store(tmp_path / "live", "news", ""))
+
+
+def rows(store: Store) -> dict[str, dict]:
+    return {r["url"].rsplit("/", 1)[1]: {k: v for k, v in r.items() if k not in PROVENANCE}
+            for r in store.read_articles().to_pylist()}
+
+
+def test_warc_files_keep_the_dossiers_records_by_publication_date_as_a_live_run(
+        site: TestSite, warcs: Path, tmp_path: Path, s3: str) -> None:  # noqa: F811
+    live = live_rows(site, tmp_path)
+    record = scrape_dossier("news", config_path=config(tmp_path, site, f'"{warcs}/CC-NEWS-*.warc.gz"'),
+                            output=str(tmp_path / "out"))
+    store = Store(tmp_path / "out", "news", "")
+    got = rows(store)
+    assert sorted(got) == IN_PERIOD
+    assert got == {name: live[name] for name in IN_PERIOD}  # the same rows, provenance aside
+    assert record["warc_read"] == {"files": 3, "records": 3 * 3 + 8}
+    assert record["counts"]["failed"] == 0
+    assert record["source_failures"] == []
+    for row in store.read_articles().to_pylist():
+        assert row["source_kind"] == "warc" and row["warc_file"].startswith(str(warcs))
+        assert row["warc_record_id"].startswith("<urn:uuid:") and row["warc_offset"] > 0
+        assert row["archive_captured_at"] == CRAWLED and row["archive_url"] is None
+    ledger = store.read_urls().to_pylist()
+    skipped = sorted(r["url"].rsplit("/", 1)[1] for r in ledger if r["state"] == "skipped")
+    assert skipped == sorted(set(PAGES) - set(IN_PERIOD))  # out of the period, by their own date
+    assert all("outside_period" in r["reason"] for r in ledger if r["state"] == "skipped")
+    assert not any("other" in r["url"] or "missing" in r["url"] for r in ledger)
+    # A rerun passes over the records the dataset holds: only those out of the period are read again.
+    again = scrape_dossier("news", config_path=config(tmp_path, site, f'"{warcs}/CC-NEWS-*.warc.gz"'),
+                           output=str(tmp_path / "out"))
+    assert again["counts"]["written"] == 0
+    assert again["counts"]["extracted"] == len(PAGES) - len(IN_PERIOD)
+
+    # The same files in S3 (moto): the same rows.
+    import boto3
+
+    client = boto3.client("s3")
+    for path in sorted(warcs.iterdir()):
+        client.upload_file(str(path), "research", f"ccnews/{path.name}")
+    remote = scrape_dossier("news", config_path=config(tmp_path, site, '"s3://research/ccnews/CC-NEWS-*.warc.gz"',
+                                                       "s3.toml"), output=str(tmp_path / "s3out"))
+    assert remote["warc_read"]["files"] == 3 and remote["source_failures"] == []
+    s3_store = Store(tmp_path / "s3out", "news", "")
+    assert rows(s3_store) == got
+    assert all(r["warc_file"].startswith("s3://research/ccnews/") for r in s3_store.read_articles().to_pylist())
+
+
+def test_s3_without_credentials_is_one_clear_line(site: TestSite, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    record = scrape_dossier("news", config_path=config(tmp_path, site, '"s3://commoncrawl/crawl-data/CC-NEWS/*"'),
+                            output=str(tmp_path / "out"))
+    [failure] = record["source_failures"]
+    assert "no AWS credentials for s3://" in failure["reason"] and "\n" not in failure["reason"]
+    assert record["counts"]["written"] == 0
+
+
+def test_a_truncated_warc_keeps_the_records_before_the_cut(site: TestSite, warcs: Path, tmp_path: Path) -> None:
+    whole = warcs / "CC-NEWS-20240301120000-00001.warc.gz"  # caymancompass, dalloz (in the period), dw
+    with open(whole, "rb") as f:
+        records = ArchiveIterator(f)
+        last = next(records.get_record_offset() for r in records if r.rec_type == "response"
+                    and r.rec_headers.get_header("WARC-Target-URI").endswith("dw.com-elephants.html"))
+    whole.write_bytes(whole.read_bytes()[: last + 300])  # cut inside dw's response record
+    record = scrape_dossier("news", config_path=config(tmp_path, site, f'"{whole}"'), output=str(tmp_path / "out"))
+    [cut] = record["source_failures"]
+    assert cut["source_url"] == str(whole) and cut["reason"].startswith("truncated_warc:")
+    assert "dalloz-actualite.fr.raoult.html" in rows(Store(tmp_path / "out", "news", ""))
+
+
+def test_an_article_found_live_and_in_a_warc_file_is_the_live_row(site: TestSite, warcs: Path,
+                                                                   tmp_path: Path) -> None:
+    live = sorted(IN_PERIOD)[:2]
+    urls = ", ".join(f'"{site.article_url(n)}"' for n in live)
+    path = write_config(tmp_path, f"""
+[dossiers.news]
+[[dossiers.news.sources]]
+kind = "urls"
+urls = [{urls}]
+[[dossiers.news.sources]]
+kind = "warc"
+paths = ["{warcs}/*.warc.gz"]
+since = 2019-01-01
+until = 2020-12-31
+""", "both.toml")
+    record = scrape_dossier("news", config_path=str(path), output=str(tmp_path / "out"))
+    store = Store(tmp_path / "out", "news", "")
+    kinds = {r["url"].rsplit("/", 1)[1]: r["source_kind"] for r in store.read_articles().to_pylist()}
+    assert kinds == {name: "urls" if name in live else "warc" for name in IN_PERIOD}
+    # the files' copies of the live pages are passed over, not extracted again
+    assert record["counts"]["extracted"] == len(PAGES) and record["counts"]["written"] == len(IN_PERIOD)
+    assert record["warc_read"] == {"files": 3, "records": 3 * 3 + 8}
+
+
+def test_on_dask_one_task_per_file_gives_the_same_rows(site: TestSite, warcs: Path, tmp_path: Path,
+                                                       dask_cluster: str) -> None:  # noqa: F811
+    local = scrape_dossier("news", config_path=config(tmp_path, site, f'"{warcs}/*.warc.gz"'),
+                           output=str(tmp_path / "out"))
+    execution = f'[execution]\ntask_runner = "dask"\naddress = "{dask_cluster}"'
+    on_dask = scrape_dossier("news", config_path=config(tmp_path, site, f'"{warcs}/*.warc.gz"', "dask.toml", execution),
+                             output=str(tmp_path / "dask"))
+    assert on_dask["warc_read"] == local["warc_read"] == {"files": 3, "records": 3 * 3 + 8}
+    assert rows(Store(tmp_path / "dask", "news", "")) == rows(Store(tmp_path / "out", "news", ""))
+    staging = Store(tmp_path / "dask", "news", "")
+    assert not staging._files(staging.path / "_staging")
