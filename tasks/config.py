@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import re
 import tomllib
 from datetime import date
@@ -131,7 +132,8 @@ class WaybackSource(_UrlSource, _Period):
 
     kind: Literal["wayback"]  # url: the listing/feed/sitemap URL as the site served it ("{page}": paginated)
     format: Literal["listing", "feed", "sitemap"] = "listing"
-    archive: str = "https://web.archive.org"  # a Wayback-compatible archive: CDX at /cdx/search/cdx
+    # a Wayback-compatible archive's base URL: CDX API at /cdx/search/cdx, raw captures at /web/<ts>id_/<url>
+    wayback_url: str = "https://web.archive.org"
     archive_requests_per_second: float = Field(1.0, gt=0)  # politeness towards the archive itself
     max_captures: int = Field(100, ge=1)  # captures read per listing page, spread evenly over the period
     first_page: int = Field(1, ge=0)
@@ -143,9 +145,18 @@ class WaybackSource(_UrlSource, _Period):
     def _regex(cls, value: str | None) -> str | None:
         return _check_regex(value)
 
-    @field_validator("archive")
+    @model_validator(mode="before")
     @classmethod
-    def _archive(cls, value: str) -> str:
+    def _renamed(cls, data: Any) -> Any:
+        # One spelling, one meaning: "archive" is the setting that keeps the run's own WARC files.
+        if isinstance(data, dict) and "archive" in data:
+            raise ValueError("'archive' is not a wayback source's key: the archive's base URL is 'wayback_url' "
+                             f"(wayback_url = {json.dumps(data['archive'])})")
+        return data
+
+    @field_validator("wayback_url")
+    @classmethod
+    def _wayback_url(cls, value: str) -> str:
         return _check_http_url(value).rstrip("/")
 
 

@@ -243,7 +243,7 @@ async def discover_async(dossier: Dossier, politeness: Politeness, window: Windo
                 from dossier_pipeline.tasks.wayback import discover_wayback  # local import: wayback imports this
 
                 assert archives is not None, "a wayback source needs the run's Archives"
-                discover_wayback(source, archives.client(source.archive), domains, out, seen, window)
+                discover_wayback(source, archives.client(source.wayback_url), domains, out, seen, window)
     return out
 
 

@@ -42,8 +42,8 @@ class Archives:
         rates: dict[str, float] = {}
         for source in dossier.sources:
             if isinstance(source, WaybackSource):  # the slowest rate a dossier asks of an archive holds
-                rates[source.archive] = min(rates.get(source.archive, source.archive_requests_per_second),
-                                            source.archive_requests_per_second)
+                rates[source.wayback_url] = min(rates.get(source.wayback_url, source.archive_requests_per_second),
+                                                source.archive_requests_per_second)
         self.clients = {archive: ArchiveClient(archive, dossier.settings, rate, cache, warc)
                         for archive, rate in rates.items()}
 

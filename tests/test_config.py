@@ -205,6 +205,15 @@ BAD_DOSSIERS = {
     "unknown_zone_in_dossier": (
         dossier('timezone = "Mars/Olympus_Mons"\n' + FEED.format(slug="news")),
         "news", "timezone", "unknown time zone 'Mars/Olympus_Mons'"),
+    "wayback_archive_spelling": (
+        dossier('[[dossiers.news.sources]]\nkind = "wayback"\nurl = "https://e.com/"\narchive = "http://a.example"\n'),
+        "news", "sources[0]", "the archive's base URL is 'wayback_url' (wayback_url = \"http://a.example\")"),
+    "warc_without_paths": (
+        dossier('[[dossiers.news.sources]]\nkind = "warc"\nhosts = ["e.com"]\n'), "news", "sources[0].paths",
+        "required"),
+    "warc_bad_url_pattern": (
+        dossier('[[dossiers.news.sources]]\nkind = "warc"\npaths = ["/data/*.warc.gz"]\nurl_pattern = "(["\n'),
+        "news", "sources[0].url_pattern", "invalid regular expression"),
     "wrong_type_setting": (
         dossier('max_retries = "many"\n' + FEED.format(slug="news")), "news", "max_retries", "integer"),
 }

@@ -76,7 +76,7 @@ max_retry_after_seconds = 5
 [[dossiers.past.sources]]
 kind = "wayback"
 url = "{base}/topic/?page={{page}}"
-archive = "{archive.base}"
+wayback_url = "{archive.base}"
 archive_requests_per_second = 100
 since = 2023-01-01
 until = {until}
