@@ -273,6 +273,7 @@ class WarcFiles:
     def read(self, spec: FileSpec, read: FileRead, pages: list[Page], items: Items) -> Fetched:
         """Count a file read (here or on a Dask worker) and record its cut; its batch."""
         self.ledger.counts["warc_records"] += read.records
+        self.ledger.counts["discovered"] += read.kept  # (a record of the dossier is its source's URL)
         self.ledger.counts["fetched"] += read.kept
         if read.cut:
             self.ledger.discovery.failures.append({"source_url": spec.path, "reason": read.cut})

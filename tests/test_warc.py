@@ -16,6 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from dossier_pipeline.flows.cli import ExitStatus, verdict
 from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.store import Store
 
@@ -104,6 +105,7 @@ def test_warc_files_keep_the_dossiers_records_by_publication_date_as_a_live_run(
     assert sorted(got) == IN_PERIOD
     assert got == {name: live[name] for name in IN_PERIOD}  # the same rows, provenance aside
     assert record["warc_read"] == {"files": 3, "records": 3 * 3 + 8}
+    assert record["counts"]["discovered"] == record["counts"]["fetched"] == len(PAGES)
     assert record["counts"]["failed"] == 0
     assert record["source_failures"] == []
     for row in store.read_articles().to_pylist():
@@ -147,6 +149,8 @@ def test_s3_without_credentials_is_one_clear_line(site: TestSite, tmp_path: Path
     [failure] = record["source_failures"]
     assert "no AWS credentials for s3://" in failure["reason"] and "\n" not in failure["reason"]
     assert record["counts"]["written"] == 0
+    status, line = verdict(record)  # what `dossier run` exits with, and prints
+    assert status == ExitStatus.NO_SOURCE and line is not None and "no AWS credentials for s3://" in line
 
 
 def test_a_truncated_warc_keeps_the_records_before_the_cut(site: TestSite, warcs: Path, tmp_path: Path) -> None:
@@ -159,6 +163,7 @@ def test_a_truncated_warc_keeps_the_records_before_the_cut(site: TestSite, warcs
     record = scrape_dossier("news", config_path=config(tmp_path, site, f'"{whole}"'), output=str(tmp_path / "out"))
     [cut] = record["source_failures"]
     assert cut["source_url"] == str(whole) and cut["reason"].startswith("truncated_warc:")
+    assert verdict(record)[0] == ExitStatus.OK  # the records before the cut are the run's
     assert "dalloz-actualite.fr.raoult.html" in rows(Store(tmp_path / "out", "news", ""))
 
 
