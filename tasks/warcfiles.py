@@ -121,7 +121,9 @@ def open_path(path: str) -> IO[bytes]:
     if path.startswith("s3://"):
         s3_credentials(path)
     fs, inner = fsspec.core.url_to_fs(path)
-    stream: IO[bytes] = fs.open(inner, "rb", block_size=BLOCK, cache_type="readahead")
+    # over HTTP, block_size 0 is fsspec's plain stream: no Range requests, which not every server honours
+    block = 0 if path.startswith(("http://", "https://")) else BLOCK
+    stream: IO[bytes] = fs.open(inner, "rb", block_size=block, cache_type="readahead")
     return stream
 
 
@@ -136,7 +138,15 @@ def records(spec: FileSpec, read: FileRead) -> Iterator[tuple[DiscoveredURL, Arc
     pattern = re.compile(spec.url_pattern) if spec.url_pattern else None
     end = 0
     try:
-        with open_path(spec.path) as stream:
+        opened = open_path(spec.path)
+    except WarcPathError as exc:
+        read.cut = f"warc_path: {exc}"
+        return
+    except Exception as exc:  # fsspec's backends raise their own errors (aiohttp's, botocore's)
+        read.cut = f"warc_path: {spec.path}: cannot open: {type(exc).__name__}: " + " ".join(str(exc).split())
+        return
+    try:
+        with opened as stream:
             iterator = ArchiveIterator(stream)
             for record in iterator:
                 taken = _take(record, spec, pattern, read)
@@ -152,8 +162,6 @@ def records(spec: FileSpec, read: FileRead) -> Iterator[tuple[DiscoveredURL, Arc
                     yield item, result
             if stream.tell() > end:
                 raise _Cut(f"a partial record after byte {end}")
-    except WarcPathError as exc:
-        read.cut = f"warc_path: {exc}"
     except Exception as exc:  # a cut, or warcio/zlib/the network failing: the records read so far are kept
         detail = str(exc) if isinstance(exc, _Cut) else f"after byte {end}: {type(exc).__name__}: {exc}"
         read.cut = f"truncated_warc: {spec.path}: " + " ".join(detail.split())

@@ -18,7 +18,9 @@ from warcio.warcwriter import WARCWriter
 
 from dossier_pipeline.flows.cli import ExitStatus, verdict
 from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.sources import RowFilter
 from dossier_pipeline.tasks.store import Store
+from dossier_pipeline.tasks.warcfiles import FileRead, FileSpec, records
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 CRAWLED = datetime(2024, 3, 1, 12, tzinfo=UTC)  # the files' date: not the articles'
@@ -202,3 +204,31 @@ def test_on_dask_one_task_per_file_gives_the_same_rows(site: TestSite, warcs: Pa
     assert rows(Store(tmp_path / "dask", "news", "")) == rows(Store(tmp_path / "out", "news", ""))
     staging = Store(tmp_path / "dask", "news", "")
     assert not staging._files(staging.path / "_staging")
+
+
+def test_a_warc_file_over_http_is_read_as_a_stream(site: TestSite, warcs: Path) -> None:
+    """An http(s):// path (CC-NEWS over https://data.commoncrawl.org/): the same records, at
+    the same offsets, as the local file; a missing file is the file's one-line problem."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    name = "CC-NEWS-20240301120000-00000.warc.gz"
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(warcs))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            def read(path: str) -> tuple[list[tuple[str, object]], FileRead]:
+                spec = FileSpec(path, ("127.0.0.1",), "/articles/", RowFilter())
+                done = FileRead()
+                return [(item.url, result.archived[1:]) for item, result in records(spec, done)], done
+
+            remote, remote_read = read(f"{base}/{name}")
+            local, local_read = read(str(warcs / name))
+            missing, missing_read = read(f"{base}/none.warc.gz")
+        finally:
+            server.shutdown()
+    assert remote == local and len(local) == 3 and remote_read == local_read
+    assert missing == [] and missing_read.cut is not None and missing_read.cut.startswith("warc_path: ")
+    assert "\n" not in missing_read.cut
