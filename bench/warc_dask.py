@@ -4,8 +4,8 @@ peak memory as the number of files grows.
 Makes FILES CC-NEWS-shaped WARC files of RECORDS response records each (request, response
 and metadata records, a gzip member each) from real pages (default: tests/site/pages, each
 page under many URLs), then extracts them as a ``warc`` source's tasks do on a cluster
-(tasks/warcfiles.py extract_file: a file per task, read as a stream, pages extracted a chunk
-at a time, as tasks/distributed.py extract_file_staged does), with 1 worker and with 2,
+(tasks/distributed.py extract_file_staged: a file per task, read as a stream, pages extracted
+and their rows staged a chunk at a time), with 1 worker and with 2,
 and with 2 workers over a quarter of the files.
 
     python bench/warc_dask.py [--files 20] [--records 500] [--pages DIR]
@@ -29,8 +29,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from dossier_pipeline.tasks.config import Dossier, Settings
+from dossier_pipeline.tasks.distributed import extract_file_staged
 from dossier_pipeline.tasks.sources import RowFilter
-from dossier_pipeline.tasks.warcfiles import FileSpec, extract_file
+from dossier_pipeline.tasks.warcfiles import FileSpec
 from dossier_pipeline.tasks.workers import process_chunk
 
 HOST = "news.bench.example"
@@ -71,8 +72,10 @@ DOSSIER = Dossier(slug="bench", allowed_domains=[HOST], sources=[{"kind": "warc"
 
 
 def work(path: str) -> tuple[int, int, int]:
-    """One file's task on a worker: (articles, pages, the worker's peak resident KiB)."""
-    _, results, _ = extract_file(spec(path), DOSSIER, "bench", lambda pages: process_chunk(pages, 30.0))
+    """One file's task on a worker (rows staged next to the file): (articles, pages, the
+    worker's peak resident KiB)."""
+    staged = str(Path(path).with_suffix("").with_suffix(".parquet"))
+    _, results, _ = extract_file_staged(spec(path), DOSSIER, "bench", 30.0, str(Path(path).parent / "out"), staged)
     return (sum(r["status"] == "ok" for r in results), len(results),
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 

@@ -21,7 +21,7 @@ from dossier_pipeline.tasks.config import Dossier, Execution
 from dossier_pipeline.tasks.contracts import ArticleRow, Extraction, ExtractionStatus
 from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.store import Store
-from dossier_pipeline.tasks.warcfiles import FileRead, FileSpec, Items, extract_file
+from dossier_pipeline.tasks.warcfiles import CHUNK, FileRead, FileSpec, Items, file_pages
 from dossier_pipeline.tasks.workers import process_chunk
 
 
@@ -45,10 +45,18 @@ def extract_staged(pages: list[Page], seconds: float, output: str, slug: str, pa
 
 def extract_file_staged(spec: FileSpec, dossier: Dossier, run_id: str, seconds: float, output: str,
                         path: str) -> tuple[Items, list[Extraction], FileRead]:
-    """Read and extract a WARC file on this worker (tasks/warcfiles.py), a chunk of pages at
-    a time; its rows go to the staging file ``path``, as a batch's do."""
-    items, results, read = extract_file(spec, dossier, run_id, lambda pages: process_chunk(pages, seconds))
-    stage(results, Store(output, dossier.slug, ""), path)
+    """Read and extract a WARC file on this worker (tasks/warcfiles.py), CHUNK pages at a
+    time, each chunk's rows staged at once (``path`` numbered by chunk): the worker holds one
+    chunk's pages and rows, however long the file."""
+    store = Store(output, dossier.slug, "")
+    read = FileRead()
+    items: Items = {}
+    results: list[Extraction] = []
+    for n, (pages, chunk_items) in enumerate(file_pages(spec, dossier, run_id, read, CHUNK)):
+        extracted = process_chunk(pages, seconds)
+        stage(extracted, store, f"{path.removesuffix('.parquet')}-{n:05d}.parquet")
+        results += extracted
+        items.update(chunk_items)
     return items, results, read
 
 

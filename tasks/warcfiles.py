@@ -11,8 +11,8 @@ truncated download, a killed crawler) yields the records before the cut, and the
 recorded in the run record's source failures.
 
 ``WarcFiles`` is the ``PageSource`` (one file a batch: the run's process pool extracts its
-pages); on a Dask cluster ``extract_file`` reads and extracts a whole file on a worker, a
-chunk of pages at a time, so that the cluster reads many files at once.
+pages); on a Dask cluster a worker reads and extracts a whole file, a chunk of pages at a
+time (tasks/distributed.py extract_file_staged), so that the cluster reads many files at once.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date
 from typing import IO
@@ -33,7 +33,6 @@ from warcio.timeutils import iso_date_to_datetime
 from dossier_pipeline.tasks.archive import WarcPointer
 from dossier_pipeline.tasks.cdx import ArchivedResult
 from dossier_pipeline.tasks.config import Dossier, WarcSource
-from dossier_pipeline.tasks.contracts import Extraction
 from dossier_pipeline.tasks.discover import DiscoveredURL, found
 from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.fetch import HTML_TYPES, FetchResult
@@ -218,18 +217,6 @@ def file_pages(spec: FileSpec, dossier: Dossier, run_id: str, read: FileRead,
             pages, items = [], {}
     if pages:
         yield pages, items
-
-
-def extract_file(spec: FileSpec, dossier: Dossier, run_id: str,
-                 extract: Callable[[list[Page]], list[Extraction]]) -> tuple[Items, list[Extraction], FileRead]:
-    """Read one file and extract its pages, CHUNK at a time (a Dask worker's task)."""
-    read = FileRead()
-    items: Items = {}
-    results: list[Extraction] = []
-    for pages, chunk_items in file_pages(spec, dossier, run_id, read, CHUNK):
-        results += extract(pages)
-        items.update(chunk_items)
-    return items, results, read
 
 
 class WarcFiles:
