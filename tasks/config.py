@@ -395,9 +395,13 @@ def parse_config(text: str, path: Path) -> Config:
 
 
 def _resolve_file(source: Any, path: Path) -> Any:
-    """Make a ``urls`` source's ``file`` relative to the config file, as users expect."""
+    """Make a ``urls`` source's ``file``, and a ``warc`` source's local ``paths``, relative
+    to the config file, as users expect."""
     if isinstance(source, dict) and isinstance(source.get("file"), str):
         source = {**source, "file": str((path.parent / source["file"]).resolve())}
+    if isinstance(source, dict) and source.get("kind") == "warc" and isinstance(source.get("paths"), list):
+        source = {**source, "paths": [str((path.parent / p).resolve()) if isinstance(p, str) and "://" not in p
+                                      else p for p in source["paths"]]}
     return source
 
 

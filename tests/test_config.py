@@ -15,6 +15,7 @@ from dossier_pipeline.tasks.config import (
     ListingSource,
     SitemapSource,
     UrlsSource,
+    WarcSource,
     load_config,
     parse_config,
 )
@@ -142,6 +143,16 @@ def test_urls_file_resolved_relative_to_config_file(tmp_path: Path, monkeypatch:
     assert isinstance(source, UrlsSource)
     assert source.file == str((tmp_path / "conf" / "lists" / "beta.txt").resolve())
     assert source.urls == ["https://example.com/a"]
+
+
+def test_warc_local_paths_resolved_relative_to_config_file(tmp_path: Path) -> None:
+    """A warc source's local paths (glob patterns too) are relative to the config file; URLs are kept."""
+    text = ('[dossiers.d]\n[[dossiers.d.sources]]\nkind = "warc"\nhosts = ["e.com"]\n'
+            'paths = ["crawls/*.warc.gz", "/data/a.warc.gz", "s3://bucket/CC-NEWS-*.warc.gz", "https://e.org/a.warc"]\n')
+    [source] = load_config(write(tmp_path, text)).get("d").sources
+    assert isinstance(source, WarcSource)
+    assert source.paths == [str((tmp_path / "conf" / "crawls").resolve() / "*.warc.gz"), "/data/a.warc.gz",
+                            "s3://bucket/CC-NEWS-*.warc.gz", "https://e.org/a.warc"]
 
 
 def test_urls_file_parent_directory_and_absolute(tmp_path: Path) -> None:
