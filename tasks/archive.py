@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
@@ -80,7 +80,7 @@ def _serialise(record: ArcWarcRecord) -> bytes:
     left off: see GZIP_LEVEL)."""
     buffer = BufferWARCWriter(gzip=False, warc_version="1.1")
     buffer.write_record(record)
-    return buffer.get_contents()
+    return cast(bytes, buffer.get_contents())  # warcio ships no types
 
 
 def _gzip_member(data: bytes) -> bytes:
@@ -89,7 +89,7 @@ def _gzip_member(data: bytes) -> bytes:
 
 
 def _warc_date(when: datetime) -> str:
-    return datetime_to_iso_date(when.astimezone(UTC).replace(tzinfo=None), use_micros=True)
+    return cast(str, datetime_to_iso_date(when.astimezone(UTC).replace(tzinfo=None), use_micros=True))
 
 
 class ArchiveWriter:

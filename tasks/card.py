@@ -173,6 +173,6 @@ def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | 
     return "\n".join(lines)
 
 
-def write_card(store: Store, dossier: Dossier, current_run: dict[str, Any] | None = None) -> Path:
+def write_card(store: Store, dossier: Dossier, current_run: dict[str, Any] | None = None) -> str:
     """Write the dossier's README.md dataset card; returns its path."""
     return store.write_card(card_markdown(store, dossier, current_run))

@@ -119,7 +119,7 @@ class CdxCache:
         return str(PurePosixPath(self.base, *parts))
 
     def _exists(self, path: str) -> bool:
-        return self.fs.get_file_info(path).type == pafs.FileType.File
+        return bool(self.fs.get_file_info(path).type == pafs.FileType.File)
 
     def _write(self, path: str, lines: Iterator[bytes]) -> int:
         """Stream ``lines`` into ``path``, whole or not at all; returns how many."""
@@ -176,7 +176,8 @@ class CdxCache:
         if not self._exists(path):
             return None
         with self.fs.open_input_stream(path, compression="gzip") as f:
-            return f.read()
+            body: bytes = f.read()
+        return body
 
     def save_body(self, digest: str, body: bytes) -> None:
         self._write(self._path("bodies", f"{digest}.gz"), iter([body]))

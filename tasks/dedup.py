@@ -148,7 +148,7 @@ def with_merged_duplicates(store: Store, index: DuplicateIndex, records: list[di
     stored = kept - {r["article_id"] for r in records}
     if not stored:
         return records
-    rows = store.read_articles(ids=stored).to_pylist()
+    rows: list[dict[str, Any]] = store.read_articles(ids=stored).to_pylist()
     for row in rows:
         row["duplicate_urls"] = list(index.merged[row["article_id"]])
     return records + rows

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from dossier_pipeline.tasks.archive import WarcPointer
 
@@ -26,7 +26,8 @@ POINTER = ("warc_file", "warc_record_id", "warc_offset")
 
 def version_time(row: dict[str, Any]) -> datetime:
     """When a row's version was seen: captured, for a version read from an archive."""
-    return row.get("archive_captured_at") or row["fetched_at"]
+    captured: datetime | None = row.get("archive_captured_at")
+    return captured or cast(datetime, row["fetched_at"])
 
 
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

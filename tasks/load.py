@@ -18,7 +18,7 @@ import operator
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pyarrow as pa
@@ -163,13 +163,13 @@ def _stores(path: str | Path, dossier: str | Sequence[str] | None) -> list[Store
     return [Store(root, slug, "") for slug in _as_list(dossier)]
 
 
-def _require_dir(fs: pafs.FileSystem, directory: Path) -> None:
+def _require_dir(fs: pafs.FileSystem, directory: PurePath) -> None:
     if fs.get_file_info(str(directory)).type != pafs.FileType.Directory:
         raise FileNotFoundError(f"{directory}: no such directory; give a dossier directory such as "
                                 "'datasets/demo', or the output root and dossier='demo'")
 
 
-def _parquet_dataset(directory: Path, schema: pa.Schema, filesystem: pafs.FileSystem | None,
+def _parquet_dataset(directory: PurePath, schema: pa.Schema, filesystem: pafs.FileSystem | None,
                      partitioning: ds.Partitioning | None = None) -> ds.Dataset:
     """A dataset over a directory with the declared schema: files written under an older
     schema read with nulls for new columns. pyarrow skips hidden files (``.*``), hence the

@@ -340,7 +340,7 @@ def detect_language(text: str, declared: str | None = None, expected: str | None
     declared language, then the dossier's, when the text makes it plausible."""
     if len(text) < 20:
         return declared or expected
-    ranked = _identifier().rank(text[:LANGUAGE_SAMPLE])
+    ranked: list[tuple[str, float]] = _identifier().rank(text[:LANGUAGE_SAMPLE])
     best, probability = ranked[0]
     if probability >= CONFIDENT and len(best) == 2:
         return best

@@ -155,7 +155,7 @@ class Store:
 
     def has(self, name: str) -> bool:
         """Whether the dossier's ``name`` directory (articles, runs, …) exists."""
-        return self.fs.get_file_info(str(self.path / name)).type == pafs.FileType.Directory
+        return bool(self.fs.get_file_info(str(self.path / name)).type == pafs.FileType.Directory)
 
     def _temporary(self, path: str) -> str:
         """Where ``path`` is written before it appears whole: a hidden temporary beside it,
@@ -442,7 +442,7 @@ class Store:
         self._write_parquet(pa.Table.from_pylist(records, schema=ARTICLE_SCHEMA), path)
 
     def take_staged(self, path: str) -> list[dict[str, Any]]:
-        rows = self._read_parquet(path).to_pylist()
+        rows: list[dict[str, Any]] = self._read_parquet(path).to_pylist()
         self.fs.delete_file(path)
         return rows
 
@@ -463,9 +463,10 @@ class Store:
         """The JSON record ``<dossier>/<name>``; None when absent or unreadable."""
         try:
             with self.fs.open_input_stream(str(self.path / name)) as f:
-                return json.loads(f.read())
+                record: dict[str, Any] = json.loads(f.read())
         except (OSError, ValueError):
             return None
+        return record
 
     def write_run(self, record: dict[str, Any]) -> str:
         return self.write_json(f"runs/{record['run_id']}.json", record)

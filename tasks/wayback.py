@@ -113,8 +113,8 @@ def spread(client: ArchiveClient, url: str, since: datetime | None, until: datet
 def read_capture(client: ArchiveClient, capture: Capture, out: Discovery) -> tuple[bytes, str | None] | None:
     """A listing capture's body and content type (kept in the cache by digest)."""
     if (cached := client.cache.body(capture.digest)) is not None:
-        content_type, _, body = cached.partition(b"\n")
-        return body, content_type.decode() or None
+        stored_type, _, body = cached.partition(b"\n")
+        return body, stored_type.decode() or None
     result = client.replay(capture)
     out.pages_fetched += 1
     if not result.ok:

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socket import socket
+from typing import Any
 
 
 @dataclass
@@ -26,7 +28,7 @@ App = Callable[[str, dict[str, str]], Response]
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket | tuple[bytes, socket], client_address: Any) -> None:
         """A client that hangs up mid-response (a size cap, a timeout) is normal here."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
@@ -69,6 +71,7 @@ class LocalServer:
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        assert isinstance(host, str)  # an IP address (bytes only for Unix sockets)
         return f"http://{host}:{port}"
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from email.utils import format_datetime
 from html import escape
 from importlib import resources
 from string import Template
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
@@ -36,7 +37,7 @@ def _slugify(text: str) -> str:
 @dataclass
 class DemoArticle:
     n: int
-    data: dict
+    data: dict[str, Any]
     path: str
 
     @property
@@ -50,7 +51,7 @@ class DemoSite:
     def __init__(self, copies: int = 1) -> None:
         raw = json.loads(resources.files(__package__).joinpath("articles.json").read_text(encoding="utf-8"))
         self.template = Template(resources.files(__package__).joinpath("article.html").read_text(encoding="utf-8"))
-        articles = []
+        articles: list[DemoArticle] = []
         pool = [p for item in raw for p in item["paragraphs"]]
         for copy in range(copies):
             for i, item in enumerate(raw):
@@ -91,7 +92,9 @@ class DemoSite:
             robots = f"User-agent: *\nDisallow: /commentaires/\n\nSitemap: {self.base}/sitemap.xml\n"
             return Response(200, robots.encode(), {"Content-Type": "text/plain"})
         if route == "/":
-            return Response(200, self.listing_page(1, home=True).encode(), {"Content-Type": HTML})
+            home = self.listing_page(1, home=True)
+            assert home is not None  # the home page always lists
+            return Response(200, home.encode(), {"Content-Type": HTML})
         return Response(404, b"<html><body><h1>Page introuvable</h1></body></html>", {"Content-Type": HTML})
 
     # -- pages ------------------------------------------------------------------------
