@@ -8,7 +8,7 @@ for the metadata, both with their defaults. Printed per system: the share of "wi
 snippets kept, of "without" snippets removed, and date, title and author accuracy.
 
     python bench/quality.py [FIXTURES_DIR] [--workers 2]
-    python bench/quality.py --corpus tests/corpus [--workers 2]
+    python bench/quality.py --corpus tests/corpus [--workers 2] [--pages]
 
 With ``--corpus`` (a directory with pages/ and truth.json, see tests/corpus/README.md) every
 figure is printed for all pages, per language and per class, pipeline next to trafilatura:
@@ -18,6 +18,8 @@ and author set F1, tags (set F1), language, for the challenges and consent walls
 ledgered as not stored, and for paywalled articles the share stored as a row whose ``access``
 says paywall or registration. Plain trafilatura "stores" a page when it returns text; it gives
 no time of day and no access, so those columns are n/a.
+``--pages`` also prints, page by page, each figure where the pipeline scores below plain
+trafilatura, with the truth and both outputs.
 
 Dates are compared as the page states the day (the local date of the chosen source value,
 which published_at holds converted to UTC); titles and authors after whitespace and case
@@ -146,9 +148,11 @@ def main() -> None:
     parser.add_argument("--corpus", metavar="DIR", help="score the corpus in DIR (pages/ and truth.json) instead, "
                         "per language and per class")
     parser.add_argument("--workers", type=int, default=2, help="extraction processes (default 2)")
+    parser.add_argument("--pages", action="store_true", help="with --corpus: print the pages where the pipeline "
+                        "scores below trafilatura")
     args = parser.parse_args()
     if args.corpus:
-        corpus_main(Path(args.corpus), args.workers)
+        corpus_main(Path(args.corpus), args.workers, args.pages)
         return
     fixtures = Path(args.fixtures)
     expectations: dict[str, dict] = json.loads((fixtures / "expectations.json").read_text(encoding="utf-8"))
@@ -285,7 +289,26 @@ def _cell(figures: dict[str, list[float]], key: str) -> str:
     return f"{100 * hits / total:.0f}"
 
 
-def corpus_main(root: Path, workers: int) -> None:
+def worse_pages(truth: dict[str, dict], ours: dict[str, dict[str, Any]], theirs: dict[str, dict[str, Any]]) -> None:
+    """Each page and figure where the pipeline scores below trafilatura: truth, pipeline, trafilatura."""
+    fields = {"with kept": "text", "without removed": "text", "day": "day", "title": "title",
+              "author tokens F1": "authors", "author set F1": "authors", "tags F1": "tags", "language": "language",
+              "coverage": "stored", "not stored": "stored"}
+    truth_of = {"day": "date", "authors": "authors", "title": "title", "tags": "tags", "language": "language"}
+    for page_id in sorted(truth):
+        one = {page_id: truth[page_id]}
+        mine = score_corpus(one, {page_id: ours[page_id]})["all"]
+        base = score_corpus(one, {page_id: theirs[page_id]})["all"]
+        for key, field in fields.items():
+            if key in mine and mine[key][0] < base[key][0]:
+                if field == "text":
+                    print(f"{page_id}: {key} {mine[key][0]:.2f} < {base[key][0]:.2f}")
+                    continue
+                print(f"{page_id}: {key}: truth {truth[page_id].get(truth_of.get(field, field))!r}, "
+                      f"pipeline {ours[page_id][field]!r}, trafilatura {theirs[page_id][field]!r}")
+
+
+def corpus_main(root: Path, workers: int, per_page: bool = False) -> None:
     from corpus import load_corpus, serve_corpus
 
     truth = load_corpus(root)
@@ -331,6 +354,8 @@ def corpus_main(root: Path, workers: int) -> None:
     finished = time.monotonic()
 
     mine, base = score_corpus(truth, ours), score_corpus(truth, theirs)
+    if per_page:
+        worse_pages(truth, ours, theirs)
     print(f"{len(truth)} pages from {root}; pipeline statuses {statuses}")
     print(f"fetch {fetched - started:.1f} s, pipeline {extracted - fetched:.1f} s, "
           f"trafilatura {finished - extracted:.1f} s ({workers} processes)")

@@ -64,7 +64,7 @@ CJK_PREFIX = r"(?:文|撰文|记者|記者|作者|編集|编辑|기자)\s*[/／:
 AUTHOR_PREFIX = re.compile(rf"^(?:(?:{'|'.join(BYLINE_PREFIXES)})(?:\s*:\s*|\s+)|{CJK_PREFIX}|"
                            rf"(?:{'|'.join(SHORT_BYLINE_PREFIXES)})(?:\s*:\s*|\s+)(?=\S+\s+\S))", re.IGNORECASE)
 CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af·・]{2,6}$")  # a name of one unspaced word
-AUTHOR_SPLIT = re.compile(r"\s*(?:[;,&|/•·、，]|\s[-–—]\s|\s+(?:et|and|und|и|y|e|avec|with|mit)\s+)\s*",
+AUTHOR_SPLIT = re.compile(r"\s*(?:[;,&|/•·、，،]|\s[-–—]\s|\s+(?:et|and|und|и|y|e|avec|with|mit)\s+)\s*",
                           re.IGNORECASE)
 PARENTHESES = re.compile(r"\(([^()]*)\)")
 AGENCIES = {name.casefold(): label for label, names in {
@@ -78,6 +78,13 @@ AGENCIES = {name.casefold(): label for label, names in {
     "Relaxnews": ("Relaxnews",),
 }.items() for name in names}
 # A byline with one of these words names a desk, a role or an organisation, not a person.
+# A byline of one of these words names the publisher's own desk ("Redaktion", "Staff Writer",
+# "ZDNet Japan Staff"): kept as the byline when no person is named, as the page credits it.
+INSTITUTION_WORDS = frozenset((
+    "redaktion", "rédaction", "redaction", "redactie", "redacción", "redazione", "redakcja", "redação", "redakce",
+    "redaksjon", "redaktionen", "staff", "editorial", "editors", "newsroom", "desk", "team", "редакция",
+    "編集部", "编辑部", "편집부",
+))
 NOT_PERSON_WORDS = frozenset((
     "redaktion", "rédaction", "redaction", "staff", "editorial", "editors", "newsroom", "desk", "team", "admin",
     "administrator", "wordpressadmin", "anonymous", "unknown", "редакция", "correspondent", "reporter", "journalist",
@@ -243,17 +250,26 @@ def _person(part: str, alone: bool, sites: set[str]) -> str | None:
         return name if any(c.isalpha() for c in name) else None
     if len(words) == 1 or any(c.isdigit() for c in name):
         return None
-    if not (words[0][:1].isupper() or words[0].casefold() in NAME_PARTICLES):
-        return None
+    initial = words[0][:1]
+    if not (initial.isupper() or initial.lower() == initial.upper() or words[0].casefold() in NAME_PARTICLES):
+        return None  # a name starts with a capital, in the scripts that have them (not Hebrew, Arabic, Bengali …)
     return name.title() if name.isupper() else name
 
 
-def split_byline(raw: list[str], site_names: set[str]) -> tuple[list[str], list[str]]:
-    """(person names, agencies) of bylines such as "Par Jean Dupont et Marie Curie",
-    "By AFP", "Иван Петров и Анна Смирнова (ТАСС)": prefixes, roles, site names, dates
-    and URLs dropped, case-folded duplicates merged."""
+def _institution(part: str, sites: set[str]) -> str | None:
+    """A byline part naming the publisher's desk ("Redaktion", "Staff Writer"), or None."""
+    words = part.split()
+    if (not words or len(words) > MAX_NAME_WORDS or _is_site(part, sites) or any(c in "@/:" for c in part)
+            or not any(w.casefold() in INSTITUTION_WORDS for w in words)):
+        return None
+    return part.title() if part.isupper() else part
+
+
+def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """(person names, desks, agencies) of bylines (see split_byline)."""
     sites = {" ".join(s.split()).casefold() for s in site_names if s}
     people: list[str] = []
+    desks: list[str] = []
     agencies: list[str] = []
     for value in raw:
         value = " ".join(value.split())
@@ -270,7 +286,18 @@ def split_byline(raw: list[str], site_names: set[str]) -> tuple[list[str], list[
                 agencies.append(AGENCIES[part.casefold()])
             elif name := _person(part, len(parts) == 1, sites):
                 people.append(name)
-    return dedupe(people), dedupe(agencies)
+            elif desk := _institution(part, sites):
+                desks.append(desk)
+    return dedupe(people), dedupe(desks), dedupe(agencies)
+
+
+def split_byline(raw: list[str], site_names: set[str]) -> tuple[list[str], list[str]]:
+    """(person names, agencies) of bylines such as "Par Jean Dupont et Marie Curie",
+    "By AFP", "Иван Петров и Анна Смирнова (ТАСС)": prefixes, roles, site names, dates
+    and URLs dropped, case-folded duplicates merged. A byline naming no person but the
+    publisher's desk ("Redaktion", "Staff Writer") gives that desk as the name."""
+    people, desks, agencies = byline_parts(raw, site_names)
+    return people or desks, agencies
 
 
 def clean_authors(raw: list[str], site_names: set[str]) -> list[str]:
@@ -280,8 +307,9 @@ def clean_authors(raw: list[str], site_names: set[str]) -> list[str]:
 
 def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[str], str | None]:
     """Persons from the first byline source that names one (JSON-LD, author meta,
-    trafilatura's byline); agencies from all of them. A JSON-LD Person may bear the site's
-    name (a personal blog); any other byline equal to the site name is the site."""
+    trafilatura's byline), else the first desk named ("Redaktion"); agencies from all of
+    them. A JSON-LD Person may bear the site's name (a personal blog); any other byline
+    equal to the site name is the site."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
     sources = [
@@ -291,13 +319,15 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[s
         ((ex.get("author") or "").split(";"), site_names),
     ]
     people: list[str] = []
+    desks: list[str] = []
     agencies = [AGENCIES[name.casefold()] for name, kinds in ld_authors
                 if "Person" not in kinds and name.casefold() in AGENCIES]
     for raw, sites in sources:
-        persons, credited = split_byline([r for r in raw if r.strip()], sites)
+        persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites)
         agencies += credited
         people = people or persons
-    return people, ", ".join(dedupe(agencies)) or None
+        desks = desks or credited_desks
+    return people or desks, ", ".join(dedupe(agencies)) or None
 
 
 def choose_title(candidates: list[str | None], site_names: set[str]) -> str | None:

@@ -236,6 +236,17 @@ def test_real_bylines() -> None:
     assert devoir["authors"] == ["Jeanne Corriveau"] and len(devoir["related_urls"]) >= 3
 
 
+@pytest.mark.parametrize(("page", "url", "authors"), [
+    # Hebrew bylines (walla.co.il): no capitals in the script, still names
+    ("anyway-walla-3647947.html", "https://news.walla.co.il/break/3647947", ["טל שלו"]),
+    ("anyway-walla-3648139.html", "https://news.walla.co.il/break/3648139", ["אלי אשכנזי"]),
+    # the publisher's desk as the only byline (japan.zdnet.com)
+    ("mercury-japan.zdnet.com.html", "https://japan.zdnet.com/article/35136396/", ["ZDNet Japan Staff"]),
+])
+def test_real_bylines_in_scripts_without_capitals_and_desks(page: str, url: str, authors: list[str]) -> None:
+    assert record(f"../corpus/pages/{page}", url)["authors"] == authors
+
+
 def test_short_fast_mode_text_is_extracted_again() -> None:
     """chemie.de: trafilatura's fast mode keeps only a teaser box; its default mode, which the
     pipeline runs again on short fast-mode texts, finds the article."""
@@ -391,7 +402,14 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("AFP/The Local", [], ["AFP"]),
     ("Автор: Иван Петров и Анна Смирнова (ТАСС)", ["Иван Петров", "Анна Смирнова"], ["ТАСС"]),
     ("Иван Петров, Анна Смирнова / РИА Новости", ["Иван Петров", "Анна Смирнова"], ["РИА Новости"]),
-    ("Redaktion", [], []),
+    ("Redaktion", ["Redaktion"], []),  # the publisher's desk, as the page credits it
+    ("Staff Writer", ["Staff Writer"], []),
+    ("ZDNet Japan Staff", ["ZDNet Japan Staff"], []),
+    ("Redaktion / dpa", ["Redaktion"], ["dpa"]),
+    ("By Anna Schmidt, Redaktion", ["Anna Schmidt"], []),  # a person named: the desk is no author
+    ("admin", [], []),
+    ("טל שלו", ["טל שלו"], []),  # scripts without capitals (Hebrew, Arabic): a name all the same
+    ("محمد علي، أحمد حسن", ["محمد علي", "أحمد حسن"], []),
     ("12/03/2024", [], []),
     ("https://www.example.org/authors/jdupont", [], []),
     ("The Local", [], []),
