@@ -418,7 +418,7 @@ def canonical_url(signals: dict[str, Any], url: str, final_url: str, domains: li
     unless their texts are the same, which duplicate detection then records as such.
     Tracking parameters removed (urls.identity_url)."""
     for candidate in (signals.get("canonical"), _first(signals["meta"].get("og:url"))):
-        norm = identity_url(candidate, final_url) if candidate else None
+        norm: str | None = identity_url(candidate, final_url) if candidate else None
         if norm and trusted_canonical(norm, final_url, domains):
             return norm
     return identity_url(url) or url
