@@ -52,7 +52,9 @@ def extract_file_staged(spec: FileSpec, dossier: Dossier, run_id: str, seconds: 
     read = FileRead()
     items: Items = {}
     results: list[Extraction] = []
-    for n, (pages, chunk_items) in enumerate(file_pages(spec, dossier, run_id, read, CHUNK)):
+    for n, (pages, chunk_items, _) in enumerate(file_pages(spec, dossier, run_id, read, CHUNK)):
+        if not pages:
+            continue
         extracted = process_chunk(pages, seconds)
         stage(extracted, store, f"{path.removesuffix('.parquet')}-{n:05d}.parquet")
         results += extracted

@@ -138,14 +138,15 @@ def warc_file_dask_task(spec: FileSpec, dossier: Dossier, run_id: str, seconds: 
     return extract_file_staged(spec, dossier, run_id, seconds, output, path)
 
 
-def read_warc_files(run: Run, source: WarcFiles) -> None:
+def read_warc_files(run: Run, source: WarcFiles, batch_size: int) -> None:
     """One task per file of the dossier's ``warc`` sources: read in this process and
-    extracted on the run's process pool (the next file read while one is extracted), or
-    read and extracted by a Dask worker each (the cluster reads many files at once); each
-    file's rows are committed in order, by the same committer as live pages'."""
+    extracted on the run's process pool (the next file read while one is extracted; a file
+    with more than ``batch_size`` of the dossier's pages, a batch of them at a time), or
+    read and extracted by a Dask worker each (the cluster reads many files at once); the
+    rows are committed in order, by the same committer as live pages'."""
     queue = scan_warc_task(source)
     if not run.distributed:
-        extract_and_commit(run, source, queue, 1)
+        extract_and_commit(run, source, queue, batch_size)
         return
     assert run.runner is not None
     pending: deque[tuple[int, FileSpec, Callable[[], tuple[Items, list[Extraction], FileRead]]]] = deque()
@@ -161,7 +162,7 @@ def read_warc_files(run: Run, source: WarcFiles) -> None:
         number, spec, wait = pending.popleft()
         items, results, read = wait()
         run.ledger.progress.extracted(len(results))
-        commit_task(run, unvisited((source.read(spec, read, [], items), results)), number)
+        commit_task(run, unvisited((source.fetched(spec, read, [], items), results)), number)
 
 
 @task(name="finish", cache_policy=NO_CACHE)

@@ -10,9 +10,10 @@ article is kept when it was published in the source's period, by its own publica
 truncated download, a killed crawler) yields the records before the cut, and the cut is
 recorded in the run record's source failures.
 
-``WarcFiles`` is the ``PageSource`` (one file a batch: the run's process pool extracts its
-pages); on a Dask cluster a worker reads and extracts a whole file, a chunk of pages at a
-time (tasks/distributed.py extract_file_staged), so that the cluster reads many files at once.
+``WarcFiles`` is the ``PageSource`` (a file a batch, or a batch of its pages when it holds
+more: the run's process pool extracts them); on a Dask cluster a worker reads and extracts
+a whole file, a chunk of pages at a time (tasks/distributed.py extract_file_staged), so that
+the cluster reads many files at once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date
 from typing import IO
@@ -204,23 +205,27 @@ Items = dict[int, tuple[DiscoveredURL, FetchResult]]
 
 
 def file_pages(spec: FileSpec, dossier: Dossier, run_id: str, read: FileRead,
-               chunk: int) -> Iterator[tuple[list[Page], Items]]:
-    """A file's pages, ``chunk`` at a time, with the URL each settles (bodies only in the pages)."""
+               chunk: int) -> Generator[tuple[list[Page], Items, bool]]:
+    """A file's pages, ``chunk`` at a time, with the URL each settles (bodies only in the
+    pages), and whether they are the file's last (then possibly none)."""
     pages: list[Page] = []
     items: Items = {}
     for key, (item, result) in enumerate(records(spec, read)):
+        if len(pages) >= chunk:  # (yielded once the next record is there: the last chunk says so)
+            yield pages, items, False
+            pages, items = [], {}
         pages.append(page_for(dossier, run_id, key, item, result))
         result.body = b""  # the page holds it
         items[key] = (item, result)
-        if len(pages) >= chunk:
-            yield pages, items
-            pages, items = [], {}
-    if pages:
-        yield pages, items
+    yield pages, items, True
+
+
+Reading = tuple[Generator[tuple[list[Page], Items, bool]], FileRead]
 
 
 class WarcFiles:
-    """Pages from the files of the dossier's ``warc`` sources, one file a batch."""
+    """Pages from the files of the dossier's ``warc`` sources: a file a batch, or a batch of
+    a file's pages when it holds more (the file is read on from there by the next batch)."""
 
     step = "warc"
 
@@ -232,11 +237,13 @@ class WarcFiles:
         self.durations = durations
         self.stored = frozenset() if refresh else frozenset(known)  # a refresh reads them again
         self.refresh = refresh
+        self.queue: deque[FileSpec] = deque()
+        self.size = CHUNK  # pages a batch (the run's batch size, from ``take``)
+        self.reading: dict[str, Reading] = {}  # the files read part of the way
 
     def scan(self) -> deque[FileSpec]:
         """A work item per file of the dossier's warc sources; paths that name no readable
         file are source failures."""
-        specs: deque[FileSpec] = deque()
         domains = self.dossier.domains
         # the URLs this run settled already (its live pages: the live version wins) are passed over too
         stored = self.stored | {url for _, url in self.ledger.settled}
@@ -244,34 +251,41 @@ class WarcFiles:
             if isinstance(source, WarcSource):
                 files, failures = expand(source.paths)
                 self.ledger.discovery.failures += failures
-                specs += [spec_for(source, path, domains, stored, self.dossier.settings.max_body_bytes)
-                          for path in files]
-        self.ledger.counts["warc_files"] += len(specs)
-        return specs
+                self.queue += [spec_for(source, path, domains, stored, self.dossier.settings.max_body_bytes)
+                               for path in files]
+        self.ledger.counts["warc_files"] += len(self.queue)
+        return self.queue
 
     def take(self, queue: deque[FileSpec], size: int) -> list[FileSpec]:
+        self.size = size
         return [queue.popleft()]
 
     def pages(self, batch: list[FileSpec]) -> Fetched:
-        """A file's pages (those of the dossier only: the rest of the file is read past)."""
+        """The file's next pages (the dossier's only: the rest of the file is read past), at
+        most a batch: a file with more goes back to the front of the queue, and is read on."""
         started = time.monotonic()
         [spec] = batch
-        read = FileRead()
-        pages: list[Page] = []
-        items: Items = {}
-        for chunk_pages, chunk_items in file_pages(spec, self.dossier, self.run_id, read, CHUNK):
-            pages += chunk_pages
-            items.update(chunk_items)
+        if spec.path not in self.reading:
+            read = FileRead()
+            self.reading[spec.path] = (file_pages(spec, self.dossier, self.run_id, read, self.size), read)
+        chunks, read = self.reading[spec.path]
+        pages, items, last = next(chunks)
+        if last:
+            del self.reading[spec.path]
+        else:
+            self.queue.appendleft(spec)
         self.durations["warc"] += time.monotonic() - started
-        return self.read(spec, read, pages, items)
+        return self.fetched(spec, read if last else None, pages, items)
 
-    def read(self, spec: FileSpec, read: FileRead, pages: list[Page], items: Items) -> Fetched:
-        """Count a file read (here or on a Dask worker) and record its cut; its batch."""
-        self.ledger.counts["warc_records"] += read.records
-        self.ledger.counts["discovered"] += read.kept  # (a record of the dossier is its source's URL)
-        self.ledger.counts["fetched"] += read.kept
-        if read.cut:
-            self.ledger.discovery.failures.append({"source_url": spec.path, "reason": read.cut})
+    def fetched(self, spec: FileSpec, read: FileRead | None, pages: list[Page], items: Items) -> Fetched:
+        """Count a batch of a file's pages (read here or on a Dask worker) and, with ``read``
+        (the file done), its records and its cut."""
+        self.ledger.counts["discovered"] += len(items)  # (a record of the dossier is its source's URL)
+        self.ledger.counts["fetched"] += len(items)
+        if read is not None:
+            self.ledger.counts["warc_records"] += read.records
+            if read.cut:
+                self.ledger.discovery.failures.append({"source_url": spec.path, "reason": read.cut})
         return Fetched(pages, items, self.refresh, [], self.run_id, rows=spec.rows)
 
     def source_runs(self) -> None:
@@ -281,7 +295,10 @@ class WarcFiles:
         return 0
 
     def close(self) -> None:
-        return None
+        """Close the files read part of the way (a run stopped early)."""
+        for chunks, _ in self.reading.values():
+            chunks.close()
+        self.reading.clear()
 
 
 def spec_for(source: WarcSource, path: str, domains: list[str], stored: frozenset[str],

@@ -100,8 +100,9 @@ def rows(store: Store) -> dict[str, dict]:
 def test_warc_files_keep_the_dossiers_records_by_publication_date_as_a_live_run(
         site: TestSite, warcs: Path, tmp_path: Path, s3: str) -> None:  # noqa: F811
     live = live_rows(site, tmp_path)
+    # batches of 2 pages: a file with more of the dossier's pages is read on by the next batch
     record = scrape_dossier("news", config_path=config(tmp_path, site, f'"{warcs}/CC-NEWS-*.warc.gz"'),
-                            output=str(tmp_path / "out"))
+                            output=str(tmp_path / "out"), batch_size=2)
     store = Store(tmp_path / "out", "news", "")
     got = rows(store)
     assert sorted(got) == IN_PERIOD
