@@ -179,7 +179,7 @@ class Committer:
         if held.since is None:
             return
         ledger = self.ledger
-        states: dict[str, str]
+        states: dict[str, UrlState]
         try:
             edits = self.history.take()
             if edits:

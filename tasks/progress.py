@@ -26,8 +26,10 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from dossier_pipeline.tasks.schema import UrlState
+
 STAGES = ("discovered", "fetched", "extracted", "written", "failed")
-SECONDARY = ("unchanged", "duplicate", "skipped", "not_article", "blocked")
+SECONDARY = (UrlState.UNCHANGED, UrlState.DUPLICATE, UrlState.SKIPPED, UrlState.NOT_ARTICLE, UrlState.BLOCKED)
 WINDOW_SECONDS = 10.0  # rates are measured over this recent window: they follow a run that slows down
 REFRESH_PER_SECOND = 5
 EARLIER_RUNS = 5  # finished runs of the same command shown above the current one
@@ -143,7 +145,7 @@ class Progress:
     def settled(self, state: str) -> None:
         """A URL reached its final state of the run (schema.URL_STATES)."""
         with self._lock:
-            stage = "written" if state in ("written", "updated") else state
+            stage = "written" if state in (UrlState.WRITTEN, UrlState.UPDATED) else state
             if stage in self._counts:
                 self._counts[stage] += 1
             if stage == "written":

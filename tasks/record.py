@@ -11,7 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-COUNTED_STATES = ("updated", "unchanged", "duplicate", "skipped", "not_article", "blocked", "failed")
+from dossier_pipeline.tasks.schema import UrlState
+
+COUNTED_STATES = tuple(state for state in UrlState if state is not UrlState.WRITTEN)  # written counts updated too
 
 
 class RunRecord(BaseModel):

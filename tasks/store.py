@@ -45,7 +45,14 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from dossier_pipeline.tasks import memory
-from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, EDITS_SCHEMA, PARTITIONING, SCHEMA_VERSION, URL_SCHEMA
+from dossier_pipeline.tasks.schema import (
+    ARTICLE_SCHEMA,
+    EDITS_SCHEMA,
+    PARTITIONING,
+    SCHEMA_VERSION,
+    URL_SCHEMA,
+    UrlState,
+)
 from dossier_pipeline.tasks.textcount import count_words
 
 # articles/ as read: the declared columns, then the partition columns
@@ -281,11 +288,11 @@ class Store:
                     known.setdefault(row[key], row)
         ledger = self.read_urls(["url", "state", "reason", "article_id"])
         settled_states = pc.or_(
-            pc.is_in(ledger["state"], pa.array(["not_article", "duplicate"])),
-            pc.and_(pc.equal(ledger["state"], "blocked"), pc.is_in(ledger["reason"], pa.array(SETTLED_BLOCKS))))
+            pc.is_in(ledger["state"], pa.array([UrlState.NOT_ARTICLE, UrlState.DUPLICATE])),
+            pc.and_(pc.equal(ledger["state"], UrlState.BLOCKED), pc.is_in(ledger["reason"], pa.array(SETTLED_BLOCKS))))
         if not keep_paywalled:
             settled_states = pc.or_kleene(settled_states, pc.and_kleene(
-                pc.equal(ledger["state"], "skipped"), pc.ends_with(ledger["reason"], PAYWALL_SKIPPED)))
+                pc.equal(ledger["state"], UrlState.SKIPPED), pc.ends_with(ledger["reason"], PAYWALL_SKIPPED)))
         settled = ledger.filter(settled_states)
         for row in settled.to_pylist():
             known.setdefault(row["url"], {"article_id": row["article_id"], "state": row["state"],
@@ -329,14 +336,14 @@ class Store:
     def _partition_dir(self, year: int, month: int) -> PurePath:
         return self.articles / f"year={year}" / f"month={month:02d}"
 
-    def commit_articles(self, records: list[dict[str, Any]]) -> dict[str, str]:
+    def commit_articles(self, records: list[dict[str, Any]]) -> dict[str, UrlState]:
         """Insert or replace rows (keyed by article_id); returns article_id -> 'written'
         or 'updated'. New rows go to new files; replaced rows are then removed from the
         files that held them."""
         if not records:
             return {}
         index = self._index()
-        states = {r["article_id"]: ("updated" if r["article_id"] in index else "written") for r in records}
+        states = {r["article_id"]: UrlState.UPDATED if r["article_id"] in index else UrlState.WRITTEN for r in records}
         target: dict[tuple[int, int], list[int]] = defaultdict(list)
         for i, record in enumerate(records):
             published = record["published_at"]
