@@ -368,7 +368,7 @@ def list_(config: ConfigOption = None, output: OutputOption = "datasets") -> int
         if not stores:
             raise ConfigError(f"{DEFAULT_CONFIG}: config file not found, and no dataset in {output} "
                               "(give --config FILE, or --output DIR holding datasets)")
-        titles = {store.path.name: (runs[-1].get("title") if (runs := store.read_runs()) else None)
+        titles = {store.path.name: (runs[-1].title if (runs := store.read_runs()) else None)
                   for store in stores}
     else:
         loaded = load_config(config or DEFAULT_CONFIG)
@@ -386,7 +386,7 @@ def list_(config: ConfigOption = None, output: OutputOption = "datasets") -> int
                 lo, hi = pc.min(table["published_at"]).as_py(), pc.max(table["published_at"]).as_py()
                 if lo and hi:
                     span = f", published {lo:%Y-%m-%d} … {hi:%Y-%m-%d}"
-            last = f", last run {runs[-1]['finished_at'][:19]}" if runs else ""
+            last = f", last run {runs[-1].finished_at[:19]}" if runs else ""
             line += f"\n    {table.num_rows} articles{span}, {len(runs)} run(s){last} — {store.location}"
         else:
             line += "\n    no dataset yet"
@@ -407,8 +407,8 @@ def _dataset(slug: str, config: str | None, output: str) -> tuple[Store, str]:
         copy = store.root / DEFAULT_CONFIG if store.local else None
         if copy is not None and copy.exists():
             path = str(copy)
-        elif runs and Path(runs[-1]["config_path"]).exists():
-            path = runs[-1]["config_path"]
+        elif runs and Path(runs[-1].config_path).exists():
+            path = runs[-1].config_path
     slug = load_config(path).get(slug).slug
     store = Store(output, slug, "")
     if not store.has("runs"):

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from dossier_pipeline.tasks.config import Dossier
 from dossier_pipeline.tasks.load import publisher_day
+from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, SCHEMA_VERSION, markdown_table
 from dossier_pipeline.tasks.store import Store
 
@@ -84,11 +85,11 @@ def _statistics(store: Store) -> _Statistics:
     return stats
 
 
-def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | None = None) -> str:
+def card_markdown(store: Store, dossier: Dossier, current_run: RunRecord | None = None) -> str:
     """The card of a dossier's dataset; ``current_run`` is the record of a run not yet on disk."""
     stats = _statistics(store)
     rows = stats.rows
-    runs = [r for r in store.read_runs() if not current_run or r.get("run_id") != current_run["run_id"]]
+    runs = [r for r in store.read_runs() if not current_run or r.run_id != current_run.run_id]
     runs += [current_run] if current_run else []
     title = dossier.title or dossier.slug
     lines = [
@@ -120,8 +121,7 @@ def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | 
     lines += ["", "## Sources", ""]
     lines += [_source(source) for source in dossier.sources]
     lines += ["", f"Allowed domains: {', '.join(dossier.domains) or 'none'}."]
-    expected = next((r["counts"].get("expected") for r in reversed(runs) if r.get("counts", {}).get("expected")),
-                    None)
+    expected = next((r.counts["expected"] for r in reversed(runs) if r.counts.get("expected")), None)
     if expected:
         lines.append(f"The dossier's own page states {expected} articles.")
     lines += ["", "## Runs", "", "Each run's full record (parameters, config digest, versions, failures) is "
@@ -129,11 +129,9 @@ def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | 
               "| run | started (UTC) | pipeline | " + " | ".join(RUN_COUNTS) + " |",
               "| --- | --- | --- | " + " | ".join("---" for _ in RUN_COUNTS) + " |"]
     for run in runs:
-        counts = run.get("counts", {})
-        versions = run.get("versions", {})
-        lines.append(f"| `{run.get('run_id', '?')}` | {str(run.get('started_at', ''))[:19].replace('T', ' ')} | "
-                     f"{versions.get('dossier-pipeline', '?')} | "
-                     + " | ".join(str(counts.get(key, 0)) for key in RUN_COUNTS) + " |")
+        lines.append(f"| `{run.run_id}` | {run.started_at[:19].replace('T', ' ')} | "
+                     f"{run.versions.get('dossier-pipeline', '?')} | "
+                     + " | ".join(str(run.counts.get(key, 0)) for key in RUN_COUNTS) + " |")
     lines += [
         "",
         "## Files",
@@ -173,6 +171,6 @@ def card_markdown(store: Store, dossier: Dossier, current_run: dict[str, Any] | 
     return "\n".join(lines)
 
 
-def write_card(store: Store, dossier: Dossier, current_run: dict[str, Any] | None = None) -> str:
+def write_card(store: Store, dossier: Dossier, current_run: RunRecord | None = None) -> str:
     """Write the dossier's README.md dataset card; returns its path."""
     return store.write_card(card_markdown(store, dossier, current_run))

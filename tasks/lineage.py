@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from dossier_pipeline.tasks.archive import events
+from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.urls import fetch_address, identity_url
 
@@ -26,26 +27,26 @@ def _time(value: Any) -> str:
     return f"{_when(value):%Y-%m-%d %H:%M:%S}" if value else "?"
 
 
-def _kind(run: dict[str, Any] | None) -> str:
+def _kind(run: RunRecord | None) -> str:
     if run is None:
         return "unknown run"
-    refresh = " --refresh" if run.get("parameters", {}).get("refresh") else ""
-    return f"{run.get('kind', 'scrape')}{refresh}, trafilatura {run.get('versions', {}).get('trafilatura', '?')}"
+    refresh = " --refresh" if run.parameters.get("refresh") else ""
+    return f"{run.kind}{refresh}, trafilatura {run.versions.get('trafilatura', '?')}"
 
 
 def runs_report(store: Store) -> list[str]:
     lines = []
     for run in store.read_runs():
-        counts = run.get("counts", {})
-        seconds = round((datetime.fromisoformat(run["finished_at"])
-                         - datetime.fromisoformat(run["started_at"])).total_seconds())
-        lines.append(f"{_time(run['started_at'])}  run {run['run_id']}  ({_kind(run)}; {seconds} s)")
+        counts = run.counts
+        seconds = round((datetime.fromisoformat(run.finished_at)
+                         - datetime.fromisoformat(run.started_at)).total_seconds())
+        lines.append(f"{_time(run.started_at)}  run {run.run_id}  ({_kind(run)}; {seconds} s)")
         lines.append("    " + " · ".join(f"{k} {counts[k]}" for k in SHOWN_COUNTS if counts.get(k)))
-        files = run.get("files", {})
-        extra = [f"{len(run.get('warc_files', []))} WARC file(s), {run.get('warc_bytes', 0):,} bytes",
+        files = run.files
+        extra = [f"{len(run.warc_files)} WARC file(s), {run.warc_bytes:,} bytes",
                  f"files added {len(files.get('added', []))}, replaced {len(files.get('replaced', []))}"]
-        if run.get("edits"):
-            extra.append("edits " + ", ".join(f"{k} {v}" for k, v in run["edits"].items()))
+        if run.edits:
+            extra.append("edits " + ", ".join(f"{k} {v}" for k, v in run.edits.items()))
         lines.append("    " + "; ".join(extra))
     return lines or ["no runs yet"]
 
@@ -60,7 +61,7 @@ def article_report(store: Store, url: str) -> list[str]:
                                              if e["article_id"] and wanted & {e["url"], e["final_url"]}}
     urls = wanted | {r[k] for r in rows for k in ("url", "final_url", "canonical_url") if r[k]}
     urls |= {e["url"] for e in ledger if e["article_id"] in ids}
-    runs = {r["run_id"]: r for r in store.read_runs()}
+    runs = {r.run_id: r for r in store.read_runs()}
     timeline: list[tuple[datetime, str]] = []
     for entry in ledger:
         if entry["url"] not in urls:
@@ -89,9 +90,9 @@ def article_report(store: Store, url: str) -> list[str]:
                                                          f"{(edit['new_text_sha256'] or 'gone')[:12]})"))
     if rows:
         for run in runs.values():
-            if run.get("kind") == "reextract":
-                timeline.append((_when(run["finished_at"]), f"reextracted from the archive by run {run['run_id']} "
-                                                            f"({_kind(run)})"))
+            if run.kind == "reextract":
+                timeline.append((_when(run.finished_at), f"reextracted from the archive by run {run.run_id} "
+                                                         f"({_kind(run)})"))
     if not rows and not timeline:
         return []
     lines = []

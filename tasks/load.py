@@ -25,7 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
+from pydantic import ValidationError
 
+from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.schema import PARTITIONING, URL_SCHEMA
 from dossier_pipeline.tasks.store import ARTICLE_COLUMNS, Store
 
@@ -135,7 +137,12 @@ def load_runs(path: str | Path, dossier: str | Sequence[str] | None = None, *,
         for info in fs.get_file_info(pafs.FileSelector(str(store.runs))):
             if info.is_file and info.base_name.endswith(".json") and not info.base_name.startswith("."):
                 with fs.open_input_stream(info.path) as stream:
-                    rows.append(_flat_run(json.loads(stream.read())))
+                    record = json.loads(stream.read())
+                try:  # a run record of any version (the fields it lacks take their defaults)
+                    RunRecord.model_validate(record)
+                except ValidationError as exc:
+                    raise ValueError(f"{info.path}: not a run record: {exc}") from None
+                rows.append(_flat_run(record))  # the columns as written, in the file's order
     if not rows:
         return _frame(pa.schema([("run_id", pa.string()), ("dossier", pa.string()), ("started_at", _TS),
                                  ("finished_at", _TS)]).empty_table(), engine)

@@ -179,7 +179,7 @@ class Run:
         if self.archive is not None:
             self.durations["archive"] = self.archive.seconds  # spent in the fetch step, included in it
         record = self.record(source)
-        write_card(self.store, self.spec.dossier, record.as_json())
+        write_card(self.store, self.spec.dossier, record)
         return record
 
     def record(self, source: PageSource[Any]) -> RunRecord:

@@ -26,6 +26,7 @@ other before anything else. Only this module knows the layout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -43,8 +44,10 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
 from dossier_pipeline.tasks import memory
+from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.schema import (
     ARTICLE_SCHEMA,
     EDITS_SCHEMA,
@@ -484,12 +487,15 @@ class Store:
         self._put(path, markdown.encode("utf-8"))
         return path
 
-    def read_runs(self) -> list[dict[str, Any]]:
+    def read_runs(self) -> list[RunRecord]:
+        """The run records, oldest first, validated by their model (a record of an earlier
+        version reads with the defaults of the fields it lacks; an unreadable one is left out)."""
         runs = []
         for path in self._files(self.runs, ".json"):
             if (record := self.read_json(f"runs/{PurePosixPath(path).name}")) is not None:
-                runs.append(record)
-        return sorted(runs, key=lambda r: r.get("started_at", ""))
+                with contextlib.suppress(ValidationError):
+                    runs.append(RunRecord.model_validate(record))
+        return sorted(runs, key=lambda r: r.started_at)
 
     def article_batches(self, batch_size: int = 4096, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The articles (all columns, or ``columns``) a batch at a time (declared schema,

@@ -401,11 +401,11 @@ urls = {json.dumps([site.article_url(page) for page in PAGES[:4]])}
         signal.signal(signal.SIGINT, handler)  # the command's Ctrl-C handler is for its own process
     assert status == ExitStatus.INTERRUPTED
     (record,) = Store(out, "stopped", "").read_runs()
-    assert record["state"] == "interrupted" and record["counts"]["written"] == 1
+    assert record.state == "interrupted" and record.counts["written"] == 1
     from prefect import get_client
 
     with get_client(sync_client=True) as client:
-        state = client.read_flow_run(uuid.UUID(record["run_id"])).state
+        state = client.read_flow_run(uuid.UUID(record.run_id)).state
     assert state is not None and state.is_cancelled() and state.message is not None
     assert state.message.startswith("interrupted: 1 article(s) written")
 
@@ -445,10 +445,10 @@ def test_ctrl_c_during_a_run_of_a_thousand_pages(tmp_path: Path) -> None:
     assert not _left_running(env), "a process outlived the run"
     store = Store(out, "demo", "")
     (record,) = store.read_runs()
-    assert record["state"] == "interrupted" and 0 < record["counts"]["written"] < 1008
+    assert record.state == "interrupted" and 0 < (record.counts["written"] or 0) < 1008
     rows = store.read_articles(["article_id", "run_id"])
-    assert rows.num_rows == record["counts"]["written"] and set(rows["run_id"].to_pylist()) == {record["run_id"]}
-    assert set(store.read_urls(["run_id"])["run_id"].to_pylist()) == {record["run_id"]}  # the ledger is flushed
+    assert rows.num_rows == record.counts["written"] and set(rows["run_id"].to_pylist()) == {record.run_id}
+    assert set(store.read_urls(["run_id"])["run_id"].to_pylist()) == {record.run_id}  # the ledger is flushed
 
     status, output, seconds = _interrupt_demo(cmd, env, signals=2)
     assert status == ExitStatus.INTERRUPTED and "forced exit" in output and "Traceback" not in output, output
@@ -456,7 +456,7 @@ def test_ctrl_c_during_a_run_of_a_thousand_pages(tmp_path: Path) -> None:
 
     done = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
-    runs = {run["run_id"]: run for run in store.read_runs()}
-    assert runs[max(runs, key=lambda r: runs[r]["finished_at"])]["state"] == "completed"
+    runs = {run.run_id: run for run in store.read_runs()}
+    assert runs[max(runs, key=lambda r: runs[r].finished_at)].state == "completed"
     ids = store.read_articles(["article_id", "run_id"])
     assert ids.num_rows == 1008 and len(set(ids["article_id"].to_pylist())) == 1008

@@ -20,6 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from dossier_pipeline.flows.cli import main
 from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING
 from dossier_pipeline.tasks.store import Store
 
@@ -39,7 +40,7 @@ def without(row: dict, keys: tuple[str, ...]) -> dict:
     return {k: v for k, v in row.items() if k not in keys}
 
 
-def last_run(root: Path) -> dict:
+def last_run(root: Path) -> RunRecord:
     return Store(root.parent, root.name, "").read_runs()[-1]
 
 
@@ -71,13 +72,13 @@ url = "{site.base}/sitemap.xml"
 
     record = last_run(root)
     after = rows(root)
-    assert record["kind"] == "reextract" and record["source_runs"] == [first["run_id"]]
-    assert record["counts"]["written"] == 8 and record["counts"]["replayed"] == 8
+    assert record.kind == "reextract" and record.source_runs == [first["run_id"]]
+    assert record.counts["written"] == 8 and record.counts["replayed"] == 8
     assert sorted(after) == sorted(before)
     assert len(Store(out, "replayed", "").read_articles(["article_id"])) == len(after)  # no duplicates
     for aid, row in after.items():
         assert without(row, PROVENANCE) == without(before[aid], PROVENANCE), aid
-        assert row["run_id"] == record["run_id"] != before[aid]["run_id"]
+        assert row["run_id"] == record.run_id != before[aid]["run_id"]
         # the exact bytes behind the row are one seek away
         with open(root / row["warc_file"], "rb") as f:
             f.seek(row["warc_offset"])
@@ -87,9 +88,9 @@ url = "{site.base}/sitemap.xml"
             assert response.rec_headers.get_header("WARC-Target-URI") == row["final_url"]
             assert hashlib.sha256(response.content_stream().read()).hexdigest() == row["raw_sha256"]
     assert sorted(p.name for p in (root / "urls").iterdir()) == ledger  # a reextract fetches nothing
-    assert record["files"]["added"]
+    assert record.files["added"]
     # in place, the old article files are replaced by the rebuilt ones
-    assert bool(record["files"]["removed"]) == (articles == "in place")
+    assert bool(record.files["removed"]) == (articles == "in place")
     assert not list(root.glob(".reextract-*"))
 
 

@@ -97,7 +97,7 @@ def test_dask_workers_writing_to_s3_give_the_rows_of_a_local_run(site: TestSite,
     assert sum(n.startswith("extract-batch-dask") for n in names) == -(-record["counts"]["fetched"] // 3)
     assert not any(n.startswith("extract-batch-") and not n.startswith("extract-batch-dask") for n in names)
     assert not remote._files(remote.path / "_staging")
-    assert [r["run_id"] for r in remote.read_runs()] == [record["run_id"]]
+    assert [r.run_id for r in remote.read_runs()] == [record["run_id"]]
     assert remote._files(remote.path / "raw", ".warc.gz") and record["warc_files"]
     # The CLI reads the dataset where it is.
     assert main(["list", "--config", str(config), "--output", s3]) == 0

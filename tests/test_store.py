@@ -88,13 +88,13 @@ def test_a_non_local_filesystem_works_the_same(tmp_path: Path) -> None:
     for batch in range(MERGE_FANOUT + 1):
         store.commit_articles([row(batch)])
     store.commit_articles([row(0, "Changed. " * 30)])
-    store.write_run({"run_id": "r1", "started_at": "2024-06-01"})
+    store.write_run({"run_id": "r1", "dossier": "d", "started_at": "2024-06-01"})
     again = Store("memory://bucket/datasets", "d", "test")
     again.prepare()
     table = again.read_articles(["article_id", "text"])
     assert table.num_rows == MERGE_FANOUT + 1
     assert again.location == "memory://bucket/datasets/d"
-    assert [r["run_id"] for r in again.read_runs()] == ["r1"]
+    assert [r.run_id for r in again.read_runs()] == ["r1"]
     assert sum(t.startswith("Changed.") for t in table["text"].to_pylist()) == 1
 
 
