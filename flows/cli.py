@@ -9,12 +9,13 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 # Only light modules at the top: the extraction workers import this module again (as
 # multiprocessing does with the parent's __main__) and must not load pyarrow and pandas,
@@ -23,10 +24,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from typer._click.exceptions import ClickException  # typer vendors click and does not re-export it
 
-from dossier_pipeline.tasks.api import kill_embedded_api, start_embedded_api
+from dossier_pipeline.tasks.api import embedded_api_exit_status, kill_embedded_api, start_embedded_api
 from dossier_pipeline.tasks.config import BATCH_SIZE, ConfigError, load_config
 from dossier_pipeline.tasks.demo.site import DEMO_PORT, demo_config, serve_demo
-from dossier_pipeline.tasks.interrupt import request_stop, stop_requested
+from dossier_pipeline.tasks.interrupt import request_stop, stop_requested, wait_record_written
 
 if TYPE_CHECKING:
     from dossier_pipeline.tasks.store import Store
@@ -54,6 +55,7 @@ Load it in a notebook:
 or, with typed year/month and filters read from the matching files only:
     from dossier_pipeline import load_articles
     df = load_articles("{root}", start="2024-03-01", end="2024-04-01")"""
+API_GRACE_SECONDS = 30.0  # once the embedded API is gone, at most: to write the batch in flight and the run record
 PRIVATE_HINT = "set allow_private_addresses = true in the config to fetch loopback and private addresses"
 
 app = typer.Typer(name="dossier", help="Turn news dossiers into Parquet datasets.", add_completion=False,
@@ -115,17 +117,57 @@ def _verbose() -> bool:
     return bool(os.environ.get("DOSSIER_VERBOSE"))
 
 
+def _exit_now(status: ExitStatus) -> NoReturn:
+    """Exit at once, skipping the exit handlers (Prefect's would send events for minutes to
+    an API that is gone): stop the extraction workers and the embedded API first."""
+    import multiprocessing
+
+    kill_embedded_api()
+    for child in multiprocessing.active_children():  # the extraction workers ignore Ctrl-C
+        child.kill()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+_api_gone_said = threading.Event()
+
+
+def _api_gone(status: int) -> None:
+    """Say once that the embedded API died, and hush Prefect's reports of every event and
+    state it can no longer send (one line each, retried for seconds)."""
+    import logging
+
+    if _api_gone_said.is_set():
+        return
+    _api_gone_said.set()
+    sys.stderr.write(f"\nerror: the Prefect API stopped during the run (its server exited with status {status}); "
+                     "the batch in flight and the run record are written, the same command does the rest\n")
+    logging.disable(logging.CRITICAL)
+
+
+def _watch_api(done: threading.Event) -> None:
+    """While the runs go: when the embedded API server dies, stop after the batch in flight
+    (Prefect cannot record the run any longer) and exit once the run record is written
+    (what follows are Prefect's calls to the API, each retried for a minute), at the latest
+    API_GRACE_SECONDS later."""
+    while not done.wait(1.0):
+        status = embedded_api_exit_status()
+        if status is not None:
+            _api_gone(status)
+            request_stop()
+            wait_record_written(API_GRACE_SECONDS)
+            if not done.is_set():
+                _exit_now(ExitStatus.API)
+            return
+
+
 def _on_interrupt(signum: int, frame: object) -> None:
     """First Ctrl-C: stop after the batch in flight (tasks/interrupt.py); second: exit now."""
     # sys.stderr, not print: inside a flow run, Prefect's log_prints turns print into a log record
     if stop_requested():
         sys.stderr.write("\nforced exit: the batches not written are left for the next run\n")
-        import multiprocessing
-
-        kill_embedded_api()
-        for child in multiprocessing.active_children():  # the extraction workers ignore Ctrl-C
-            child.kill()
-        os._exit(ExitStatus.INTERRUPTED)
+        _exit_now(ExitStatus.INTERRUPTED)
     request_stop()
     sys.stderr.write("\ninterrupted: writing the batch in flight and the run record (Ctrl-C again to exit now)\n")
 
@@ -229,16 +271,24 @@ def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | Non
     signal.signal(signal.SIGINT, _on_interrupt)
     api_ready()
     records = []
-    with show(quiet=quiet, plain=_verbose()):
-        for slug in slugs:
-            if stop_requested():
-                break
-            state = scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh,
-                                   batch_size=batch_size, return_state=True)
-            record = state.result(raise_on_failure=False)  # an interrupted run is Cancelled, with its record
-            if isinstance(record, BaseException):
-                raise record
-            records.append(record)
+    done = threading.Event()
+    threading.Thread(target=_watch_api, args=(done,), name="dossier-api-watch", daemon=True).start()
+    try:
+        with show(quiet=quiet, plain=_verbose()):
+            for slug in slugs:
+                if stop_requested():
+                    break
+                state = scrape_dossier(slug, config_path=config_path, output=output, limit=limit, refresh=refresh,
+                                       batch_size=batch_size, return_state=True)
+                record = state.result(raise_on_failure=False)  # an interrupted run is Cancelled, with its record
+                if isinstance(record, BaseException):
+                    raise record
+                records.append(record)
+    finally:
+        done.set()
+        if (status := embedded_api_exit_status()) is not None:  # nothing more to wait for
+            _api_gone(status)
+            _exit_now(ExitStatus.API)
     for record in records:
         wait_for_task_run_records(record["run_id"])
     return records

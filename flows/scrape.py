@@ -54,6 +54,7 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
         # the files of warc sources after the live pages: an article found in both is the live row
         if (warc := run.warc_source(source.known)) is not None and not run.interrupted:
             read_warc_files(run, warc, batch_size)
+        pool.close()  # not needed for the record: stopped before Prefect is told (which may hang without its API)
         record = finish_task(run, source)
         if run.interrupted:
             return Cancelled(message=f"interrupted: {record['counts']['written']} article(s) written, the rest is "

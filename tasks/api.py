@@ -141,6 +141,16 @@ def kill_embedded_api() -> None:
         process.kill()
 
 
+def embedded_api_exit_status() -> int | None:
+    """The exit status of the embedded API server this process started, once it has exited;
+    None while it runs, or when this process started none."""
+    for process in _started:
+        status = process.poll()
+        if status is not None:
+            return status
+    return None
+
+
 def start_embedded_api() -> Callable[[], None]:
     """Start the embedded API in the background; returns what to call before the first
     flow call, which waits until the server answers (one still booting would be used before

@@ -2,7 +2,8 @@
 
 The run then takes no new batch, writes the batches it holds and in flight, and records
 itself as interrupted; the URLs it did not reach stay out of the ledger, so the next run
-does them. A plain flag rather than KeyboardInterrupt: an exception raised wherever the
+does them. The command line, stopping a run because Prefect's API is gone, waits for its record
+(``wait_record_written``) and no longer. A plain flag rather than KeyboardInterrupt: an exception raised wherever the
 main thread happens to be would stop a commit halfway and skip the run record.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import threading
 
 _requested = threading.Event()
+_recorded = threading.Event()
 
 
 def request_stop() -> None:
@@ -19,3 +21,13 @@ def request_stop() -> None:
 
 def stop_requested() -> bool:
     return _requested.is_set()
+
+
+def record_written() -> None:
+    """Called once a run has written its record (before it reports to Prefect)."""
+    _recorded.set()
+
+
+def wait_record_written(timeout: float) -> bool:
+    """Wait until a run of this process has written its record; False after ``timeout`` seconds."""
+    return _recorded.wait(timeout)

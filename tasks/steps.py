@@ -28,7 +28,7 @@ from dossier_pipeline.tasks.contracts import Extraction
 from dossier_pipeline.tasks.discover import DiscoveredURL, Discovery, discover
 from dossier_pipeline.tasks.distributed import extract_file_staged, extract_staged
 from dossier_pipeline.tasks.extract import Page
-from dossier_pipeline.tasks.interrupt import stop_requested
+from dossier_pipeline.tasks.interrupt import record_written, stop_requested
 from dossier_pipeline.tasks.planner import plan
 from dossier_pipeline.tasks.replay import ArchiveSource
 from dossier_pipeline.tasks.run import Run
@@ -171,6 +171,7 @@ def finish_task(run: Run, source: PageSource[Any]) -> dict[str, Any]:
     log and a table artifact in the UI."""
     record = run.summary(source).as_json()
     run.store.write_run(record)
+    record_written()
     rows = summary_rows(record)
     get_run_logger().info("Run summary of %s:\n%s", record["dossier"],
                           "\n".join(f"  {row['measure']}: {row['value']}" for row in rows))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -105,13 +106,14 @@ def _mark() -> dict[str, str]:
     return {**env, "DOSSIER_TEST_MARK": uuid.uuid4().hex}
 
 
-def _left_running(env: dict[str, str]) -> list[str]:
-    """PIDs of live processes started with the marked ``env`` (none found without /proc)."""
+def _left_running(env: dict[str, str], command: bytes = b"") -> list[str]:
+    """PIDs of live processes started with the marked ``env`` (none found without /proc),
+    whose command line has ``command``."""
     mark = f"DOSSIER_TEST_MARK={env['DOSSIER_TEST_MARK']}".encode()
     found = []
     for environ in Path("/proc").glob("[0-9]*/environ"):
         try:
-            if mark in environ.read_bytes():
+            if mark in environ.read_bytes() and command in (environ.parent / "cmdline").read_bytes():
                 found.append(environ.parent.name)
         except OSError:  # gone meanwhile, or not ours to read
             continue
@@ -460,3 +462,37 @@ def test_ctrl_c_during_a_run_of_a_thousand_pages(tmp_path: Path) -> None:
     assert runs[max(runs, key=lambda r: runs[r].finished_at)].state == "completed"
     ids = store.read_articles(["article_id", "run_id"])
     assert ids.num_rows == 1008 and len(set(ids["article_id"].to_pylist())) == 1008
+
+
+def test_api_server_dying_mid_run_ends_the_command_at_once(tmp_path: Path) -> None:
+    """The embedded API server killed during a run: one line saying so, exit 5 within
+    seconds (not Prefect retrying every event for minutes), the batch in flight and the run
+    record written, nothing left running."""
+    out = tmp_path / "datasets"
+    env = {**_mark(), "DOSSIER_PROGRESS_SECONDS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "dossier_pipeline.flows.cli", "demo", "--copies", "21",
+                                "--port", str(_closed_port()), "--output", str(out)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if re.search(r"extracted [1-9]", line):  # a batch extracted, more to come
+            break
+    (server,) = _left_running(env, b"uvicorn")  # the embedded API server (tasks/api.py)
+    os.kill(int(server), signal.SIGKILL)
+    try:
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    output = "".join(lines) + rest
+    assert process.returncode == ExitStatus.API, output
+    errors = [line for line in output.splitlines() if "error" in line.lower() or "warn" in line.lower()]
+    assert len(errors) == 1 and errors[0].startswith("error: the Prefect API stopped during the run"), output
+    assert "Traceback" not in output
+    assert not _left_running(env), "a process outlived the run"
+    store = Store(out, "demo", "")
+    (record,) = store.read_runs()
+    assert record["state"] == "interrupted" and 0 < record["counts"]["written"] < 1008
+    assert set(store.read_articles(["run_id"])["run_id"].to_pylist()) == {record["run_id"]}
