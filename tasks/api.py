@@ -174,6 +174,7 @@ def start_embedded_api() -> Callable[[], None]:
     def ready() -> None:
         if not _wait_ready(server, settings.server.ephemeral.startup_timeout_seconds):
             server.stop()  # forgotten by Prefect, whose own start then runs at the flow call
+            _started.remove(process)  # stopped on purpose: not an API that died (embedded_api_exit_status)
 
     # not a daemon: should this process end first, it waits for the server to answer and be
     # stopped at exit, instead of leaving it running

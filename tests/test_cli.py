@@ -191,12 +191,13 @@ def test_embedded_api_falls_back_to_prefects_own_start() -> None:
         api.start_embedded_api()()  # waits for the server to answer or be given up
         from prefect import flow
         print("flow returned", flow(lambda: 42, name="empty")())
+        print("a server died:", api.embedded_api_exit_status())  # the one given up was stopped on purpose
     """)
     env = _mark()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).parents[1], env=env)
     assert done.returncode == 0, done.stderr
-    assert "flow returned 42" in done.stdout
+    assert "flow returned 42" in done.stdout and "a server died: None" in done.stdout
     assert not _left_running(env), "the API server outlived the run"
 
 
@@ -296,12 +297,13 @@ def test_embedded_api_falls_back_when_prefects_server_class_differs() -> None:
         assert not api._started, "adopted by a server class of another shape"
         from prefect import flow
         print("flow returned", flow(lambda: 42, name="empty")())
+        print("a server died:", api.embedded_api_exit_status())  # the one given up was stopped on purpose
     """)
     env = _mark()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).parents[1], env=env)
     assert done.returncode == 0, done.stderr
-    assert "flow returned 42" in done.stdout
+    assert "flow returned 42" in done.stdout and "a server died: None" in done.stdout
     assert not _left_running(env), "the API server outlived the run"
 
 
