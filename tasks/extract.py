@@ -45,6 +45,12 @@ MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura f
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
 _TIMES = etree.XPath("//time[@datetime]")
+# Class and id words of the places whose dates are not the article's: comments, sidebars,
+# cards and lists of other articles; and of a byline or article header.
+ELSEWHERE = re.compile(r"(?<![a-z])(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|"
+                       r"popular|most-?read|trending|cards?|card-\w+|more-stories|also-read|read-more)(?![a-z])")
+BYLINE_AREA = re.compile(r"(?<![a-z])(?:author|byline|dateline|header|entry-meta|post-meta|article-meta|"
+                         r"article-info|meta|published|pubdate)(?![a-z])")
 # A fast-mode text shorter than this (about 150 words) is extracted again in trafilatura's default mode.
 SHORT_FAST_TEXT = 1000
 DATE_PARAMS = {"extensive_search": True, "original_date": True}  # htmldate: also search the text; the first date
@@ -128,16 +134,36 @@ def _links(element: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return cast(list[lxml.html.HtmlElement], element.xpath(".//a[@href]"))  # lxml types xpath() results as Any
 
 
-def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
-    """<time datetime> values, those marked as the publication date first, then those in an
-    <article> (one XPath, ranked here: one walk of the tree instead of three)."""
-    def rank(element: lxml.html.HtmlElement) -> int:
-        if element.get("itemprop") == "datePublished" or element.get("pubdate") is not None:
-            return 0
-        return 1 if next(element.iterancestors("article"), None) is not None else 2
+def _time_rank(element: lxml.html.HtmlElement) -> int | None:
+    """Where a <time> sits, as evidence of the article's own date: 0 marked as the
+    publication date, 1 in a byline or the article's header, 2 in an <article>, 3 elsewhere;
+    None in comments, sidebars and lists of other articles (their dates are theirs)."""
+    marks: list[str] = []
+    in_article = False
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            break
+        marks.append(f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}")
+        if ancestor.tag == "article":
+            in_article = True
+        elif ancestor.tag == "header":
+            marks.append("header")
+    where = " ".join(marks).lower()
+    if ELSEWHERE.search(where):
+        return None
+    if element.get("itemprop") == "datePublished" or element.get("pubdate") is not None:
+        return 0
+    if BYLINE_AREA.search(where) and (in_article or "header" not in where or "author" in where):
+        return 1
+    return 2 if in_article else 3
 
-    values = [v for e in sorted(_TIMES(tree), key=rank) if (v := e.get("datetime").strip())]
-    return list(dict.fromkeys(values))[:MAX_TIMES]
+
+def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
+    """<time datetime> values by where they sit (_time_rank), in page order within a rank
+    (one XPath, ranked here: one walk of the tree instead of one per kind of place)."""
+    ranked = sorted((rank, i, value) for i, e in enumerate(_TIMES(tree))
+                    if (rank := _time_rank(e)) is not None and (value := (e.get("datetime") or "").strip()))
+    return list(dict.fromkeys(value for _, _, value in ranked))[:MAX_TIMES]
 
 
 def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: ClassMatches) -> dict[str, Any]:

@@ -236,6 +236,22 @@ def test_real_bylines() -> None:
     assert devoir["authors"] == ["Jeanne Corriveau"] and len(devoir["related_urls"]) >= 3
 
 
+def test_times_of_comments_sidebars_and_other_articles_are_not_date_evidence(tmp_path: Path) -> None:
+    """Le Devoir: the article's date sits in its byline box (an <aside>), the dates of six
+    other articles in <article> cards of a list; yle.fi: a sidebar's news list; a recipe
+    page (varechapravda.sk): its comments. Only the article's own <time> is evidence."""
+    page = (PAGES / "ledevoir.com.trottinettes.html").read_text(encoding="utf-8")
+    undated = tmp_path / "ledevoir.html"  # without its JSON-LD dates: the <time> elements decide
+    undated.write_text(page.replace('"datePublished"', '"x"').replace('"dateModified"', '"y"'), encoding="utf-8")
+    devoir = record(str(undated), REAL["ledevoir.com.trottinettes.html"]["url"], timezone="America/Toronto")
+    assert [e["value"] for e in devoir["date_evidence"] if e["source"] == "time"] == ["2020-02-19"]
+    assert (devoir["published_at_local"], devoir["date_source"]) == ("2020-02-19", "time")
+    corpus = PAGES.parent / "corpus" / "pages"
+    for name, url in (("shared-yle-kaamos.html", "https://yle.fi/uutiset/3-11212601"),
+                      ("rs-varechapravdask_1.html", "https://varecha.pravda.sk/recepty/palacinky-fotorecept/60785-recept.html")):
+        assert not [e for e in record(str(corpus / name), url)["date_evidence"] if e["source"] == "time"], name
+
+
 @pytest.mark.parametrize(("page", "url", "authors"), [
     # Hebrew bylines (walla.co.il): no capitals in the script, still names
     ("anyway-walla-3647947.html", "https://news.walla.co.il/break/3647947", ["טל שלו"]),
