@@ -14,8 +14,9 @@ from prefect.runtime import flow_run
 
 from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
 from dossier_pipeline.tasks.lock import DossierLock
-from dossier_pipeline.tasks.replay import ArchiveSource, Staging
+from dossier_pipeline.tasks.replay import ArchiveSource
 from dossier_pipeline.tasks.run import Run, RunSpec
+from dossier_pipeline.tasks.staging import Staging
 from dossier_pipeline.tasks.steps import extract_and_commit, finish_task, scan_task
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.version import PIPELINE_VERSION

@@ -8,22 +8,17 @@ written with today's code. Nothing is fetched: the pages are the archived respon
 Rows keep their fetch provenance (URL, source, fetched_at, HTTP headers, WARC pointer)
 and get the new extractor, pipeline version and run_id; rows whose response is not in the
 archive (written with ``archive = false``, or before it existed) are kept as they are.
-The new tables are built in a hidden staging directory (``Staging``) and swapped in at
-the end, so a failed reextract leaves the dataset as it was.
+The new tables are built in a hidden staging directory (``tasks/staging.py``) and swapped
+in at the end, so a failed reextract leaves the dataset as it was.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections import Counter, defaultdict, deque
 from datetime import datetime
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from dossier_pipeline.tasks.archive import RAW_DIR, Event, events, open_record
+from dossier_pipeline.tasks.archive import Event, events, open_record
 from dossier_pipeline.tasks.cdx import ArchivedResult
 from dossier_pipeline.tasks.config import Dossier
 from dossier_pipeline.tasks.discover import DiscoveredURL
@@ -31,12 +26,7 @@ from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.fetch import FetchResult
 from dossier_pipeline.tasks.history import Observation
 from dossier_pipeline.tasks.sources import Fetched, page_for
-from dossier_pipeline.tasks.store import OutputError, Store
-from dossier_pipeline.tasks.version import PIPELINE_VERSION
-
-REBUILT = ("articles", "edits")
-STAGING = ".reextract-"
-REPLACED = "-replaced-"
+from dossier_pipeline.tasks.store import Store
 
 
 class ArchiveSource:
@@ -102,64 +92,3 @@ class ArchiveSource:
 
     def close(self) -> None:
         return None
-
-
-class Staging:
-    """A reextract's new articles/ and edits/, built in a hidden directory of the dataset
-    and put in place of the old ones at the end (each by one rename)."""
-
-    def __init__(self, target: Store, run_id: str) -> None:
-        if not target.local:
-            raise OutputError(f"{target.location}: reextract needs a local dataset (copy it from object storage)")
-        self.target = target
-        self.run_id = run_id
-        self.store: Store | None = None  # the staging copy, until the swap
-        self.kept = 0  # rows the archive cannot rebuild, kept as they are
-
-    def clean(self) -> None:
-        """Undo what a killed reextract left: a half-done swap, a staging directory."""
-        root = self.target.root
-        for backup in root.glob(f".*{REPLACED}*"):  # a reextract killed during its swap
-            original = root / backup.name[1:].split(REPLACED)[0]
-            if original.exists():
-                shutil.rmtree(backup, ignore_errors=True)
-            else:
-                os.replace(backup, original)
-        for stale in root.glob(f"{STAGING}*"):  # a reextract killed before its swap
-            shutil.rmtree(stale, ignore_errors=True)
-
-    def open(self) -> Store:
-        """The staging copy, holding already the rows the archive cannot rebuild (no WARC
-        pointer, or its file is gone)."""
-        store = self.store = Store(self.target.root / f"{STAGING}{self.run_id}", "", PIPELINE_VERSION)
-        store.prepare()
-        table = self.target.read_articles()
-        # (a row read from someone else's WARC file, a warc source, is not in the archive: kept)
-        present = [bool(f) and f.startswith(f"{RAW_DIR}/") and (self.target.root / f).exists()
-                   for f in table["warc_file"].to_pylist()]
-        kept = table.filter(pc.invert(pa.array(present, type=pa.bool_()))) if table.num_rows else table
-        self.kept = kept.num_rows
-        if self.kept:
-            store.commit_articles(kept.to_pylist())
-        return store
-
-    def swap(self) -> None:
-        """Put the rebuilt tables in place of the old ones (each by one rename)."""
-        if self.store is None:
-            return
-        for name in REBUILT:
-            new, old = self.store.root / name, self.target.root / name
-            backup = self.target.root / f".{name}{REPLACED}{self.run_id}"
-            if old.exists():
-                os.replace(old, backup)
-            new.mkdir(parents=True, exist_ok=True)
-            os.replace(new, old)
-            shutil.rmtree(backup, ignore_errors=True)
-        shutil.rmtree(self.store.root, ignore_errors=True)
-        self.store = None
-
-    def discard(self) -> None:
-        """A failed reextract: drop the staging copy, leave the dataset as it was."""
-        if self.store is not None:
-            shutil.rmtree(self.store.root, ignore_errors=True)
-            self.store = None

@@ -31,8 +31,8 @@ from dossier_pipeline.tasks.history import History, file_changes, gone_articles
 from dossier_pipeline.tasks.ledger import Ledger
 from dossier_pipeline.tasks.progress import for_run
 from dossier_pipeline.tasks.record import COUNTED_STATES, RunRecord
-from dossier_pipeline.tasks.replay import Staging
 from dossier_pipeline.tasks.sources import Fetched, LiveSource, PageSource
+from dossier_pipeline.tasks.staging import Staging
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.version import PIPELINE_VERSION, VERSIONED_PACKAGES, package_version
 from dossier_pipeline.tasks.warcfiles import WarcFiles
