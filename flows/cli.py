@@ -27,6 +27,7 @@ from typer._click.exceptions import ClickException  # typer vendors click and do
 from dossier_pipeline.tasks.api import embedded_api_exit_status, kill_embedded_api, start_embedded_api
 from dossier_pipeline.tasks.config import BATCH_SIZE, ConfigError, load_config
 from dossier_pipeline.tasks.demo.site import DEMO_PORT, demo_config, serve_demo
+from dossier_pipeline.tasks.diskfull import DiskFull
 from dossier_pipeline.tasks.interrupt import request_stop, stop_requested, wait_record_written
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class ExitStatus(IntEnum):
     NO_FETCH = 4  # a dossier had URLs to fetch and no server answered any (refused, unreachable, DNS down)
     API = 5  # the Prefect API failed (did not start, or died during the run)
     STRICT = 6  # with --strict: at least one URL failed
+    DISK_FULL = 7  # the output's disk filled up: what was committed is readable, the same command does the rest
     INTERRUPTED = 130  # Ctrl-C: what was in flight is written, the run record says "interrupted"
     BROKEN_PIPE = 141  # `dossier export … | head`: the reader stopped reading
 
@@ -222,6 +224,12 @@ def _print_summary(record: dict[str, Any]) -> None:
 def verdict(record: dict[str, Any], strict: bool = False) -> tuple[ExitStatus, str | None]:
     """A run's exit status, and the line saying why when it is not OK."""
     c, slug = record["counts"], record["dossier"]
+    if record.get("state") == "disk_full":
+        full = record["disk_full"]
+        written = "run record written" if full.get("record_written", True) else "the run record could not be written"
+        return ExitStatus.DISK_FULL, (f"{slug}: {DiskFull(full['path'], full['needed_bytes'], full['free_bytes'])}; "
+                                      f"rows committed before are readable, {written}; once there is room the same "
+                                      "command does the rest")
     if record.get("state") == "interrupted":
         return ExitStatus.INTERRUPTED, (f"{slug}: interrupted; what was in flight is written, the same command "
                                         "does the rest")
@@ -510,6 +518,8 @@ def reextract(
     api_ready()
     record = reextract_dossier(store.path.name, config_path=config_path, output=output, batch_size=batch_size)
     wait_for_task_run_records(record["run_id"])
+    if record["state"] == "disk_full":
+        return _report([record], quiet=True, strict=False)
     c = record["counts"]
     print(f"\n{record['dossier']}: reextract run {record['run_id']} (no network), "
           f"trafilatura {record['versions']['trafilatura']}")
@@ -661,6 +671,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, OutputError, DossierLocked) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitStatus.USAGE
+    except DiskFull as exc:  # before a run started (its own are reported by its record)
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitStatus.DISK_FULL
     except BrokenPipeError:  # `dossier export … | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return ExitStatus.BROKEN_PIPE

@@ -37,11 +37,12 @@ def reextract_dossier(slug: str, config_path: str = "dossiers.toml", output: str
     source = ArchiveSource(staging.target, dossier, run_id, run.ledger.counts, run.durations)
     lock = DossierLock(output, slug).acquire()  # it replaces articles/: never beside a scrape
     try:
-        run.prepare()
-        queue = scan_task(source)
-        if queue:
-            pool.warm()
-        extract_and_commit(run, source, queue, batch_size)
+        with run.stops_when_full():  # a full disk ends the run with its record, not a traceback
+            run.prepare()
+            queue = scan_task(source)
+            if queue:
+                pool.warm()
+            extract_and_commit(run, source, queue, batch_size)
         return finish_task(run, source)
     finally:
         pool.close()

@@ -11,7 +11,7 @@ from typing import Any
 from prefect import flow
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
-from prefect.states import Cancelled
+from prefect.states import Cancelled, Failed
 
 from dossier_pipeline.tasks.config import BATCH_SIZE, load_config
 from dossier_pipeline.tasks.lock import DossierLock
@@ -34,7 +34,8 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
     """Scrape one dossier into ``<output>/<slug>/``; returns the run record. With ``since``
     and ``until`` (days, both included), only the articles whose publisher's day falls
     then are written (tasks/windows.py). A run stopped on request (tasks/interrupt.py)
-    ends Cancelled in Prefect, with its record (state "interrupted") as its result."""
+    ends Cancelled in Prefect, with its record (state "interrupted") as its result; one
+    stopped by a full disk (tasks/diskfull.py) ends Failed, with its record (state "disk_full")."""
     config = load_config(config_path)
     parameters = {"slug": slug, "config_path": config_path, "output": output, "limit": limit,
                   "refresh": refresh, "batch_size": batch_size,
@@ -45,17 +46,21 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
     lock = DossierLock(output, slug).acquire()  # one run of a dossier at a time: tasks/lock.py
     source = None
     try:
-        run.prepare()
-        source = run.live_source()
-        queue = plan_task(run, source, unvisited(discover_task(run, source)), limit)
-        if queue and not run.distributed:
-            pool.warm()
-        extract_and_commit(run, source, queue, batch_size)
-        # the files of warc sources after the live pages: an article found in both is the live row
-        if (warc := run.warc_source(source.known)) is not None and not run.interrupted:
-            read_warc_files(run, warc, batch_size)
+        with run.stops_when_full():  # a full disk ends the run with its record, not a traceback
+            run.prepare()
+            source = run.live_source()
+            queue = plan_task(run, source, unvisited(discover_task(run, source)), limit)
+            if queue and not run.distributed:
+                pool.warm()
+            extract_and_commit(run, source, queue, batch_size)
+            # the files of warc sources after the live pages: an article found in both is the live row
+            if (warc := run.warc_source(source.known)) is not None and not run.interrupted \
+                    and run.disk_full is None:
+                read_warc_files(run, warc, batch_size)
         pool.close()  # not needed for the record: stopped before Prefect is told (which may hang without its API)
         record = finish_task(run, source)
+        if run.disk_full is not None:
+            return Failed(message=str(run.disk_full), data=record)
         if run.interrupted:
             return Cancelled(message=f"interrupted: {record['counts']['written']} article(s) written, the rest is "
                              "left for the next run", data=record)

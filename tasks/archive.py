@@ -13,7 +13,8 @@ with the fetch context the row was built from: the archive alone can rebuild the
 Crash safety: a file is written as ``<name>.open`` (held with an exclusive flock) and
 renamed when rolled or closed, so tools globbing ``*.warc.gz`` never see a partial file.
 Each record is one gzip member written with one ``write``, its offset the file's size
-before it (warcio's public writer reports none); ``recover`` finishes the
+before it (warcio's public writer reports none); a write that fails is cut off at once (a
+full disk stops the run: tasks/diskfull.py); ``recover`` finishes the
 ``.open`` files of a killed run by cutting them after their last complete member. The
 rows point at the final name, which ``open_record`` also resolves while the file is open.
 """
@@ -39,6 +40,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import BufferWARCWriter
+
+from dossier_pipeline.tasks.diskfull import DiskFull, writing
 
 RAW_DIR = "raw"
 SUFFIX = ".warc.gz"
@@ -111,11 +114,20 @@ class ArchiveWriter:
         self._file: io.FileIO | None = None
         self._name = ""
         self._size = 0
+        self._full: DiskFull | None = None  # the write that found no space: the run stops
 
     def _open(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if self._full is not None:
+            raise self._full
         self._name = f"{self.prefix}-{len(self.files):05d}{SUFFIX}"
-        self._file = io.FileIO(self.directory / (self._name + OPEN_SUFFIX), "xb")
+        path = self.directory / (self._name + OPEN_SUFFIX)
+        try:
+            with writing(str(path), None):
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._file = io.FileIO(path, "xb")
+        except DiskFull as exc:
+            self._full = exc
+            raise
         fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._size = 0
         fields = {"software": f"dossier-pipeline/{self.info.get('pipeline_version', 'unknown')}",
@@ -125,12 +137,28 @@ class ArchiveWriter:
         self._append(self._records.create_warcinfo_record(self._name, fields))
 
     def _append(self, record: ArcWarcRecord) -> WarcPointer:
+        """Append one record; a write that fails is cut off, so the file ends with its last
+        complete record (without space: DiskFull, and every later record is refused)."""
+        if self._full is not None:
+            raise self._full
         assert self._file is not None
         member = _gzip_member(_serialise(record))
         offset = self._size
         view = memoryview(member)
-        while view:
-            view = view[self._file.write(view):]
+        file = self._file
+        path = str(self.directory / (self._name + OPEN_SUFFIX))
+
+        def cut() -> None:
+            file.truncate(offset)
+            file.seek(offset)
+
+        try:
+            with writing(path, len(member), cut):
+                while view:
+                    view = view[file.write(view):]
+        except DiskFull as exc:
+            self._full = exc
+            raise
         self._size += len(member)
         self.bytes += len(member)
         return WarcPointer(f"{RAW_DIR}/{self._name}", record.rec_headers.get_header("WARC-Record-ID"), offset)
@@ -189,6 +217,9 @@ class ArchiveWriter:
         os.fsync(self._file.fileno())
         self._file.close()  # releases the flock
         self._file = None
+        if not self._size:  # not even its warcinfo record could be written
+            (self.directory / (self._name + OPEN_SUFFIX)).unlink()
+            return
         os.replace(self.directory / (self._name + OPEN_SUFFIX), self.directory / self._name)
         self.files.append(f"{RAW_DIR}/{self._name}")
 

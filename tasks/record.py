@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dossier_pipeline.tasks.diskfull import DiskSpace
 from dossier_pipeline.tasks.schema import UrlState
 
 COUNTED_STATES = tuple(state for state in UrlState if state is not UrlState.WRITTEN)  # written counts updated too
@@ -46,7 +47,9 @@ class RunRecord(BaseModel):
     published_range: dict[str, str] | None = None
     dataset: str = ""
     kind: str = "scrape"  # or "reextract"
-    state: str = "completed"  # or "interrupted": stopped on request, the rest left for the next run
+    # or "interrupted": stopped on request; "disk_full": stopped by a full disk (the rest left for the next run)
+    state: str = "completed"
+    disk_full: DiskSpace | None = None  # the write that found no space: path, needed_bytes, free_bytes
     warc_files: list[str] = Field(default_factory=list)
     warc_bytes: int = 0
     warc_recovered: list[str] = Field(default_factory=list)

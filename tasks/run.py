@@ -10,10 +10,11 @@ runner.
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import time
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from dossier_pipeline.tasks.card import write_card
 from dossier_pipeline.tasks.commit import Committer
 from dossier_pipeline.tasks.config import Config, Dossier, WarcSource, WaybackSource
 from dossier_pipeline.tasks.contracts import Extraction
+from dossier_pipeline.tasks.diskfull import DiskFull
 from dossier_pipeline.tasks.distributed import dask_runner
 from dossier_pipeline.tasks.history import History, file_changes, gone_articles
 from dossier_pipeline.tasks.ledger import Ledger
@@ -81,6 +83,16 @@ class Run:
         self.recovered_warcs: list[str] = []
         self.batches = 0
         self.interrupted = False  # stopped early on request (tasks/interrupt.py): the rest is left for the next run
+        self.disk_full: DiskFull | None = None  # stopped by a full disk: the rest is left for the next run
+
+    @contextlib.contextmanager
+    def stops_when_full(self) -> Iterator[None]:
+        """Run the block; a full disk stops the run (the first one is kept) instead of
+        failing it: what was committed stays, and the run record says why it stopped."""
+        try:
+            yield
+        except DiskFull as exc:
+            self.disk_full = self.disk_full or exc
 
     @property
     def window(self) -> Window | None:
@@ -161,28 +173,34 @@ class Run:
         memory.release()
         self.durations["write"] += time.monotonic() - started
 
-    def summary(self, source: PageSource[Any]) -> RunRecord:
+    def summary(self, source: PageSource[Any] | None) -> RunRecord:
         """The run record written to runs/<run_id>.json; the dataset card is rewritten with it.
         Writes the rows still held, compacts the partitions the run wrote (a reextract's
         staging copy, then swapped in), and closes the source and the WARC files first, so
-        that the record lists the files as they stay."""
+        that the record lists the files as they stay. Without ``source``: the disk was
+        full before the run could read any page."""
         started = time.monotonic()
-        self.committer.write()
-        if self.staging is not None:
-            self.committer.store.compact()  # the staging copy's partitions, before they are swapped in
-            self.staging.swap()
-            self.committer.store = self.store
-        self.store.compact()
+        if self.disk_full is None:  # (once full, nothing more is written but the record)
+            with self.stops_when_full():
+                self.committer.write()
+                if self.staging is not None:
+                    self.committer.store.compact()  # the staging copy's partitions, before they are swapped in
+                    self.staging.swap()
+                    self.committer.store = self.store
+                self.store.compact()
         self.durations["write"] += time.monotonic() - started
-        source.close()
+        if source is not None:
+            source.close()
         self.close()
         if self.archive is not None:
             self.durations["archive"] = self.archive.seconds  # spent in the fetch step, included in it
         record = self.record(source)
-        write_card(self.store, self.spec.dossier, record)
+        if self.disk_full is None:
+            with self.stops_when_full():
+                write_card(self.store, self.spec.dossier, record)
         return record
 
-    def record(self, source: PageSource[Any]) -> RunRecord:
+    def record(self, source: PageSource[Any] | None) -> RunRecord:
         spec, ledger, committer = self.spec, self.ledger, self.committer
         counts, discovery = ledger.counts, ledger.discovery
         published = committer.published
@@ -218,14 +236,15 @@ class Run:
             if published else None,
             dataset=f"{self.store.location}/articles",
             kind=spec.kind,
-            state="interrupted" if self.interrupted else "completed",
+            state="disk_full" if self.disk_full else "interrupted" if self.interrupted else "completed",
+            disk_full=self.disk_full.as_dict() if self.disk_full else None,
             warc_files=self.archive.files if self.archive else [],
             warc_bytes=self.archive.bytes if self.archive else 0,
             warc_recovered=self.recovered_warcs,
             edits=dict(committer.history.counts),
-            archive_requests=source.archive_requests(),
+            archive_requests=source.archive_requests() if source else 0,
             warc_read={"files": counts["warc_files"], "records": counts["warc_records"]},
             edit_files=committer.edit_files,
             files=file_changes(self.files_before, self.store.snapshot(DATA_DIRS)),
-            source_runs=source.source_runs(),
+            source_runs=source.source_runs() if source else None,
         )

@@ -26,6 +26,7 @@ from dossier_pipeline.tasks.archive import Event
 from dossier_pipeline.tasks.config import Dossier
 from dossier_pipeline.tasks.contracts import Extraction
 from dossier_pipeline.tasks.discover import DiscoveredURL, Discovery, discover
+from dossier_pipeline.tasks.diskfull import DiskFull
 from dossier_pipeline.tasks.distributed import extract_file_staged, extract_staged
 from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.interrupt import record_written, stop_requested
@@ -67,8 +68,11 @@ def scan_task(source: ArchiveSource) -> deque[Event]:
 # passes over the URLs settled or held already.
 @task(name="pages-batch", task_run_name="{source.step}-batch-{number}", cache_policy=NO_CACHE, retries=1,
       retry_delay_seconds=5)
-def pages_task(source: PageSource[Any], batch: list[Any], number: int) -> Fetched:
-    return source.pages(batch)
+def pages_task(run: Run, source: PageSource[Any], batch: list[Any], number: int) -> Fetched | None:
+    """The batch's pages; None when the disk is full (the run stops: Run.stops_when_full)."""
+    with run.stops_when_full():
+        return source.pages(batch)
+    return None
 
 
 @task(name="extract-batch", task_run_name="extract-batch-{number}", cache_policy=NO_CACHE)
@@ -86,7 +90,10 @@ def extract_staged_task(pages: list[Page], seconds: float, output: str, slug: st
 @task(name="write-batch", task_run_name="write-batch-{number}", cache_policy=NO_CACHE, retries=1,
       retry_delay_seconds=5)
 def commit_task(run: Run, extracted: Extracted, number: int) -> None:
-    run.commit(extracted)
+    if run.disk_full is not None:  # a full disk stopped the run: nothing more is written
+        return
+    with run.stops_when_full():
+        run.commit(extracted)
 
 
 def submit_extract(run: Run, fetched: Fetched, number: int) -> Callable[[], Extracted]:
@@ -110,13 +117,14 @@ def extract_and_commit(run: Run, source: PageSource[T], queue: deque[T], batch_s
     next pages queued (a batch's last chunks would otherwise leave one core idle).
     A stop request (tasks/interrupt.py) ends the loop: the batch being extracted is written
     whole; a batch fetched meanwhile is not extracted, and its URLs, with those left in
-    ``queue``, are left for the next run (only its failed fetches are in the ledger)."""
+    ``queue``, are left for the next run (only its failed fetches are in the ledger).
+    A full disk ends it too, and nothing more is written."""
     pending: tuple[int, Callable[[], Extracted]] | None = None
     stopped = False
-    while len(queue) and not (stopped := stop_requested()):
+    while len(queue) and not (stopped := stop_requested()) and run.disk_full is None:
         number = run.next_stage()
-        fetched = pages_task(source, unvisited(source.take(queue, batch_size)), number)
-        if stopped := stop_requested():
+        fetched = pages_task(run, source, unvisited(source.take(queue, batch_size)), number)
+        if (stopped := stop_requested()) or fetched is None:
             break
         submitted = number, submit_extract(run, fetched, number)
         if pending is not None:
@@ -124,7 +132,9 @@ def extract_and_commit(run: Run, source: PageSource[T], queue: deque[T], batch_s
         pending = submitted
     run.interrupted = stopped
     if pending is not None:
-        commit_task(run, unvisited(pending[1]()), pending[0])
+        extracted = pending[1]()
+        if run.disk_full is None:
+            commit_task(run, unvisited(extracted), pending[0])
 
 
 @task(name="scan-warc-files", cache_policy=NO_CACHE)
@@ -166,11 +176,16 @@ def read_warc_files(run: Run, source: WarcFiles, batch_size: int) -> None:
 
 
 @task(name="finish", cache_policy=NO_CACHE)
-def finish_task(run: Run, source: PageSource[Any]) -> dict[str, Any]:
+def finish_task(run: Run, source: PageSource[Any] | None) -> dict[str, Any]:
     """Write the run record, and publish its summary where Prefect users look: the run's
-    log and a table artifact in the UI."""
+    log and a table artifact in the UI. On a full disk, the record returned says whether
+    it could not be written (``disk_full.record_written`` false)."""
     record = run.summary(source).as_json()
-    run.store.write_run(record)
+    try:
+        run.store.write_run(record)
+    except DiskFull as exc:
+        run.disk_full = full = run.disk_full or exc
+        record = {**record, "state": "disk_full", "disk_full": {**full.as_dict(), "record_written": False}}
     record_written()
     rows = summary_rows(record)
     get_run_logger().info("Run summary of %s:\n%s", record["dossier"],

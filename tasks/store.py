@@ -47,6 +47,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from dossier_pipeline.tasks import memory
+from dossier_pipeline.tasks.diskfull import writing
 from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.schema import (
     ARTICLE_SCHEMA,
@@ -174,14 +175,21 @@ class Store:
         target = PurePosixPath(path)
         return str(target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")) if self.local else path
 
+    def _discard(self, tmp: str, path: str) -> None:
+        """Remove the temporary file of a failed write (never the file it stood in for)."""
+        if tmp != path and self.fs.get_file_info(tmp).type == pafs.FileType.File:
+            self.fs.delete_file(tmp)
+
     def _put(self, path: str, data: bytes) -> None:
-        """Write a file whole or not at all (see the module docstring)."""
+        """Write a file whole or not at all (see the module docstring); without space for
+        it, DiskFull (tasks/diskfull.py), its temporary file removed."""
         tmp = self._temporary(path)
-        self.fs.create_dir(str(PurePosixPath(path).parent), recursive=True)
-        with self.fs.open_output_stream(tmp) as out:
-            out.write(data)
-        if tmp != path:
-            self.fs.move(tmp, path)
+        with writing(path, len(data), lambda: self._discard(tmp, path)):
+            self.fs.create_dir(str(PurePosixPath(path).parent), recursive=True)
+            with self.fs.open_output_stream(tmp) as out:
+                out.write(data)
+            if tmp != path:
+                self.fs.move(tmp, path)
 
     def _metadata(self, schema: pa.Schema) -> dict[bytes, bytes]:
         """The schema's metadata, with the versions every file of the dataset carries."""
@@ -404,24 +412,26 @@ class Store:
         tmp = self._temporary(path)
         ids: list[str] = []
         pending: list[pa.Table] = []
-        with self.fs.open_output_stream(tmp) as out, \
-                pq.ParquetWriter(out, ARTICLE_SCHEMA.with_metadata(self._metadata(ARTICLE_SCHEMA)),
-                                 compression="zstd") as writer:
-            for source in sources:
-                # one thread: merges during a run share the cores with extraction
-                reader = pq.ParquetFile(source, filesystem=self.fs)
-                for batch in reader.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False):
-                    table = conform(pa.Table.from_batches([batch]), ARTICLE_SCHEMA)
-                    ids += table["article_id"].to_pylist()
-                    pending.append(table)
-                    if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
-                        rows = pa.concat_tables(pending)
-                        writer.write_table(rows.slice(0, ROW_GROUP_ROWS), row_group_size=ROW_GROUP_ROWS)
-                        pending = [rows.slice(ROW_GROUP_ROWS)]
-            if rows := sum(t.num_rows for t in pending):
-                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
-        if tmp != path:
-            self.fs.move(tmp, path)
+        with writing(path, lambda: sum(info.size or 0 for info in self.fs.get_file_info(sources)),
+                     lambda: self._discard(tmp, path)):
+            with self.fs.open_output_stream(tmp) as out, \
+                    pq.ParquetWriter(out, ARTICLE_SCHEMA.with_metadata(self._metadata(ARTICLE_SCHEMA)),
+                                     compression="zstd") as writer:
+                for source in sources:
+                    # one thread: merges during a run share the cores with extraction
+                    reader = pq.ParquetFile(source, filesystem=self.fs)
+                    for batch in reader.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False):
+                        table = conform(pa.Table.from_batches([batch]), ARTICLE_SCHEMA)
+                        ids += table["article_id"].to_pylist()
+                        pending.append(table)
+                        if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
+                            rows = pa.concat_tables(pending)
+                            writer.write_table(rows.slice(0, ROW_GROUP_ROWS), row_group_size=ROW_GROUP_ROWS)
+                            pending = [rows.slice(ROW_GROUP_ROWS)]
+                if rows := sum(t.num_rows for t in pending):
+                    writer.write_table(pa.concat_tables(pending), row_group_size=rows)
+            if tmp != path:
+                self.fs.move(tmp, path)
         files = self._rows[_parent(path)]
         for source in sources:
             files.pop(source)
