@@ -30,11 +30,7 @@ class DiskSpace(TypedDict):
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "an unknown amount"
-    if n < 1024:
-        return f"{n} bytes"
-    return f"{n / 1024:.1f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MiB"
+    return "an unknown amount" if n is None else f"{n:,} bytes"  # exact: a write fails by a few bytes too
 
 
 class DiskFull(Exception):

@@ -246,7 +246,8 @@ def test_a_real_small_filesystem_fills_up_midway(fault_site: FaultSite, tmp_path
             with open(path, "rb") as f:
                 warcs.append(sum(1 for _ in ArchiveIterator(f)))
         table = pq.read_table(root / "articles", columns=["article_id", "url"])
-        states = [json.loads(p.read_text())["state"] for p in sorted(root.glob("runs/*.json"))]
+        runs = sorted((json.loads(p.read_text()) for p in root.glob("runs/*.json")), key=lambda r: r["started_at"])
+        states = [r["state"] for r in runs]
         print(json.dumps({{"ids": table["article_id"].to_pylist(), "urls": table["url"].to_pylist(),
                            "warcs": warcs, "leftovers": leftovers, "states": states}}))
     """)
