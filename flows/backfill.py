@@ -20,6 +20,7 @@ from prefect.states import Failed
 
 from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.config import BATCH_SIZE
+from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.windows import outcome, read_done, split_period, write_done
 
 
@@ -41,7 +42,7 @@ def backfill_dossier(
     for span in split_period(since, until, window):
         done = None if force else read_done(output, slug, span)
         if done is not None:
-            outcomes.append(outcome(span, done, done=True))
+            outcomes.append(outcome(span, RunRecord.model_validate(done), done=True))  # its run's id and counts
             continue
         state = scrape_dossier.with_options(flow_run_name=f"{slug} {span.key}")(
             slug,
@@ -53,10 +54,10 @@ def backfill_dossier(
             return_state=True,
         )
         if state.is_completed():
-            run = state.result()
+            run = RunRecord.model_validate(state.result())
             result = outcome(span, run)
         else:  # the child run's exception is in its state (and its logs): the other windows go on
-            run = {"run_id": str(state.state_details.flow_run_id)}
+            run = RunRecord(run_id=str(state.state_details.flow_run_id), dossier=slug)
             result = outcome(span, run, f"run {state.type.value.lower()}: {state.message}")
         if result["status"] == "done":
             write_done(output, slug, span, run, str(flow_run.get_id()))

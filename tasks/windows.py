@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dossier_pipeline.tasks.normalise import HINT_CHANGED, HINT_PUBLISHED, parse_date, publisher_day
+from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.store import Store
 
 UNITS = ("day", "week", "month", "year")
@@ -169,34 +170,34 @@ def read_done(output: str | Path, slug: str, window: Window) -> dict[str, Any] |
     return Store(output, slug, "").read_json(_record_name(window))
 
 
-def write_done(output: str | Path, slug: str, window: Window, run: dict[str, Any], backfill_run_id: str) -> str:
+def write_done(output: str | Path, slug: str, window: Window, run: RunRecord, backfill_run_id: str) -> str:
     """Record a window as completed by ``run`` (its run record), whole or not at all."""
     record = {
         "dossier": slug,
         "window": window.as_dict(),
-        "run_id": run["run_id"],
-        "counts": run["counts"],
+        "run_id": run.run_id,
+        "counts": run.counts,
         "backfill_run_id": backfill_run_id,
         "completed_at": datetime.now(UTC).isoformat(),
     }
     return Store(output, slug, "").write_json(_record_name(window), record)
 
 
-def outcome(window: Window, run: dict[str, Any], error: str | None = None, done: bool = False) -> dict[str, Any]:
+def outcome(window: Window, run: RunRecord, error: str | None = None, done: bool = False) -> dict[str, Any]:
     """What a backfill reports of a window, from its run record (or a done record):
     ``already done``, ``done``, or ``failed`` — a run that failed, could not read a source or
     failed to fetch or write pages leaves the window to the next backfill, which fetches only
     what is still missing."""
-    counts = run.get("counts", {})
+    counts = run.counts
     problems = [error] if error else []
     if not done and counts.get("failed"):
         problems.append(f"{counts['failed']} URL(s) failed")
-    if not done and run.get("source_failures"):
-        problems.append(f"{len(run['source_failures'])} source problem(s)")
+    if not done and run.source_failures:
+        problems.append(f"{len(run.source_failures)} source problem(s)")
     return {
         **window.as_dict(),
         "status": "already done" if done else "failed" if problems else "done",
-        "run_id": run.get("run_id"),
+        "run_id": run.run_id,
         "counts": {k: counts.get(k, 0) for k in ("written", "skipped", "failed")},
         "problem": "; ".join(problems) or None,
         "waits": not done,  # a run of its own, whose task runs the CLI waits for
