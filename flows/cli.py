@@ -31,6 +31,7 @@ from dossier_pipeline.tasks.diskfull import DiskFull
 from dossier_pipeline.tasks.interrupt import request_stop, stop_requested, wait_record_written
 
 if TYPE_CHECKING:
+    from dossier_pipeline.tasks.record import RunRecord
     from dossier_pipeline.tasks.store import Store
 
 
@@ -200,47 +201,46 @@ def _locked_output(output: str, slugs: list[str]) -> Iterator[None]:
         yield
 
 
-def _print_summary(record: dict[str, Any]) -> None:
-    c = record["counts"]
+def _print_summary(record: RunRecord) -> None:
+    c = record.counts
     expected = c["expected"] if c["expected"] is not None else "unknown (the listing shows no count)"
-    print(f"\n{record['dossier']}: run {record['run_id']}")
+    print(f"\n{record.dossier}: run {record.run_id}")
     print(f"  expected {expected} · discovered {c['discovered']} · fetched {c['fetched']} · "
           f"written {c['written']} (updated {c['updated']}) · unchanged {c['unchanged']} · "
           f"duplicate {c['duplicate']} · skipped {c['skipped']} · not article {c['not_article']} · "
           f"blocked {c['blocked']} · failed {c['failed']}")
-    if record.get("incomplete"):
+    if record.incomplete:
         print(f"  note: the site states {c['expected']} articles but {c['discovered']} were discovered")
-    for reason, count in list(record["reasons"].items())[:8]:
+    for reason, count in list(record.reasons.items())[:8]:
         print(f"  {count:>6} × {reason}")
-    if any(reason.startswith("failed: private_address") for reason in record["reasons"]):
+    if any(reason.startswith("failed: private_address") for reason in record.reasons):
         print(f"  hint: {PRIVATE_HINT}")
-    for failure in record["source_failures"][:5]:
+    for failure in record.source_failures[:5]:
         print(f"  source problem: {failure['source_url']}: {failure['reason']}")
-    for host, kinds in record["blocked_by_host"].items():
+    for host, kinds in record.blocked_by_host.items():
         print(f"  blocked at {host}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()))
-    print(f"  dataset: {record['dataset']}")
+    print(f"  dataset: {record.dataset}")
 
 
-def verdict(record: dict[str, Any], strict: bool = False) -> tuple[ExitStatus, str | None]:
+def verdict(record: RunRecord, strict: bool = False) -> tuple[ExitStatus, str | None]:
     """A run's exit status, and the line saying why when it is not OK."""
-    c, slug = record["counts"], record["dossier"]
-    if record.get("state") == "disk_full":
-        full = record["disk_full"]
+    c, slug = record.counts, record.dossier
+    if record.state == "disk_full" and (full := record.disk_full) is not None:
         written = "run record written" if full.get("record_written", True) else "the run record could not be written"
         return ExitStatus.DISK_FULL, (f"{slug}: {DiskFull(full['path'], full['needed_bytes'], full['free_bytes'])}; "
                                       f"rows committed before are readable, {written}; once there is room the same "
                                       "command does the rest")
-    if record.get("state") == "interrupted":
+    if record.state == "interrupted":
         return ExitStatus.INTERRUPTED, (f"{slug}: interrupted; what was in flight is written, the same command "
                                         "does the rest")
-    if record["source_failures"] and not c["discovered"]:
-        first = record["source_failures"][0]
-        return ExitStatus.NO_SOURCE, (f"{slug}: no source could be read ({len(record['source_failures'])} failed; "
+    if record.source_failures and not c["discovered"]:
+        first = record.source_failures[0]
+        return ExitStatus.NO_SOURCE, (f"{slug}: no source could be read ({len(record.source_failures)} failed; "
                                       f"{first['source_url']}: {first['reason']})")
-    failed = [(reason, n) for reason, n in record["reasons"].items() if reason.startswith("failed: ")]
+    failed = [(reason, n) for reason, n in record.reasons.items() if reason.startswith("failed: ")]
     why = f" ({failed[0][1]} × {failed[0][0].removeprefix('failed: ')})" if failed else ""
     # nothing fetched and no server answered (a 404 is an answer: a rerun retrying dead links is normal)
-    if c["failed"] and not c["fetched"] and not any(f["http_status"] for f in record["failures"]):
+    if c["failed"] and not c["fetched"] and not any(f["http_status"] for f in record.failures):
         hint = f"; {PRIVATE_HINT}" if why.endswith("private_address)") else ""
         return ExitStatus.NO_FETCH, f"{slug}: none of the {c['failed']} URL(s) could be fetched{why}{hint}"
     if strict and c["failed"]:
@@ -248,7 +248,7 @@ def verdict(record: dict[str, Any], strict: bool = False) -> tuple[ExitStatus, s
     return ExitStatus.OK, None
 
 
-def _report(records: list[dict[str, Any]], quiet: bool, strict: bool) -> int:
+def _report(records: list[RunRecord], quiet: bool, strict: bool) -> int:
     """Print the summaries (unless ``quiet``) and one line per run that did not do its job;
     the exit status is the highest of the runs'."""
     status = ExitStatus.OK
@@ -266,12 +266,13 @@ def _report(records: list[dict[str, Any]], quiet: bool, strict: bool) -> int:
 
 
 def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | None = None,
-               refresh: bool = False, batch_size: int = BATCH_SIZE, quiet: bool = False) -> list[dict[str, Any]]:
+               refresh: bool = False, batch_size: int = BATCH_SIZE, quiet: bool = False) -> list[RunRecord]:
     """Run the flows, with live progress on stderr unless ``quiet`` (plain lines with -v:
     Prefect's logs would tear a live view). A first Ctrl-C stops them cleanly (_on_interrupt)."""
     api_ready = start_embedded_api()  # boots while the pipeline's modules load
     from dossier_pipeline.flows.scrape import scrape_dossier
     from dossier_pipeline.tasks.progress import show
+    from dossier_pipeline.tasks.record import RunRecord
     from dossier_pipeline.tasks.steps import wait_for_task_run_records
 
     # kept until the process exits: a Ctrl-C while the records are sent or at exit must not
@@ -291,14 +292,14 @@ def _run_flows(config_path: str, slugs: list[str], output: str, limit: int | Non
                 record = state.result(raise_on_failure=False)  # an interrupted run is Cancelled, with its record
                 if isinstance(record, BaseException):
                     raise record
-                records.append(record)
+                records.append(RunRecord.model_validate(record))
     finally:
         done.set()
         if (status := embedded_api_exit_status()) is not None:  # nothing more to wait for
             _api_gone(status)
             _exit_now(ExitStatus.API)
-    for record in records:
-        wait_for_task_run_records(record["run_id"])
+    for run in records:
+        wait_for_task_run_records(run.run_id)
     return records
 
 
@@ -513,20 +514,22 @@ def reextract(
     store, config_path = _dataset(slug, config, output)
     api_ready = start_embedded_api()  # boots while the pipeline's modules load
     from dossier_pipeline.flows.reextract import reextract_dossier
+    from dossier_pipeline.tasks.record import RunRecord
     from dossier_pipeline.tasks.steps import wait_for_task_run_records
 
     api_ready()
-    record = reextract_dossier(store.path.name, config_path=config_path, output=output, batch_size=batch_size)
-    wait_for_task_run_records(record["run_id"])
-    if record["state"] == "disk_full":
+    record = RunRecord.model_validate(reextract_dossier(store.path.name, config_path=config_path, output=output,
+                                                        batch_size=batch_size))
+    wait_for_task_run_records(record.run_id)
+    if record.state == "disk_full":
         return _report([record], quiet=True, strict=False)
-    c = record["counts"]
-    print(f"\n{record['dossier']}: reextract run {record['run_id']} (no network), "
-          f"trafilatura {record['versions']['trafilatura']}")
-    print(f"  archived fetches {c['replayed']} from {len(record['source_runs'])} run(s) · written {c['written']} · "
+    c = record.counts
+    print(f"\n{record.dossier}: reextract run {record.run_id} (no network), "
+          f"trafilatura {record.versions['trafilatura']}")
+    print(f"  archived fetches {c['replayed']} from {len(record.source_runs or [])} run(s) · written {c['written']} · "
           f"duplicate {c['duplicate']} · not article {c['not_article']} · blocked {c['blocked']} · "
           f"failed {c['failed']} · kept as they were (not archived) {c['kept_without_archive']}")
-    print(f"  dataset: {record['dataset']} ({len(store.read_articles(['article_id']))} rows)")
+    print(f"  dataset: {record.dataset} ({len(store.read_articles(['article_id']))} rows)")
     return ExitStatus.OK
 
 
@@ -618,7 +621,7 @@ def demo(
         server.close()
     status = _report(records, quiet, strict)
     if not quiet and status == ExitStatus.OK:
-        print(LOAD_HINT.format(path=records[0]["dataset"], root=Path(records[0]["dataset"]).parent))
+        print(LOAD_HINT.format(path=records[0].dataset, root=Path(records[0].dataset).parent))
         print(_next_steps(output))
     return status
 

@@ -15,6 +15,7 @@ import errno
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NotRequired
 
 from typing_extensions import TypedDict  # (pydantic reads it: typing's before Python 3.12 lacks what it needs)
 
@@ -27,6 +28,7 @@ class DiskSpace(TypedDict):
     path: str
     needed_bytes: int | None
     free_bytes: int | None
+    record_written: NotRequired[bool]  # false: the record of the run could not be written (tasks/steps.py)
 
 
 def _size(n: int | None) -> str:

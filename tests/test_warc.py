@@ -18,6 +18,7 @@ from warcio.warcwriter import WARCWriter
 
 from dossier_pipeline.flows.cli import ExitStatus, verdict
 from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.sources import RowFilter
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.warcfiles import FileRead, FileSpec, records
@@ -152,7 +153,7 @@ def test_s3_without_credentials_is_one_clear_line(site: TestSite, tmp_path: Path
     [failure] = record["source_failures"]
     assert "no AWS credentials for s3://" in failure["reason"] and "\n" not in failure["reason"]
     assert record["counts"]["written"] == 0
-    status, line = verdict(record)  # what `dossier run` exits with, and prints
+    status, line = verdict(RunRecord.model_validate(record))  # what `dossier run` exits with, and prints
     assert status == ExitStatus.NO_SOURCE and line is not None and "no AWS credentials for s3://" in line
 
 
@@ -166,7 +167,7 @@ def test_a_truncated_warc_keeps_the_records_before_the_cut(site: TestSite, warcs
     record = scrape_dossier("news", config_path=config(tmp_path, site, f'"{whole}"'), output=str(tmp_path / "out"))
     [cut] = record["source_failures"]
     assert cut["source_url"] == str(whole) and cut["reason"].startswith("truncated_warc:")
-    assert verdict(record)[0] == ExitStatus.OK  # the records before the cut are the run's
+    assert verdict(RunRecord.model_validate(record))[0] == ExitStatus.OK  # the records before the cut are the run's
     assert "dalloz-actualite.fr.raoult.html" in rows(Store(tmp_path / "out", "news", ""))
 
 
