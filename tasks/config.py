@@ -13,6 +13,7 @@ import json
 import re
 import tomllib
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -257,10 +258,11 @@ class Dossier(_Strict):
             raise ValueError(f"slug {value!r} must match [a-z0-9-]+ (it is used in paths)")
         return value
 
-    @property
+    @cached_property
     def domains(self) -> list[str]:
         """Allowed domains: the configured ones, else the hosts of the sources (and of the
-        URLs in a ``urls`` source's file). Computed on each call: callers keep the result."""
+        URLs in a ``urls`` source's file). Computed once per config object: every page's
+        context names them, and a urls source may list 100,000 addresses."""
         if self.allowed_domains:
             return [d.lower().lstrip(".") for d in self.allowed_domains]
         from dossier_pipeline.tasks.urls import host_of  # local import: urls imports nothing from here
