@@ -120,6 +120,17 @@ def _left_running(env: dict[str, str], command: bytes = b"") -> list[str]:
     return found
 
 
+def _falls_back_cleanly(code: str) -> None:
+    """Run ``code`` (which gives up the API server spawned ahead and runs an empty flow) in
+    a fresh process: the flow runs on Prefect's own start and no server is left running."""
+    env = _mark()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parents[1], env=env)
+    assert done.returncode == 0, done.stderr
+    assert "flow returned 42" in done.stdout and "a server died: None" in done.stdout
+    assert not _left_running(env), "the API server outlived the run"
+
+
 def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
     """`dossier demo` as a new user runs it, through the installed entry point without the
     venv on PATH: real process, embedded Prefect API, no traceback, the API server stopped at
@@ -193,12 +204,7 @@ def test_embedded_api_falls_back_to_prefects_own_start() -> None:
         print("flow returned", flow(lambda: 42, name="empty")())
         print("a server died:", api.embedded_api_exit_status())  # the one given up was stopped on purpose
     """)
-    env = _mark()
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=Path(__file__).parents[1], env=env)
-    assert done.returncode == 0, done.stderr
-    assert "flow returned 42" in done.stdout and "a server died: None" in done.stdout
-    assert not _left_running(env), "the API server outlived the run"
+    _falls_back_cleanly(code)
 
 
 def test_embedded_api_adapter_fits_the_pinned_prefect() -> None:
@@ -299,12 +305,7 @@ def test_embedded_api_falls_back_when_prefects_server_class_differs() -> None:
         print("flow returned", flow(lambda: 42, name="empty")())
         print("a server died:", api.embedded_api_exit_status())  # the one given up was stopped on purpose
     """)
-    env = _mark()
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=Path(__file__).parents[1], env=env)
-    assert done.returncode == 0, done.stderr
-    assert "flow returned 42" in done.stdout and "a server died: None" in done.stdout
-    assert not _left_running(env), "the API server outlived the run"
+    _falls_back_cleanly(code)
 
 
 @pytest.mark.parametrize("argv", [["run", "a", "--batch-size", "0"], ["run", "a", "--limit", "-5"],
