@@ -234,3 +234,130 @@ def test_a_warc_file_over_http_is_read_as_a_stream(site: TestSite, warcs: Path) 
     assert remote == local and len(local) == 3 and remote_read == local_read
     assert missing == [] and missing_read.cut is not None and missing_read.cut.startswith("warc_path: ")
     assert "\n" not in missing_read.cut
+
+
+# -- an article both live and in a WARC file: one row, the live one; an older version with
+# other content is an edit row whose old version is the file's record
+EDITED = "bondyblog.fr.paris-8.html"  # published 2020-02-17: in the warc source's period
+SENTENCE = b"reconductible &agrave; compter du 5 mars"
+
+
+def older_version() -> bytes:
+    """The article as the file captured it, before the site changed a sentence."""
+    page = (SITE / "pages" / EDITED).read_bytes()
+    older = page.replace(SENTENCE, b"reconductible &agrave; compter du 6 mars", 1)
+    assert older != page
+    return older
+
+
+def one_record(site: TestSite, tmp_path: Path, body: bytes) -> tuple[Path, int, str]:
+    """A file holding the article (its WARC-Date CRAWLED), with the record's offset and id."""
+    folder = tmp_path / "files"
+    folder.mkdir(exist_ok=True)
+    path = folder / "CC-NEWS-20240301120000-00000.warc.gz"
+    ccnews_file(path, [(site.article_url(EDITED), body, HTML, "200 OK")])
+    with open(path, "rb") as f:
+        iterator = ArchiveIterator(f)
+        offset, record_id = next((iterator.get_record_offset(), r.rec_headers.get_header("WARC-Record-ID"))
+                                 for r in iterator if r.rec_type == "response")
+    return path, offset, record_id
+
+
+def merge_configs(site: TestSite, tmp_path: Path, path: Path) -> tuple[str, str]:
+    """A live dossier (a urls source) and the same dossier from the file (a warc source)."""
+    live = write_config(tmp_path, f'[dossiers.news]\n[[dossiers.news.sources]]\nkind = "urls"\n'
+                        f'urls = ["{site.article_url(EDITED)}"]\n', "live.toml")
+    return str(live), config(tmp_path, site, f'"{path}"', "file.toml")
+
+
+def article(store: Store) -> dict:
+    [row] = store.read_articles().to_pylist()
+    return row
+
+
+def test_live_first_then_an_older_other_version_in_a_file_is_an_edit_row(site: TestSite, tmp_path: Path) -> None:
+    path, offset, record_id = one_record(site, tmp_path, older_version())
+    live_config, file_config = merge_configs(site, tmp_path, path)
+    out = str(tmp_path / "out")
+    scrape_dossier("news", config_path=live_config, output=out)
+    store = Store(out, "news", "")
+    live = article(store)
+
+    record = scrape_dossier("news", config_path=file_config, output=out)
+    row = article(store)
+    assert row == live  # one row, the live one, untouched
+    [edit] = store.read_edits().to_pylist()
+    assert edit["kind"] == "edit" and "text" in edit["fields"] and edit["article_id"] == live["article_id"]
+    assert edit["old_fetched_at"] == CRAWLED  # the file's version: captured at its WARC-Date
+    assert (edit["old_warc_file"], edit["old_warc_offset"], edit["old_warc_record_id"]) == (str(path), offset,
+                                                                                          record_id)
+    assert edit["old_text_sha256"] != live["text_sha256"] == edit["new_text_sha256"]
+    assert edit["observed_at"] == live["fetched_at"] and edit["warc_file"] == live["warc_file"]
+    assert record["edits"] == {"edit": 1} and record["counts"]["written"] == 0
+    # A rerun reads the record past: it was compared already (no second edit row, no extraction).
+    again = scrape_dossier("news", config_path=file_config, output=out)
+    assert again["counts"]["extracted"] == 0 and again["edits"] == {}
+    assert len(store.read_edits()) == 1
+
+
+def test_a_file_then_live_with_other_content_the_live_row_replaces_it(site: TestSite, tmp_path: Path) -> None:
+    path, offset, record_id = one_record(site, tmp_path, older_version())
+    live_config, file_config = merge_configs(site, tmp_path, path)
+    out = str(tmp_path / "out")
+    scrape_dossier("news", config_path=file_config, output=out)
+    store = Store(out, "news", "")
+    archived = article(store)
+    assert archived["source_kind"] == "warc" and archived["archive_captured_at"] == CRAWLED
+
+    record = scrape_dossier("news", config_path=live_config, output=out, refresh=True)
+    row = article(store)  # one row: the live one
+    assert row["article_id"] == archived["article_id"] and row["source_kind"] == "urls"
+    assert row["archive_captured_at"] is None and row["text_sha256"] != archived["text_sha256"]
+    [edit] = store.read_edits().to_pylist()
+    assert edit["kind"] == "edit" and "text" in edit["fields"]
+    assert edit["old_fetched_at"] == CRAWLED and edit["old_text_sha256"] == archived["text_sha256"]
+    assert (edit["old_warc_file"], edit["old_warc_offset"], edit["old_warc_record_id"]) == (str(path), offset,
+                                                                                          record_id)
+    assert record["edits"] == {"edit": 1}
+    # The file read again: its copy of the article is the older version, already recorded.
+    again = scrape_dossier("news", config_path=file_config, output=out)
+    assert again["counts"]["extracted"] == 0 and len(store.read_edits()) == 1 and article(store) == row
+
+
+@pytest.mark.parametrize("live_first", [True, False])
+def test_the_same_content_live_and_in_a_file_is_one_row_and_no_edit(site: TestSite, tmp_path: Path,
+                                                                      live_first: bool) -> None:
+    path, _, _ = one_record(site, tmp_path, (SITE / "pages" / EDITED).read_bytes())
+    live_config, file_config = merge_configs(site, tmp_path, path)
+    out = str(tmp_path / "out")
+    runs = [(live_config, False), (file_config, False)] if live_first else [(file_config, False), (live_config, True)]
+    records = [scrape_dossier("news", config_path=c, output=out, refresh=refresh) for c, refresh in runs]
+    store = Store(out, "news", "")
+    row = article(store)
+    assert row["source_kind"] == "urls" and row["archive_captured_at"] is None
+    assert len(store.read_edits()) == 0 and all(r["edits"] == {} for r in records)
+    if live_first:  # the file's copy is the live bytes (raw_sha256): passed over unextracted
+        assert records[1]["counts"]["extracted"] == 0
+
+
+def test_live_and_a_file_in_one_run_an_older_other_version_is_an_edit_row(site: TestSite, tmp_path: Path) -> None:
+    path, offset, _ = one_record(site, tmp_path, older_version())
+    both = write_config(tmp_path, f"""
+[dossiers.news]
+[[dossiers.news.sources]]
+kind = "urls"
+urls = ["{site.article_url(EDITED)}"]
+[[dossiers.news.sources]]
+kind = "warc"
+paths = ["{path}"]
+""", "both.toml")
+    out = str(tmp_path / "out")
+    record = scrape_dossier("news", config_path=str(both), output=out)
+    store = Store(out, "news", "")
+    row = article(store)
+    assert row["source_kind"] == "urls" and row["archive_captured_at"] is None
+    [edit] = store.read_edits().to_pylist()
+    assert edit["kind"] == "edit" and edit["old_fetched_at"] == CRAWLED and edit["old_warc_offset"] == offset
+    assert record["edits"] == {"edit": 1}
+    again = scrape_dossier("news", config_path=str(both), output=out)
+    assert again["counts"]["extracted"] == 0 and len(store.read_edits()) == 1
