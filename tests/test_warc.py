@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from dossier_pipeline.flows.backfill import backfill_dossier
 from dossier_pipeline.flows.cli import ExitStatus, verdict
 from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.record import RunRecord
@@ -275,7 +276,9 @@ def article(store: Store) -> dict:
     return row
 
 
-def test_live_first_then_an_older_other_version_in_a_file_is_an_edit_row(site: TestSite, tmp_path: Path) -> None:
+@pytest.mark.parametrize("refresh", [False, True])  # a refresh reads the files again: the live row still wins
+def test_live_first_then_an_older_other_version_in_a_file_is_an_edit_row(site: TestSite, tmp_path: Path,
+                                                                          refresh: bool) -> None:
     path, offset, record_id = one_record(site, tmp_path, older_version())
     live_config, file_config = merge_configs(site, tmp_path, path)
     out = str(tmp_path / "out")
@@ -283,7 +286,7 @@ def test_live_first_then_an_older_other_version_in_a_file_is_an_edit_row(site: T
     store = Store(out, "news", "")
     live = article(store)
 
-    record = scrape_dossier("news", config_path=file_config, output=out)
+    record = scrape_dossier("news", config_path=file_config, output=out, refresh=refresh)
     row = article(store)
     assert row == live  # one row, the live one, untouched
     [edit] = store.read_edits().to_pylist()
@@ -295,7 +298,7 @@ def test_live_first_then_an_older_other_version_in_a_file_is_an_edit_row(site: T
     assert edit["observed_at"] == live["fetched_at"] and edit["warc_file"] == live["warc_file"]
     assert record["edits"] == {"edit": 1} and record["counts"]["written"] == 0
     # A rerun reads the record past: it was compared already (no second edit row, no extraction).
-    again = scrape_dossier("news", config_path=file_config, output=out)
+    again = scrape_dossier("news", config_path=file_config, output=out, refresh=refresh)
     assert again["counts"]["extracted"] == 0 and again["edits"] == {}
     assert len(store.read_edits()) == 1
 
@@ -361,3 +364,29 @@ paths = ["{path}"]
     assert record["edits"] == {"edit": 1}
     again = scrape_dossier("news", config_path=str(both), output=out)
     assert again["counts"]["extracted"] == 0 and len(store.read_edits()) == 1
+
+
+def test_a_backfill_by_month_extracts_each_record_once_not_once_a_window(site: TestSite, warcs: Path,
+                                                                          tmp_path: Path) -> None:
+    """Six monthly windows over the three files: the first window's run extracts the
+    dossier's records and finds each one's day; the later windows read only the records
+    published in them (and those not settled: here none)."""
+    out = tmp_path / "out"
+    state = backfill_dossier("news", date(2019, 10, 1), date(2020, 3, 31), window="month",
+                             config_path=config(tmp_path, site, f'"{warcs}/*.warc.gz"'), output=str(out),
+                             return_state=True)
+    assert state.is_completed(), state.message
+    store = Store(out, "news", "")
+    runs = {run.run_id: run for run in store.read_runs()}
+    per_window = {o["key"]: runs[o["run_id"]] for o in state.result()}
+    extracted = {key: run.counts["extracted"] for key, run in per_window.items()}
+    # by publication day: zeit 2019-10-16, gala 2019-12-09, bondyblog 2020-02-17 (8 records of the site)
+    assert extracted == {"2019-10": 8, "2019-11": 0, "2019-12": 1, "2020-01": 0, "2020-02": 1, "2020-03": 0}
+    assert all(run.warc_read == {"files": 3, "records": 3 * 3 + 8} for run in per_window.values())
+    written = {key: run.counts["written"] for key, run in per_window.items()}
+    assert written == {"2019-10": 1, "2019-11": 0, "2019-12": 1, "2020-01": 0, "2020-02": 1, "2020-03": 0}
+    assert sorted(rows(store)) == sorted([PAGES[0], "gala.fr.surnom.html", "bondyblog.fr.paris-8.html"])
+    # Another backfill (or a window run of its own) does not take this one's findings: it reads all again.
+    alone = scrape_dossier("news", config_path=config(tmp_path, site, f'"{warcs}/*.warc.gz"'), output=str(out),
+                           since=date(2020, 5, 1), until=date(2020, 5, 31))
+    assert alone["counts"]["extracted"] == 8 - 3 and alone["counts"]["written"] == 1  # dalloz, 2020-05-07
