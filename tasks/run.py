@@ -14,7 +14,7 @@ import contextlib
 import platform
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -133,21 +133,31 @@ class Run:
                     if any(isinstance(source, WaybackSource) for source in dossier.sources) else None)
         return LiveSource(self.spec.run_id, dossier, self.ledger, self.ledger.progress, self.durations,
                           known=self.store.known_urls(dossier.settings.keep_paywalled), refresh=self.spec.refresh,
-                          archive=self.archive, archives=archives)
+                          archive=self.archive, archives=archives,
+                          defer_gone=any(isinstance(source, WarcSource) for source in dossier.sources))
 
-    def warc_source(self, known: Collection[str], backfill_run_id: str | None = None) -> WarcFiles | None:
-        """The files of the dossier's ``warc`` sources (None without any); ``known``: the URLs
-        the dataset holds, not read again; ``backfill_run_id``: the backfill whose window
-        this run is (its completed windows' findings are used: warcfiles.settled_records).
-        The live pages held are written first: the files' copies of them compare with them."""
+    def warc_source(self, live: LiveSource, backfill_run_id: str | None = None) -> WarcFiles | None:
+        """The files of the dossier's ``warc`` sources (None without any), read after the
+        ``live`` source's pages: the URLs the dataset holds are not read again, and those
+        that answered 404/410 are taken down (a copy in a file is their row);
+        ``backfill_run_id``: the backfill whose window this run is (its completed windows'
+        findings are used: warcfiles.settled_records). The live pages held are written
+        first: the files' copies of them compare with them."""
         dossier = self.spec.dossier
         if not any(isinstance(source, WarcSource) for source in dossier.sources):
             return None
         self.committer.write()
         window_runs = backfill_runs(self.store, backfill_run_id) if self.window and backfill_run_id else set()
-        return WarcFiles(self.spec.run_id, dossier, self.ledger, self.durations, known=known,
+        return WarcFiles(self.spec.run_id, dossier, self.ledger, self.durations, known=live.known,
                          refresh=self.spec.refresh, live=live_versions(self.store),
-                         settled=settled_records(self.store, self.window, window_runs))
+                         settled=settled_records(self.store, self.window, window_runs),
+                         gone={url: result for url, (_, result) in live.gone.items()})
+
+    def settle_gone(self, live: LiveSource) -> None:
+        """After the warc sources: the rows of the files' copies written (their URLs settled),
+        the live 404/410s left are failures (LiveSource.settle_gone)."""
+        self.committer.write()
+        live.settle_gone()
 
     def close(self) -> None:
         """Finish the run's WARC files (also when the run fails: what they hold is valid)

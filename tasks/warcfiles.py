@@ -251,7 +251,8 @@ class WarcFiles:
 
     def __init__(self, run_id: str, dossier: Dossier, ledger: Ledger, durations: defaultdict[str, float], *,
                  known: Collection[str], refresh: bool, live: LiveVersions | None = None,
-                 settled: Mapping[str, frozenset[str]] | None = None) -> None:
+                 settled: Mapping[str, frozenset[str]] | None = None,
+                 gone: Mapping[str, FetchResult] | None = None) -> None:
         self.run_id = run_id
         self.dossier = dossier
         self.ledger = ledger
@@ -259,6 +260,7 @@ class WarcFiles:
         self.stored = frozenset() if refresh else frozenset(known)  # a refresh reads them again
         self.live = live or {}
         self.settled = settled or {}
+        self.gone = gone or {}  # URL -> the live 404/410 of it in this run: a copy here is taken down
         self.refresh = refresh
         self.queue: deque[FileSpec] = deque()
         self.size = CHUNK  # pages a batch (the run's batch size, from ``take``)
@@ -304,6 +306,9 @@ class WarcFiles:
         """Count a batch of a file's pages (read here or on a Dask worker) and, with ``read``
         (the file done), its records and its cut."""
         self.ledger.counts["discovered"] += len(items)  # (a record of the dossier is its source's URL)
+        for item, result in items.values():
+            if isinstance(result, ArchivedResult) and item.url in self.gone:
+                result.live = self.gone[item.url]  # the commit records the takedown
         self.ledger.counts["fetched"] += len(items)
         if read is not None:
             self.ledger.counts["warc_records"] += read.records

@@ -19,6 +19,7 @@ from warcio.warcwriter import WARCWriter
 from dossier_pipeline.flows.backfill import backfill_dossier
 from dossier_pipeline.flows.cli import ExitStatus, verdict
 from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.demo.server import Response
 from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.sources import RowFilter
 from dossier_pipeline.tasks.store import Store
@@ -390,3 +391,32 @@ def test_a_backfill_by_month_extracts_each_record_once_not_once_a_window(site: T
     alone = scrape_dossier("news", config_path=config(tmp_path, site, f'"{warcs}/*.warc.gz"'), output=str(out),
                            since=date(2020, 5, 1), until=date(2020, 5, 31))
     assert alone["counts"]["extracted"] == 8 - 3 and alone["counts"]["written"] == 1  # dalloz, 2020-05-07
+
+
+def test_taken_down_live_but_in_a_file_is_the_files_row_with_a_takedown(site: TestSite, tmp_path: Path) -> None:
+    """One run: the site answers 410 for the article a file holds (and 404 for one no file
+    holds): the file's copy is the row, the 410 its takedown; the other is a failure."""
+    path, offset, _ = one_record(site, tmp_path, (SITE / "pages" / EDITED).read_bytes())
+    site.faults[f"/articles/{EDITED}"] = lambda route, headers: Response(410, b"gone")
+    missing = site.article_url("removed-long-ago.html")
+    both = write_config(tmp_path, f"""
+[dossiers.news]
+[[dossiers.news.sources]]
+kind = "urls"
+urls = ["{site.article_url(EDITED)}", "{missing}"]
+[[dossiers.news.sources]]
+kind = "warc"
+paths = ["{path}"]
+""", "both.toml")
+    out = str(tmp_path / "out")
+    record = scrape_dossier("news", config_path=str(both), output=out)
+    store = Store(out, "news", "")
+    row = article(store)
+    assert row["source_kind"] == "warc" and row["warc_offset"] == offset and row["archive_captured_at"] == CRAWLED
+    [takedown] = store.read_edits().to_pylist()
+    assert takedown["kind"] == "takedown" and takedown["http_status"] == 410
+    assert takedown["article_id"] == row["article_id"] and takedown["old_fetched_at"] == CRAWLED
+    assert record["edits"] == {"takedown": 1}
+    states = {r["url"]: (r["state"], r["http_status"]) for r in store.read_urls().to_pylist()}
+    assert states == {site.article_url(EDITED): ("written", 200), missing: ("failed", 404)}  # the file's 200
+    assert record["counts"]["written"] == 1 and record["counts"]["failed"] == 1
