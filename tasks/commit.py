@@ -90,7 +90,7 @@ class Committer:
             item, fetch = fetched.items[result["key"]]
             if ledger.is_settled(item.url, origin) or (origin, item.url) in held.urls:
                 if isinstance(fetch, ArchivedResult) and result["status"] == ExtractionStatus.OK:
-                    # a file's copy of a page this run has live (the URL settles once): compared only
+                    # an archived copy of a URL this run settled (a file's copy of a live page): compared only
                     set_pointer(result["record"], fetch.archived)
                     self.earlier_version(result["record"], index, origin)
                 continue

@@ -156,8 +156,9 @@ class Run:
     def settle_gone(self, live: LiveSource) -> None:
         """After the warc sources: the rows of the files' copies written (their URLs settled),
         the live 404/410s left are failures (LiveSource.settle_gone)."""
-        self.committer.write()
-        live.settle_gone()
+        if live.gone:
+            self.committer.write()
+            live.settle_gone()
 
     def close(self) -> None:
         """Finish the run's WARC files (also when the run fails: what they hold is valid)

@@ -156,7 +156,9 @@ def outside_too(reason: str | None, window: Window) -> bool:
     """Whether an article another window's run left out for ``reason`` (``outside_by_date``'s,
     read back from the ledger) lies outside ``window`` as well: undated, or published
     outside it. Any other reason is not known to: False."""
-    rest = (reason or "").removeprefix(OUTSIDE)
+    if not reason or not reason.startswith(OUTSIDE):
+        return False
+    rest = reason.removeprefix(OUTSIDE)
     if rest == UNDATED:
         return True
     try:
