@@ -54,9 +54,11 @@ def scrape_dossier(slug: str, config_path: str = "dossiers.toml", output: str = 
                 pool.warm()
             extract_and_commit(run, source, queue, batch_size)
             # the files of warc sources after the live pages: an article found in both is the live row
-            if (warc := run.warc_source(source.known)) is not None and not run.interrupted \
-                    and run.disk_full is None:
+            backfill = flow_run.parent_flow_run_id if run.window else None  # a backfill's window (or none)
+            if not run.interrupted and run.disk_full is None \
+                    and (warc := run.warc_source(source, backfill)) is not None:
                 read_warc_files(run, warc, batch_size)
+            run.settle_gone(source)
         pool.close()  # not needed for the record: stopped before Prefect is told (which may hang without its API)
         record = finish_task(run, source)
         if run.disk_full is not None:

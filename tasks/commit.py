@@ -69,6 +69,7 @@ class Committer:
         self.article_of: dict[str, str] = {}  # url, final and canonical URL -> id, of the rows written
         self.published: tuple[datetime, datetime] | None = None  # publication dates of the rows written
         self.edit_files: list[str] = []
+        self.compared: set[tuple[str, str]] = set()  # (origin, URL) of the archived copies compared with a live row
 
     def commit(self, fetched: Fetched, results: list[Extraction]) -> None:
         """Settle a batch's URLs and hold its rows; write what is held when it is due (see
@@ -88,6 +89,10 @@ class Committer:
         for result in results:
             item, fetch = fetched.items[result["key"]]
             if ledger.is_settled(item.url, origin) or (origin, item.url) in held.urls:
+                if isinstance(fetch, ArchivedResult) and result["status"] == ExtractionStatus.OK:
+                    # an archived copy of a URL this run settled (a file's copy of a live page): compared only
+                    set_pointer(result["record"], fetch.archived)
+                    self.earlier_version(result["record"], index, origin)
                 continue
             status = result["status"]
             if status == ExtractionStatus.NOT_ARTICLE:
@@ -113,7 +118,8 @@ class Committer:
                 ledger.mark(item, UrlState.SKIPPED, stage="extract", reason=outside, fetch=fetch, origin=origin)
             elif fetched.rows is not None and (why := fetched.rows.why_not(record)):
                 ledger.mark(item, UrlState.SKIPPED, stage="extract", reason=why, fetch=fetch, origin=origin)
-            elif aid in self.written_ids or (aid in index and not fetched.refresh):
+            elif aid in self.written_ids or (aid in index and (not fetched.refresh or archived_copy_of_live(
+                    record, stored.get(aid)))):
                 if record["archive_captured_at"] is not None:  # the live version wins
                     self.earlier_version(record, index, origin)
                 ledger.mark(item, UrlState.DUPLICATE, reason=f"same article as {record['canonical_url']}",
@@ -165,6 +171,9 @@ class Committer:
         """An archived copy of an article the run or the dataset has live: an edit row when
         it is an older version with other content."""
         aid = archived["article_id"]
+        if (origin, archived["url"]) in self.compared:  # (a retried commit)
+            return
+        self.compared.add((origin, archived["url"]))
         live = next((r for r in reversed(self.held.records) if r["article_id"] == aid), None)
         if live is None and aid in index:
             live = next(iter(self.store.read_articles(ids={aid}).to_pylist()), None)
@@ -212,3 +221,9 @@ class Committer:
             return {}
         rows: list[dict[str, Any]] = self.store.read_articles(ids=found).to_pylist()
         return {row["article_id"]: row for row in rows}
+
+
+def archived_copy_of_live(record: ArticleRow, stored: ArticleRow | None) -> bool:
+    """Whether ``record``, read from an archive, is a copy of the stored live row (which
+    wins, also on a refresh that reads the archive again)."""
+    return record["archive_captured_at"] is not None and stored is not None and stored["archive_captured_at"] is None

@@ -14,7 +14,7 @@ import contextlib
 import platform
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,9 +37,9 @@ from dossier_pipeline.tasks.sources import Fetched, LiveSource, PageSource
 from dossier_pipeline.tasks.staging import Staging
 from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.version import PIPELINE_VERSION, VERSIONED_PACKAGES, package_version
-from dossier_pipeline.tasks.warcfiles import WarcFiles
+from dossier_pipeline.tasks.warcfiles import WarcFiles, live_versions, settled_records
 from dossier_pipeline.tasks.wayback import Archives
-from dossier_pipeline.tasks.windows import Window, window_of
+from dossier_pipeline.tasks.windows import Window, backfill_runs, window_of
 from dossier_pipeline.tasks.workers import ExtractorPool
 
 DATA_DIRS = ("articles", "urls", "edits", "raw")  # what a run may add files to (its lineage lists them)
@@ -133,16 +133,32 @@ class Run:
                     if any(isinstance(source, WaybackSource) for source in dossier.sources) else None)
         return LiveSource(self.spec.run_id, dossier, self.ledger, self.ledger.progress, self.durations,
                           known=self.store.known_urls(dossier.settings.keep_paywalled), refresh=self.spec.refresh,
-                          archive=self.archive, archives=archives)
+                          archive=self.archive, archives=archives,
+                          defer_gone=any(isinstance(source, WarcSource) for source in dossier.sources))
 
-    def warc_source(self, known: Collection[str]) -> WarcFiles | None:
-        """The files of the dossier's ``warc`` sources (None without any); ``known``: the URLs
-        the dataset holds, not read again."""
+    def warc_source(self, live: LiveSource, backfill_run_id: str | None = None) -> WarcFiles | None:
+        """The files of the dossier's ``warc`` sources (None without any), read after the
+        ``live`` source's pages: the URLs the dataset holds are not read again, and those
+        that answered 404/410 are taken down (a copy in a file is their row);
+        ``backfill_run_id``: the backfill whose window this run is (its completed windows'
+        findings are used: warcfiles.settled_records). The live pages held are written
+        first: the files' copies of them compare with them."""
         dossier = self.spec.dossier
         if not any(isinstance(source, WarcSource) for source in dossier.sources):
             return None
-        return WarcFiles(self.spec.run_id, dossier, self.ledger, self.durations, known=known,
-                         refresh=self.spec.refresh)
+        self.committer.write()
+        window_runs = backfill_runs(self.store, backfill_run_id) if self.window and backfill_run_id else set()
+        return WarcFiles(self.spec.run_id, dossier, self.ledger, self.durations, known=live.known,
+                         refresh=self.spec.refresh, live=live_versions(self.store),
+                         settled=settled_records(self.store, self.window, window_runs),
+                         gone={url: result for url, (_, result) in live.gone.items()})
+
+    def settle_gone(self, live: LiveSource) -> None:
+        """After the warc sources: the rows of the files' copies written (their URLs settled),
+        the live 404/410s left are failures (LiveSource.settle_gone)."""
+        if live.gone:
+            self.committer.write()
+            live.settle_gone()
 
     def close(self) -> None:
         """Finish the run's WARC files (also when the run fails: what they hold is valid)

@@ -114,14 +114,17 @@ class LiveSource:
     """Pages fetched from the web now, politely (tasks/fetch.py), with a conditional GET for
     the URLs the dataset holds; every response archived when the run keeps a WARC archive.
     With ``archives`` (a dossier with wayback sources, tasks/wayback.py), the articles the
-    site no longer serves are read from the web archive that listed them."""
+    site no longer serves are read from the web archive that listed them. With
+    ``defer_gone`` (a dossier with warc sources, read after the live pages), a 404/410 of
+    an article the dataset does not hold is settled only after the files (``settle_gone``):
+    a file's copy of it is then its row, and the 404/410 its takedown, not a failure."""
 
     step = "fetch"
 
     def __init__(self, run_id: str, dossier: Dossier, ledger: Ledger, progress: Progress,
                  durations: defaultdict[str, float], *,
                  known: Mapping[str, Mapping[str, Any]], refresh: bool, archive: ArchiveWriter | None,
-                 archives: Archives | None = None) -> None:
+                 archives: Archives | None = None, defer_gone: bool = False) -> None:
         self.run_id = run_id
         self.dossier = dossier
         self.ledger = ledger
@@ -131,6 +134,8 @@ class LiveSource:
         self.refresh = refresh
         self.archive = archive
         self.archives = archives
+        self.defer_gone = defer_gone
+        self.gone: dict[str, tuple[DiscoveredURL, FetchResult]] = {}  # URL -> its 404/410, until settle_gone
         self.politeness = Politeness(dossier.settings, archive)
         self.session: FetchSession | None = None  # opened by the first batch
 
@@ -162,6 +167,8 @@ class LiveSource:
                 observations.append(self.observe("not_modified", item, result, stored.get("article_id")))
             elif result.stage == "robots":
                 mark(item, UrlState.SKIPPED, stage="robots", reason=result.reason, fetch=result)
+            elif not result.ok and self.defer_gone and result.status in GONE_STATUSES and stored is None:
+                self.gone[item.url] = (item, result)
             elif not result.ok:
                 mark(item, UrlState.FAILED, stage="fetch", reason=result.reason, fetch=result)
                 if result.status in GONE_STATUSES and stored is not None and "state" not in stored:
@@ -178,6 +185,13 @@ class LiveSource:
                                        "http_status": result.status, **provenance(result)})
         self.durations["fetch"] += time.monotonic() - started
         return Fetched(pages, items, self.refresh, observations, self.run_id)
+
+    def settle_gone(self) -> None:
+        """The 404/410s no file had a copy of are failures, as without warc sources."""
+        for item, result in self.gone.values():
+            self.ledger.mark(item, UrlState.FAILED, stage="fetch", reason=result.reason, fetch=result)
+        self.gone.clear()
+        self.ledger.flush()
 
     def fetched_one(self, result: FetchResult) -> None:
         """Progress as each response completes, classified as ``pages`` will record it."""

@@ -501,11 +501,15 @@ class Store:
         """The run records, oldest first, validated by their model (a record of an earlier
         version reads with the defaults of the fields it lacks; an unreadable one is left out)."""
         runs = []
-        for path in self._files(self.runs, ".json"):
-            if (record := self.read_json(f"runs/{PurePosixPath(path).name}")) is not None:
-                with contextlib.suppress(ValidationError):
-                    runs.append(RunRecord.model_validate(record))
+        for record in self.read_records("runs"):
+            with contextlib.suppress(ValidationError):
+                runs.append(RunRecord.model_validate(record))
         return sorted(runs, key=lambda r: r.started_at)
+
+    def read_records(self, directory: str) -> list[dict[str, Any]]:
+        """The JSON records in ``<dossier>/<directory>/`` (an unreadable one is left out)."""
+        names = (PurePosixPath(path).name for path in self._files(self.path / directory, ".json"))
+        return [record for name in names if (record := self.read_json(f"{directory}/{name}")) is not None]
 
     def article_batches(self, batch_size: int = 4096, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The articles (all columns, or ``columns``) a batch at a time (declared schema,

@@ -10,6 +10,14 @@ article is kept when it was published in the source's period, by its own publica
 truncated download, a killed crawler) yields the records before the cut, and the cut is
 recorded in the run record's source failures.
 
+An article the dataset holds live is the live row (the files are read after the live
+pages); its record in a file is read only when captured before the live fetch with other
+bytes (``raw_sha256``): the committer then compares the two and an older version with
+other content becomes an edit row (tasks/commit.py earlier_version). What earlier runs
+settled for good is not read again (``settled_records``): the records so compared, and, in
+a backfill's window, those a completed window of the same backfill found published outside
+this one: a backfill over many windows extracts each record about once, not once a window.
+
 ``WarcFiles`` is the ``PageSource`` (a file a batch, or a batch of its pages when it holds
 more: the run's process pool extracts them); on a Dask cluster a worker reads and extracts
 a whole file, a chunk of pages at a time (tasks/distributed.py extract_file_staged), so that
@@ -18,15 +26,17 @@ the cluster reads many files at once.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Collection, Generator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date
+from collections.abc import Collection, Generator, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import IO
 
 import fsspec
+import pyarrow.compute as pc
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.timeutils import iso_date_to_datetime
@@ -38,14 +48,17 @@ from dossier_pipeline.tasks.discover import DiscoveredURL, found
 from dossier_pipeline.tasks.extract import Page
 from dossier_pipeline.tasks.fetch import HTML_TYPES, FetchResult
 from dossier_pipeline.tasks.ledger import Ledger
+from dossier_pipeline.tasks.schema import UrlState
 from dossier_pipeline.tasks.sources import Fetched, RowFilter, page_for
+from dossier_pipeline.tasks.store import Store
 from dossier_pipeline.tasks.urls import in_domains
-from dossier_pipeline.tasks.windows import Window
+from dossier_pipeline.tasks.windows import Window, outside_too
 
 SOURCE_KIND = "warc"
 CHUNK = 32  # pages a Dask worker extracts together: bounds the bodies it holds per file
 GLOB = re.compile(r"[*?[]")  # a glob pattern's characters
 BLOCK = 8 << 20  # bytes read ahead from a remote file (s3fs reads 50 MB blocks by default)
+LiveVersions = Mapping[str, tuple[datetime, str | None]]  # URL -> fetched_at, raw_sha256 of the live row
 
 
 class WarcPathError(Exception):
@@ -62,6 +75,8 @@ class FileSpec:
     rows: RowFilter
     stored: frozenset[str] = frozenset()  # URLs the dataset holds: not extracted again
     max_body_bytes: int = 10_000_000
+    live: LiveVersions = field(default_factory=dict)  # the live rows: an older copy with other bytes is read
+    settled: frozenset[str] = frozenset()  # this file's URLs earlier runs settled for good (settled_records)
 
 
 @dataclass
@@ -70,7 +85,7 @@ class FileRead:
 
     records: int = 0  # HTTP response records read
     kept: int = 0  # of the dossier's hosts, turned into pages
-    stored: int = 0  # of the dossier's hosts, already in the dataset
+    stored: int = 0  # of the dossier's hosts, already in the dataset (or settled for good)
     cut: str | None = None  # where and why the file ended early
 
 
@@ -179,12 +194,17 @@ def _take(record: ArcWarcRecord, spec: FileSpec, pattern: re.Pattern[str] | None
     if (item is None or not in_domains(item.url, list(spec.hosts)) or (pattern and not pattern.search(uri))
             or record.http_headers.get_statuscode() != "200" or (ctype and ctype not in HTML_TYPES)):
         return None
-    if item.url in spec.stored:
+    when = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date")).replace(tzinfo=UTC)
+    live = spec.live.get(item.url)
+    earlier = live is not None and when < live[0]  # maybe an earlier version of the live row
+    if item.url in spec.settled or (item.url in spec.stored and not earlier):
         read.stored += 1
         return None
     if (body := _read(record.content_stream(), spec.max_body_bytes)) is None:
         return None
-    when = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date")).replace(tzinfo=UTC)
+    if earlier and live is not None and hashlib.sha256(body).hexdigest() == live[1]:  # the live bytes
+        read.stored += 1
+        return None
     headers = {k.lower(): v for k, v in record.http_headers.headers}
     # archive_url None: the row points at the file's record (warc_file …), archive_captured_at is its WARC-Date
     return item, ArchivedResult(uri, uri, 200, headers, body, when, archive_url=None, captured_at=when)
@@ -230,12 +250,17 @@ class WarcFiles:
     step = "warc"
 
     def __init__(self, run_id: str, dossier: Dossier, ledger: Ledger, durations: defaultdict[str, float], *,
-                 known: Collection[str], refresh: bool) -> None:
+                 known: Collection[str], refresh: bool, live: LiveVersions | None = None,
+                 settled: Mapping[str, frozenset[str]] | None = None,
+                 gone: Mapping[str, FetchResult] | None = None) -> None:
         self.run_id = run_id
         self.dossier = dossier
         self.ledger = ledger
         self.durations = durations
         self.stored = frozenset() if refresh else frozenset(known)  # a refresh reads them again
+        self.live = live or {}
+        self.settled = settled or {}
+        self.gone = gone or {}  # URL -> the live 404/410 of it in this run: a copy here is taken down
         self.refresh = refresh
         self.queue: deque[FileSpec] = deque()
         self.size = CHUNK  # pages a batch (the run's batch size, from ``take``)
@@ -251,8 +276,8 @@ class WarcFiles:
             if isinstance(source, WarcSource):
                 files, failures = expand(source.paths)
                 self.ledger.discovery.failures += failures
-                self.queue += [spec_for(source, path, domains, stored, self.dossier.settings.max_body_bytes)
-                               for path in files]
+                self.queue += [spec_for(source, path, domains, stored, self.dossier.settings.max_body_bytes,
+                                        self.live, self.settled.get(path, frozenset())) for path in files]
         self.ledger.counts["warc_files"] += len(self.queue)
         return self.queue
 
@@ -281,6 +306,9 @@ class WarcFiles:
         """Count a batch of a file's pages (read here or on a Dask worker) and, with ``read``
         (the file done), its records and its cut."""
         self.ledger.counts["discovered"] += len(items)  # (a record of the dossier is its source's URL)
+        for item, result in items.values():
+            if isinstance(result, ArchivedResult) and item.url in self.gone:
+                result.live = self.gone[item.url]  # the commit records the takedown
         self.ledger.counts["fetched"] += len(items)
         if read is not None:
             self.ledger.counts["warc_records"] += read.records
@@ -302,8 +330,45 @@ class WarcFiles:
 
 
 def spec_for(source: WarcSource, path: str, domains: list[str], stored: frozenset[str],
-             max_body_bytes: int) -> FileSpec:
+             max_body_bytes: int, live: LiveVersions, settled: frozenset[str]) -> FileSpec:
     hosts = tuple(h.lower().lstrip(".") for h in source.hosts) or tuple(domains)
     period = Window(source.since or date.min, source.until or date.max) if source.since or source.until else None
-    return FileSpec(path, hosts, source.url_pattern, RowFilter(period, tuple(source.keywords)), stored, max_body_bytes)
+    return FileSpec(path, hosts, source.url_pattern, RowFilter(period, tuple(source.keywords)), stored, max_body_bytes,
+                    live, settled)
+
+
+def live_versions(store: Store) -> dict[str, tuple[datetime, str | None]]:
+    """URL (url, final and canonical URL) -> fetched_at and raw_sha256 of the dataset's live
+    rows (not read from an archive): a file's record of one is an earlier version only when
+    captured before that fetch, with other bytes."""
+    table = store.read_articles(["url", "final_url", "canonical_url", "fetched_at", "raw_sha256",
+                                 "archive_captured_at"])
+    versions: dict[str, tuple[datetime, str | None]] = {}
+    for row in table.filter(table["archive_captured_at"].is_null()).to_pylist():
+        for key in ("url", "final_url", "canonical_url"):
+            if row[key]:
+                versions.setdefault(row[key], (row["fetched_at"], row["raw_sha256"]))
+    return versions
+
+
+def settled_records(store: Store, window: Window | None, window_runs: Collection[str]) -> dict[str, frozenset[str]]:
+    """File -> the URLs of its records that earlier runs settled for good, not read again:
+    those compared with the article's live row (an edit row keeps the file's version as
+    the old one, or the ledger says ``duplicate``), and, in ``window``, those that the runs
+    ``window_runs`` (the windows of the same backfill done so far: the same files, the
+    same extractor) left out as published outside their window and outside this one too,
+    or undated (tasks/windows.py outside_too). A record whose day falls in the window is
+    always read."""
+    settled: defaultdict[str, set[str]] = defaultdict(set)
+    edits = store.read_edits().select(["kind", "url", "old_warc_file"]).to_pylist()
+    for edit in edits:
+        if edit["kind"] == "edit" and edit["old_warc_file"]:
+            settled[edit["old_warc_file"]].add(edit["url"])
+    ledger = store.read_urls(["run_id", "url", "state", "reason", "source_kind", "source_url"])
+    for row in ledger.filter(pc.equal(ledger["source_kind"], SOURCE_KIND)).to_pylist():
+        if row["state"] == UrlState.DUPLICATE or (
+                window is not None and row["run_id"] in window_runs and row["state"] == UrlState.SKIPPED
+                and outside_too(row["reason"], window)):
+            settled[row["source_url"]].add(row["url"])
+    return {path: frozenset(urls) for path, urls in settled.items()}
 

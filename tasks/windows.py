@@ -27,6 +27,8 @@ from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.store import Store
 
 UNITS = ("day", "week", "month", "year")
+OUTSIDE = "outside_window: "  # the reason an article is not a window's (the ledger keeps it)
+UNDATED = "no date"
 SLACK = timedelta(days=1)
 DAY = timedelta(days=1)
 
@@ -146,8 +148,24 @@ def outside_by_date(record: dict[str, Any], window: Window) -> str | None:
     window: a normal run writes it."""
     day = publisher_day(record["published_at"], record.get("published_at_local"))
     if day is None:
-        return "outside_window: no date"
-    return None if window.since <= day <= window.until else f"outside_window: published {day}"
+        return OUTSIDE + UNDATED
+    return None if window.since <= day <= window.until else f"{OUTSIDE}published {day}"
+
+
+def outside_too(reason: str | None, window: Window) -> bool:
+    """Whether an article another window's run left out for ``reason`` (``outside_by_date``'s,
+    read back from the ledger) lies outside ``window`` as well: undated, or published
+    outside it. Any other reason is not known to: False."""
+    if not reason or not reason.startswith(OUTSIDE):
+        return False
+    rest = reason.removeprefix(OUTSIDE)
+    if rest == UNDATED:
+        return True
+    try:
+        day = date.fromisoformat(rest.removeprefix("published ")) if rest.startswith("published ") else None
+    except ValueError:  # (a discovery date's reason names its source after the day)
+        day = None
+    return day is not None and not window.since <= day <= window.until
 
 
 def listing_goes_on(dates: list[str], window: Window, past_max_pages: bool) -> bool:
@@ -168,6 +186,11 @@ def _record_name(window: Window) -> str:
 def read_done(output: str | Path, slug: str, window: Window) -> dict[str, Any] | None:
     """The record of the window's completed run, or None (never run, failed, unreadable)."""
     return Store(output, slug, "").read_json(_record_name(window))
+
+
+def backfill_runs(store: Store, backfill_run_id: str) -> set[str]:
+    """The runs of the windows the backfill ``backfill_run_id`` has completed so far."""
+    return {str(r["run_id"]) for r in store.read_records("backfills") if r.get("backfill_run_id") == backfill_run_id}
 
 
 def write_done(output: str | Path, slug: str, window: Window, run: RunRecord, backfill_run_id: str) -> str:

@@ -26,7 +26,7 @@ from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.demo.site import DemoSite, demo_config
 from dossier_pipeline.tasks.discover import discover
 from dossier_pipeline.tasks.fetch import Politeness
-from dossier_pipeline.tasks.windows import Window, outside_by_date, outside_by_hints, split_period
+from dossier_pipeline.tasks.windows import Window, outside_by_date, outside_by_hints, outside_too, split_period
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -92,6 +92,20 @@ def test_what_belongs_to_a_window() -> None:
     assert outside_by_hints({"sitemap_lastmod": "2016-02-01"}, october) is None
     # a publication date wins over lastmod
     assert outside_by_hints({"listing_date": "2015-10-03", "sitemap_lastmod": "2015-09-20"}, october) is None
+
+
+
+def test_a_window_runs_reason_read_back_says_which_other_windows_hold_the_article() -> None:
+    """What a backfill's later windows take from the ledger (tasks/warcfiles.py
+    settled_records): the day outside_by_date recorded; nothing from other reasons."""
+    october, november = Window(date(2015, 10, 1), date(2015, 10, 31)), Window(date(2015, 11, 1), date(2015, 11, 30))
+    reason = outside_by_date({"published_at": pd.Timestamp("2015-11-01T00:30:00Z").to_pydatetime()}, october)
+    assert outside_too(reason, Window(date(2015, 12, 1), date(2015, 12, 31)))
+    assert not outside_too(reason, november)  # November's: read there
+    assert outside_too(outside_by_date({"published_at": None}, october), november)  # undated: no window's
+    assert not outside_too("outside_window: published 2015-11-05 (news_sitemap_date)", october)  # a discovery date
+    assert not outside_too("outside_period: published 2015-12-05", november)  # a source's period, not a window
+    assert not outside_too(None, november)
 
 
 # ---------------------------------------------------------------- discovery depth

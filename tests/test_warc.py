@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,10 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from dossier_pipeline.flows.backfill import backfill_dossier
 from dossier_pipeline.flows.cli import ExitStatus, verdict
 from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.demo.server import Response
 from dossier_pipeline.tasks.record import RunRecord
 from dossier_pipeline.tasks.sources import RowFilter
 from dossier_pipeline.tasks.store import Store
@@ -234,3 +236,187 @@ def test_a_warc_file_over_http_is_read_as_a_stream(site: TestSite, warcs: Path) 
     assert remote == local and len(local) == 3 and remote_read == local_read
     assert missing == [] and missing_read.cut is not None and missing_read.cut.startswith("warc_path: ")
     assert "\n" not in missing_read.cut
+
+
+# -- an article both live and in a WARC file: one row, the live one; an older version with
+# other content is an edit row whose old version is the file's record
+EDITED = "bondyblog.fr.paris-8.html"  # published 2020-02-17: in the warc source's period
+SENTENCE = b"reconductible &agrave; compter du 5 mars"
+
+
+def older_version() -> bytes:
+    """The article as the file captured it, before the site changed a sentence."""
+    page = (SITE / "pages" / EDITED).read_bytes()
+    older = page.replace(SENTENCE, b"reconductible &agrave; compter du 6 mars", 1)
+    assert older != page
+    return older
+
+
+def one_record(site: TestSite, tmp_path: Path, body: bytes) -> tuple[Path, int, str]:
+    """A file holding the article (its WARC-Date CRAWLED), with the record's offset and id."""
+    folder = tmp_path / "files"
+    folder.mkdir(exist_ok=True)
+    path = folder / "CC-NEWS-20240301120000-00000.warc.gz"
+    ccnews_file(path, [(site.article_url(EDITED), body, HTML, "200 OK")])
+    with open(path, "rb") as f:
+        iterator = ArchiveIterator(f)
+        offset, record_id = next((iterator.get_record_offset(), r.rec_headers.get_header("WARC-Record-ID"))
+                                 for r in iterator if r.rec_type == "response")
+    return path, offset, record_id
+
+
+def merge_configs(site: TestSite, tmp_path: Path, path: Path) -> tuple[str, str]:
+    """A live dossier (a urls source) and the same dossier from the file (a warc source)."""
+    live = write_config(tmp_path, f'[dossiers.news]\n[[dossiers.news.sources]]\nkind = "urls"\n'
+                        f'urls = ["{site.article_url(EDITED)}"]\n', "live.toml")
+    return str(live), config(tmp_path, site, f'"{path}"', "file.toml")
+
+
+def article(store: Store) -> dict:
+    [row] = store.read_articles().to_pylist()
+    return row
+
+
+@pytest.mark.parametrize("refresh", [False, True])  # a refresh reads the files again: the live row still wins
+def test_live_first_then_an_older_other_version_in_a_file_is_an_edit_row(site: TestSite, tmp_path: Path,
+                                                                          refresh: bool) -> None:
+    path, offset, record_id = one_record(site, tmp_path, older_version())
+    live_config, file_config = merge_configs(site, tmp_path, path)
+    out = str(tmp_path / "out")
+    scrape_dossier("news", config_path=live_config, output=out)
+    store = Store(out, "news", "")
+    live = article(store)
+
+    record = scrape_dossier("news", config_path=file_config, output=out, refresh=refresh)
+    row = article(store)
+    assert row == live  # one row, the live one, untouched
+    [edit] = store.read_edits().to_pylist()
+    assert edit["kind"] == "edit" and "text" in edit["fields"] and edit["article_id"] == live["article_id"]
+    assert edit["old_fetched_at"] == CRAWLED  # the file's version: captured at its WARC-Date
+    assert (edit["old_warc_file"], edit["old_warc_offset"], edit["old_warc_record_id"]) == (str(path), offset,
+                                                                                          record_id)
+    assert edit["old_text_sha256"] != live["text_sha256"] == edit["new_text_sha256"]
+    assert edit["observed_at"] == live["fetched_at"] and edit["warc_file"] == live["warc_file"]
+    assert record["edits"] == {"edit": 1} and record["counts"]["written"] == 0
+    # A rerun reads the record past: it was compared already (no second edit row, no extraction).
+    again = scrape_dossier("news", config_path=file_config, output=out, refresh=refresh)
+    assert again["counts"]["extracted"] == 0 and again["edits"] == {}
+    assert len(store.read_edits()) == 1
+
+
+def test_a_file_then_live_with_other_content_the_live_row_replaces_it(site: TestSite, tmp_path: Path) -> None:
+    path, offset, record_id = one_record(site, tmp_path, older_version())
+    live_config, file_config = merge_configs(site, tmp_path, path)
+    out = str(tmp_path / "out")
+    scrape_dossier("news", config_path=file_config, output=out)
+    store = Store(out, "news", "")
+    archived = article(store)
+    assert archived["source_kind"] == "warc" and archived["archive_captured_at"] == CRAWLED
+
+    record = scrape_dossier("news", config_path=live_config, output=out, refresh=True)
+    row = article(store)  # one row: the live one
+    assert row["article_id"] == archived["article_id"] and row["source_kind"] == "urls"
+    assert row["archive_captured_at"] is None and row["text_sha256"] != archived["text_sha256"]
+    [edit] = store.read_edits().to_pylist()
+    assert edit["kind"] == "edit" and "text" in edit["fields"]
+    assert edit["old_fetched_at"] == CRAWLED and edit["old_text_sha256"] == archived["text_sha256"]
+    assert (edit["old_warc_file"], edit["old_warc_offset"], edit["old_warc_record_id"]) == (str(path), offset,
+                                                                                          record_id)
+    assert record["edits"] == {"edit": 1}
+    # The file read again: its copy of the article is the older version, already recorded.
+    again = scrape_dossier("news", config_path=file_config, output=out)
+    assert again["counts"]["extracted"] == 0 and len(store.read_edits()) == 1 and article(store) == row
+
+
+@pytest.mark.parametrize("live_first", [True, False])
+def test_the_same_content_live_and_in_a_file_is_one_row_and_no_edit(site: TestSite, tmp_path: Path,
+                                                                      live_first: bool) -> None:
+    path, _, _ = one_record(site, tmp_path, (SITE / "pages" / EDITED).read_bytes())
+    live_config, file_config = merge_configs(site, tmp_path, path)
+    out = str(tmp_path / "out")
+    runs = [(live_config, False), (file_config, False)] if live_first else [(file_config, False), (live_config, True)]
+    records = [scrape_dossier("news", config_path=c, output=out, refresh=refresh) for c, refresh in runs]
+    store = Store(out, "news", "")
+    row = article(store)
+    assert row["source_kind"] == "urls" and row["archive_captured_at"] is None
+    assert len(store.read_edits()) == 0 and all(r["edits"] == {} for r in records)
+    if live_first:  # the file's copy is the live bytes (raw_sha256): passed over unextracted
+        assert records[1]["counts"]["extracted"] == 0
+
+
+def test_live_and_a_file_in_one_run_an_older_other_version_is_an_edit_row(site: TestSite, tmp_path: Path) -> None:
+    path, offset, _ = one_record(site, tmp_path, older_version())
+    both = write_config(tmp_path, f"""
+[dossiers.news]
+[[dossiers.news.sources]]
+kind = "urls"
+urls = ["{site.article_url(EDITED)}"]
+[[dossiers.news.sources]]
+kind = "warc"
+paths = ["{path}"]
+""", "both.toml")
+    out = str(tmp_path / "out")
+    record = scrape_dossier("news", config_path=str(both), output=out)
+    store = Store(out, "news", "")
+    row = article(store)
+    assert row["source_kind"] == "urls" and row["archive_captured_at"] is None
+    [edit] = store.read_edits().to_pylist()
+    assert edit["kind"] == "edit" and edit["old_fetched_at"] == CRAWLED and edit["old_warc_offset"] == offset
+    assert record["edits"] == {"edit": 1}
+    again = scrape_dossier("news", config_path=str(both), output=out)
+    assert again["counts"]["extracted"] == 0 and len(store.read_edits()) == 1
+
+
+def test_a_backfill_by_month_extracts_each_record_once_not_once_a_window(site: TestSite, warcs: Path,
+                                                                          tmp_path: Path) -> None:
+    """Six monthly windows over the three files: the first window's run extracts the
+    dossier's records and finds each one's day; the later windows read only the records
+    published in them (and those not settled: here none)."""
+    out = tmp_path / "out"
+    state = backfill_dossier("news", date(2019, 10, 1), date(2020, 3, 31), window="month",
+                             config_path=config(tmp_path, site, f'"{warcs}/*.warc.gz"'), output=str(out),
+                             return_state=True)
+    assert state.is_completed(), state.message
+    store = Store(out, "news", "")
+    runs = {run.run_id: run for run in store.read_runs()}
+    per_window = {o["key"]: runs[o["run_id"]] for o in state.result()}
+    extracted = {key: run.counts["extracted"] for key, run in per_window.items()}
+    # by publication day: zeit 2019-10-16, gala 2019-12-09, bondyblog 2020-02-17 (8 records of the site)
+    assert extracted == {"2019-10": 8, "2019-11": 0, "2019-12": 1, "2020-01": 0, "2020-02": 1, "2020-03": 0}
+    assert all(run.warc_read == {"files": 3, "records": 3 * 3 + 8} for run in per_window.values())
+    written = {key: run.counts["written"] for key, run in per_window.items()}
+    assert written == {"2019-10": 1, "2019-11": 0, "2019-12": 1, "2020-01": 0, "2020-02": 1, "2020-03": 0}
+    assert sorted(rows(store)) == sorted([PAGES[0], "gala.fr.surnom.html", "bondyblog.fr.paris-8.html"])
+    # Another backfill (or a window run of its own) does not take this one's findings: it reads all again.
+    alone = scrape_dossier("news", config_path=config(tmp_path, site, f'"{warcs}/*.warc.gz"'), output=str(out),
+                           since=date(2020, 5, 1), until=date(2020, 5, 31))
+    assert alone["counts"]["extracted"] == 8 - 3 and alone["counts"]["written"] == 1  # dalloz, 2020-05-07
+
+
+def test_taken_down_live_but_in_a_file_is_the_files_row_with_a_takedown(site: TestSite, tmp_path: Path) -> None:
+    """One run: the site answers 410 for the article a file holds (and 404 for one no file
+    holds): the file's copy is the row, the 410 its takedown; the other is a failure."""
+    path, offset, _ = one_record(site, tmp_path, (SITE / "pages" / EDITED).read_bytes())
+    site.faults[f"/articles/{EDITED}"] = lambda route, headers: Response(410, b"gone")
+    missing = site.article_url("removed-long-ago.html")
+    both = write_config(tmp_path, f"""
+[dossiers.news]
+[[dossiers.news.sources]]
+kind = "urls"
+urls = ["{site.article_url(EDITED)}", "{missing}"]
+[[dossiers.news.sources]]
+kind = "warc"
+paths = ["{path}"]
+""", "both.toml")
+    out = str(tmp_path / "out")
+    record = scrape_dossier("news", config_path=str(both), output=out)
+    store = Store(out, "news", "")
+    row = article(store)
+    assert row["source_kind"] == "warc" and row["warc_offset"] == offset and row["archive_captured_at"] == CRAWLED
+    [takedown] = store.read_edits().to_pylist()
+    assert takedown["kind"] == "takedown" and takedown["http_status"] == 410
+    assert takedown["article_id"] == row["article_id"] and takedown["old_fetched_at"] == CRAWLED
+    assert record["edits"] == {"takedown": 1}
+    states = {r["url"]: (r["state"], r["http_status"]) for r in store.read_urls().to_pylist()}
+    assert states == {site.article_url(EDITED): ("written", 200), missing: ("failed", 404)}  # the file's 200
+    assert record["counts"]["written"] == 1 and record["counts"]["failed"] == 1
