@@ -105,6 +105,7 @@ TITLE_SEPARATORS = r"[|–—:·•›»‹«~⁄*⋆-]{1,2}"  # between a headl
 # CJK punctuation, an underscore, or (after a CJK headline) any separator.
 HEADLINE_END = re.compile(rf"\s+{TITLE_SEPARATORS}(?:\s|$)|\s*[_：｜]")
 CJK_HEADLINE_END = re.compile(rf"\s*{TITLE_SEPARATORS}")
+MIN_HEADLINE_WORDS = 3  # a lone <h1> shorter than this is a label ("About us", a section), not a headline
 KICKER_END = re.compile(r"^.{0,60}\w\s?[:：]\s*$")  # "Klimaschutz: " before a headline
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]")
 QUOTES = str.maketrans("’‘‛‚„“”«»", "''''" + '"' * 5)
@@ -375,7 +376,9 @@ def choose_title(candidates: list[str | None], site_names: set[str], headlines: 
                  declared_sites: set[str] | None = None) -> str | None:
     """The headline the page shows, when a title candidate confirms it (_confirms): the longest
     <h1> of ``headlines`` that a candidate holds (a section label may be an <h1> too, and the
-    <title> may hold it: "Opinion | Headline"). Otherwise the first
+    <title> may hold it: "Opinion | Headline"). Else the page's one <h1>, when it is a headline
+    (MIN_HEADLINE_WORDS) that no candidate is a part of (not "Local News | <og:title>"): the
+    candidates then say something else (an SEO title, a title for sharing). Otherwise the first
     candidate that is not the site's name (a logo's <h1> that trafilatura took), trimmed
     (_trimmed). The <h1> comes first because it is what the reader sees: meta titles are often
     written for search engines or social sharing, and the <title> tag adds site and section
@@ -389,6 +392,10 @@ def choose_title(candidates: list[str | None], site_names: set[str], headlines: 
     shown = [h for h in headlines or [] if not _is_site(h, folded) and any(_loose(h) in _loose(t) for t in titles)]
     if shown and any(_confirms(t, headline := max(shown, key=len)) for t in titles):
         return _trimmed(headline, declared, [])
+    own = [h for h in headlines or [] if not _is_site(h, folded)]
+    if len(own) == 1 and len(own[0].split()) >= MIN_HEADLINE_WORDS and not any(
+            _loose(t) in _loose(own[0]) for t in titles):
+        return own[0]
     sites = declared | {" ".join(s.split()) for s in site_names if s and s.strip()}
     return _trimmed(titles[0], sites, titles[1:]) if titles else None
 

@@ -184,10 +184,21 @@ def _titled(head: str, header: str) -> str | None:
      "<meta property='og:title' content='Opinion | The Case for Koolrabi'>"
      "<meta property='og:site_name' content='The New York Times'>",
      "<h1>Opinion</h1><h1>The Case for Koolrabi</h1>", "Opinion | The Case for Koolrabi"),
-    # an <h1> that no title candidate confirms does not replace them
+    # the page's one <h1> wins over candidates that say something else (an SEO title) ...
+    ("<title>Autofinanzierung – Autokredit oder doch besser Leasing?</title>"
+     "<meta property='og:title' content='Autofinanzierung – Autokredit oder doch besser Leasing?'>",
+     "<h1>Finanzierung Ihres Autos</h1>", "Finanzierung Ihres Autos"),
+    # ... unless it holds one of them after a section name, or is a label, or is one <h1> of several
+    ("<title>Brothel catering to politicians busted in Boston</title>"
+     "<meta property='og:title' content='Brothel catering to politicians busted in Boston'>",
+     "<h1>Local News | Brothel catering to politicians busted in Boston</h1>",
+     "Brothel catering to politicians busted in Boston"),
+    ("<title>Gefahrstoff-Service - Qualisys</title><meta property='og:title' content='Gefahrstoff-Service'>",
+     "<h1>Über uns</h1>", "Gefahrstoff-Service"),
     ("<title>The Modern Ambitions Behind Neon</title>"
      "<meta property='og:title' content='The Modern Ambitions Behind Neon'>",
-     "<h1>Why neon is the symbol of the century</h1>", "The Modern Ambitions Behind Neon"),
+     "<h1>Why neon is the symbol of the century</h1><h1>Read more about neon signs</h1>",
+     "The Modern Ambitions Behind Neon"),
 ])
 def test_the_title_is_the_headline_the_page_shows(head: str, header: str, title: str) -> None:
     assert _titled(head, header) == title
