@@ -2,9 +2,11 @@
 
 A byte order mark wins, then the charset the HTTP header declares, then the one a
 ``<meta>`` declares; labels mean what browsers make of them (``iso-8859-1`` is
-windows-1252, ``gb2312`` is GB18030 …). Two departures, both for pages as served: valid
+windows-1252, ``gb2312`` is GB18030 …). Departures, all for pages as served: valid
 UTF-8 is kept as UTF-8 whatever is declared (servers often declare wrongly, and UTF-8
-validity is rarely an accident), and a page that declares nothing is windows-1252, as
+validity is rarely an accident); a UTF-8 declaration is believed only when the bytes are
+mostly UTF-8 (a few stray bytes, a widget pasted in latin-1, become U+FFFD as in browsers;
+a latin-1 page that declares UTF-8 is not UTF-8 at all); and a page that declares nothing is windows-1252, as
 browsers in most locales read it, unless detection (charset_normalizer, on the whole
 page: its start and end are mostly ASCII markup) shows another script. A detector left
 alone reads French latin-1 as windows-1250 ("ministčre"): single-byte Latin encodings all
@@ -34,6 +36,7 @@ SUPERSETS = {"iso-8859-1": DEFAULT, "latin-1": DEFAULT, "latin1": DEFAULT, "iso8
 WORD = re.compile(r"[^\W\d_]+")
 LATIN_END = 0x024F  # Basic Latin to Latin Extended-B
 STRONG = 0.8  # share of such words that must be wholly non-Latin
+STRAY = 0.2  # at most this share of a UTF-8 reading's non-ASCII characters may be undecodable bytes
 
 
 def label(name: str) -> str:
@@ -66,6 +69,14 @@ def other_script(text: str) -> bool:
     return foreign >= 10 and foreign >= STRONG * (foreign + mixed)
 
 
+def mostly_utf8(body: bytes) -> str | None:
+    """The bytes read as UTF-8 when few of them are not (STRAY), else None."""
+    text = body.decode("utf-8", errors="replace")
+    stray = text.count("\ufffd")
+    wide = len(text) - len(text.encode("ascii", "ignore"))  # non-ASCII characters, counted in C
+    return text if wide and stray <= STRAY * wide else None
+
+
 def decode_html(body: bytes, content_type: str | None) -> str:
     """Decode with the best evidence (see the module docstring)."""
     for bom, encoding in BOMS:
@@ -76,8 +87,10 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     except UnicodeDecodeError:
         pass
     for encoding in declared_charsets(body, content_type):
+        if encoding == "utf-8" and (utf8 := mostly_utf8(body)) is not None:
+            return utf8
         if encoding in ("utf-8", "utf-16", "utf-16le", "utf-16be"):
-            continue  # not valid UTF-8 (above); a UTF-16 declaration in bytes read as ASCII is false
+            continue  # not UTF-8 (above); a UTF-16 declaration in bytes read as ASCII is false
         try:
             return body.decode(encoding)
         except (LookupError, UnicodeDecodeError):

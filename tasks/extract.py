@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from html import unescape
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
@@ -59,6 +60,10 @@ LONG_TEXT = ".//p[string-length(normalize-space()) > 200]"  # a block holding th
 # short and not blank (their regexes then match that text).
 _SHORT_TEXTS = etree.XPath("//body//*[not(self::a)][normalize-space(text())]"
                            "[string-length(normalize-space(text())) < 40]")
+_H1 = etree.XPath("//h1")
+_HTML_TITLE = etree.XPath("string(//head//title)")
+MAX_HEADLINE = 300  # characters: a longer <h1> holds more than a headline (a whole teaser, a style sheet)
+HOME_PATHS = frozenset(("", "index.html", "index.htm", "index.php"))
 NEWLINES = re.compile(r"\s*\n\s*")
 SPACES = re.compile(r"[ \t\r\f\v]+")  # not no-break spaces: they are text
 BLANK_LINES = re.compile(r"\n{3,}")
@@ -134,6 +139,27 @@ def _links(element: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return cast(list[lxml.html.HtmlElement], element.xpath(".//a[@href]"))  # lxml types xpath() results as Any
 
 
+def _headings(tree: lxml.html.HtmlElement) -> tuple[list[str], list[str]]:
+    """(headlines, site logos): the texts of the page's <h1>s. An <h1> whose whole text links
+    to the site's home page is the site's logo (a blog theme's header), not a headline."""
+    headlines: list[str] = []
+    logos: list[str] = []
+    for heading in _H1(tree):
+        if not (text := _text(heading)) or len(text) > MAX_HEADLINE:
+            continue
+        (logos if any(_text(a) == text and _home(a) for a in _links(heading)) else headlines).append(text)
+    return headlines, logos
+
+
+def _home(link: lxml.html.HtmlElement) -> bool:
+    """Whether a link leads to the site's home page ("/", "https://example.com", "index.html")."""
+    try:
+        href = urlsplit((link.get("href") or "").strip())
+    except ValueError:  # a malformed address ("http://[x") leads nowhere
+        return False
+    return href.path.strip("/") in HOME_PATHS and not href.query
+
+
 def _time_rank(element: lxml.html.HtmlElement) -> int | None:
     """Where a <time> sits, as evidence of the article's own date: 0 marked as the
     publication date, 1 in a byline or the article's header, 2 in an <article>, 3 elsewhere;
@@ -203,6 +229,8 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     out["canonical"] = tree.xpath("string(//link[@rel='canonical']/@href)") or None
     out["html_lang"] = tree.xpath("string(/html/@lang)") or None
     out["times"] = _time_values(tree)
+    out["html_title"] = _HTML_TITLE(tree).strip() or None
+    out["headlines"], out["site_logos"] = _headings(tree)
     # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:").
     blocks: dict[str, list[tuple[str, str | None]]] = {"tags": [], "dossier": [], "related": []}
     for heading in _SHORT_TEXTS(tree):

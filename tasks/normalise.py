@@ -99,7 +99,16 @@ NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van"
 MAX_NAME_WORDS = 5
 AUTHOR_META = ("article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
 DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
-TITLE_SEPARATORS = r"[|–—:·•-]"
+TITLE_SEPARATORS = r"[|–—:·•›»‹«~⁄*⋆-]{1,2}"  # between a headline and what a page adds to it ("--", "›" too)
+# What follows a headline that a title candidate extends ("Headline | Site", "見出し：朝日新聞",
+# "标题-新华网", "标题_科技_腾讯网"): a separator between spaces, or, written without spaces,
+# CJK punctuation, an underscore, or (after a CJK headline) any separator.
+HEADLINE_END = re.compile(rf"\s+{TITLE_SEPARATORS}(?:\s|$)|\s*[_：｜]")
+CJK_HEADLINE_END = re.compile(rf"\s*{TITLE_SEPARATORS}")
+MIN_HEADLINE_WORDS = 3  # a lone <h1> shorter than this is a label ("About us", a section), not a headline
+KICKER_END = re.compile(r"^.{0,60}\w\s?[:：]\s*$")  # "Klimaschutz: " before a headline
+CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]")
+QUOTES = str.maketrans("’‘‛‚„“”«»", "''''" + '"' * 5)
 
 # -- language ---------------------------------------------------------------------------
 CONFIDENT = 0.9  # detector probability above which the text's language wins over any declaration
@@ -330,22 +339,65 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[s
     return people or desks, ", ".join(dedupe(agencies)) or None
 
 
-def choose_title(candidates: list[str | None], site_names: set[str]) -> str | None:
-    """The first headline candidate, without what some pages add around it: the site name
-    ("… | Site"), or any affix another candidate shows is not part of it ("Kücknitz - …")."""
-    titles = [" ".join(c.split()) for c in candidates if c and c.strip()]
-    if not titles:
-        return None
-    title = titles[0]
-    for affix in sorted({s for s in site_names if s} | set(titles[1:]), key=len, reverse=True):
+def _loose(text: str) -> str:
+    """A title as compared with another: lower case, typographic quotes as plain ones."""
+    return text.translate(QUOTES).lower()
+
+
+def _confirms(title: str, headline: str) -> bool:
+    """Whether a title candidate (<title>, og:title, JSON-LD headline) states the headline:
+    alone, or after a kicker ("Klimaschutz: …") and before what pages add (HEADLINE_END:
+    "… | Site", "… - Section")."""
+    title, headline = _loose(title), _loose(headline)
+    at = title.find(headline)
+    if at < 0:
+        return False
+    before, rest = title[:at], title[at + len(headline):]
+    return (not before or bool(KICKER_END.search(before))) and (
+        not rest or bool(HEADLINE_END.match(rest) or (CJK.match(headline[-1]) and CJK_HEADLINE_END.match(rest))))
+
+
+def _trimmed(title: str, sites: set[str], others: list[str]) -> str | None:
+    """A title without what some pages add around it: a site name and what follows it
+    ("… | Site | Slogan"), or any affix another candidate (``others``) shows is not part of
+    it ("Kücknitz - …")."""
+    for affix in sorted(sites | set(others), key=len, reverse=True):
         name = re.escape(affix)
-        if affix in titles[1:]:  # the shorter candidate is the headline with the affix removed
+        if affix in others:  # the shorter candidate is the headline with the affix removed
             if re.fullmatch(rf"(.+?)\s*{TITLE_SEPARATORS}\s*{name}|{name}\s*{TITLE_SEPARATORS}\s*(.+)", title):
                 return affix
             continue
-        title = re.sub(rf"^\s*{name}\s*{TITLE_SEPARATORS}\s+|\s+{TITLE_SEPARATORS}\s*{name}\s*$", "", title,
-                       flags=re.IGNORECASE)
+        title = re.sub(rf"^\s*{name}\s*{TITLE_SEPARATORS}\s+|\s+{TITLE_SEPARATORS}\s*{name}"
+                       rf"(?:\s+{TITLE_SEPARATORS}\s.*)?$", "", title, flags=re.IGNORECASE)
     return title.strip() or None
+
+
+def choose_title(candidates: list[str | None], site_names: set[str], headlines: list[str] | None = None,
+                 declared_sites: set[str] | None = None) -> str | None:
+    """The headline the page shows, when a title candidate confirms it (_confirms): the longest
+    <h1> of ``headlines`` that a candidate holds (a section label may be an <h1> too, and the
+    <title> may hold it: "Opinion | Headline"). Else the page's one <h1>, when it is a headline
+    (MIN_HEADLINE_WORDS) that no candidate is a part of (not "Local News | <og:title>"): the
+    candidates then say something else (an SEO title, a title for sharing). Otherwise the first
+    candidate that is not the site's name (a logo's <h1> that trafilatura took), trimmed
+    (_trimmed). The <h1> comes first because it is what the reader sees: meta titles are often
+    written for search engines or social sharing, and the <title> tag adds site and section
+    names in each site's own way. ``declared_sites``: the names the page gives itself
+    (og:site_name, the JSON-LD publisher, a logo); ``site_names`` adds trafilatura's, which
+    it may have guessed from a part of the <title> (a part of the headline, or all of it)."""
+    declared = {" ".join(s.split()) for s in declared_sites or set() if s and s.strip()}
+    folded = {s.casefold() for s in declared}
+    titles = [" ".join(c.split()) for c in candidates if c and c.strip()]
+    titles = [t for t in titles if not _is_site(t, folded)] or titles
+    shown = [h for h in headlines or [] if not _is_site(h, folded) and any(_loose(h) in _loose(t) for t in titles)]
+    if shown and any(_confirms(t, headline := max(shown, key=len)) for t in titles):
+        return _trimmed(headline, declared, [])
+    own = [h for h in headlines or [] if not _is_site(h, folded)]
+    if len(own) == 1 and len(own[0].split()) >= MIN_HEADLINE_WORDS and not any(
+            _loose(t) in _loose(own[0]) for t in titles):
+        return own[0]
+    sites = declared | {" ".join(s.split()) for s in site_names if s and s.strip()}
+    return _trimmed(titles[0], sites, titles[1:]) if titles else None
 
 
 def dedupe(values: list[str]) -> list[str]:
@@ -439,6 +491,8 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
     site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or ""}
+    # the names the page gives itself; an <h1> that is the site's logo is one (extract._headings)
+    declared_sites = {_first(meta.get("og:site_name")) or "", ld.get("publisher") or "", *signals.get("site_logos", [])}
     authors, agency = authors_and_agency(ex, site_names)
     # Editorial tags only: SEO <meta name="keywords"> lists are not the page's tags.
     tags = dedupe([t for v in ld.get("keywords", []) + meta.get("article:tag", []) + meta.get("news_keywords", [])
@@ -454,7 +508,8 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
         "url": ctx["url"],
         "final_url": final_url,
         "canonical_url": canonical,
-        "title": choose_title([ld.get("headline"), _first(meta.get("og:title")), ex.get("title")], site_names),
+        "title": choose_title([ld.get("headline"), _first(meta.get("og:title")), ex.get("title"),
+                               signals.get("html_title")], site_names, signals.get("headlines"), declared_sites),
         "text": text,
         "access": ex.get("access", "free"),
         "text_markdown": ex.get("text_markdown"),

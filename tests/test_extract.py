@@ -136,3 +136,69 @@ def test_authors_are_split_and_cleaned() -> None:
     assert clean_authors(["By John Smith and Jane Doe"], set()) == ["John Smith", "Jane Doe"]
     assert clean_authors(["Иван Петров и Анна Смирнова"], set()) == ["Иван Петров", "Анна Смирнова"]
     assert clean_authors(["Le Courrier du Midi", "12/03/2024"], {"Le Courrier du Midi"}) == []
+
+
+# Real-shaped headers of article pages (shapes seen on kookjij.nl, xinhuanet.com, brandeins.de,
+# a WordPress theme, allnewlyrics.com, nytimes.com): <title>, og:title and <h1>s as published.
+ARTICLE_BODY = f"<p>{'De koolrabi wordt in plakjes gesneden en met room en kaas in de oven gebakken. ' * 4}</p>" * 3
+
+
+def _titled(head: str, header: str) -> str | None:
+    html = (f"<html><head><meta charset='utf-8'>{head}</head>"
+            f"<body>{header}<article>{ARTICLE_BODY}</article></body></html>")
+    result = extract_page(_page(html.encode(), "https://www.example.org/recepten/koolrabi-ovenschotel"))
+    assert result["status"] == "ok", result
+    return result["record"]["title"]
+
+
+@pytest.mark.parametrize(("head", "header", "title"), [
+    # the <h1>, which the <title> confirms before its site and section names, wins over an og:title for sharing
+    ("<title>Koolrabi ovenschotel - Online Recepten - KookJij</title>"
+     "<meta property='og:title' content='Recept voor Koolrabi ovenschotel'>",
+     "<h1>Koolrabi ovenschotel</h1>", "Koolrabi ovenschotel"),
+    # a Chinese <title> adds the site without spaces; a Japanese one after a full-width colon
+    ("<title>短缺药品保供稳价 全力保障临床用药需求-新华网</title>"
+     "<meta property='og:title' content='短缺药品保供稳价 全力保障临床用药需求-新华网'>",
+     "<h1>短缺药品保供稳价 全力保障临床用药需求</h1>",
+     "短缺药品保供稳价 全力保障临床用药需求"),
+    ("<title>メディア芸術祭賞が受賞：朝日新聞デジタル</title>"
+     "<meta property='og:title' content='メディア芸術祭賞が受賞：朝日新聞デジタル'>",
+     "<h1>メディア芸術祭賞が受賞</h1>", "メディア芸術祭賞が受賞"),
+    # a kicker before the headline, the site after it
+    ("<title>Rutger Bregman: Unser wahres Ich - brand eins online</title>"
+     "<meta property='og:title' content='Rutger Bregman: Unser wahres Ich - brand eins online'>",
+     "<h1>Unser wahres Ich</h1>", "Unser wahres Ich"),
+    # typographic quotes as the page shows them, not as the meta tag simplifies them
+    ("<title>A Paris-8, beaucoup d'actions - Bondy Blog</title>"
+     "<meta property='og:title' content=\"A Paris-8, beaucoup d'actions - Bondy Blog\">",
+     "<h1>A Paris-8, beaucoup d’actions</h1>", "A Paris-8, beaucoup d’actions"),
+    # a blog theme's <h1> is its logo, a link home: the site's name, not the headline
+    ("<title>Rinderleber mit Apfel und Zwiebel | Liebe geht durch den Magen</title>",
+     "<div id='header'><h1><a href='https://www.example.org/'>Liebe geht durch den Magen</a></h1></div>",
+     "Rinderleber mit Apfel und Zwiebel"),
+    # an <h1> that is all the <title> is kept whole: what follows its colon is no site name
+    ("<title>“Only One” Lyrics : PJ Morton (Ft. Stevie Wonder)</title>",
+     "<h1>“Only One” Lyrics : PJ Morton (Ft. Stevie Wonder)</h1>", "“Only One” Lyrics : PJ Morton (Ft. Stevie Wonder)"),
+    # a section label in an <h1> before the headline's: neither is taken from the <title> alone
+    ("<title>Opinion | The Case for Koolrabi - The New York Times</title>"
+     "<meta property='og:title' content='Opinion | The Case for Koolrabi'>"
+     "<meta property='og:site_name' content='The New York Times'>",
+     "<h1>Opinion</h1><h1>The Case for Koolrabi</h1>", "Opinion | The Case for Koolrabi"),
+    # the page's one <h1> wins over candidates that say something else (an SEO title) ...
+    ("<title>Autofinanzierung – Autokredit oder doch besser Leasing?</title>"
+     "<meta property='og:title' content='Autofinanzierung – Autokredit oder doch besser Leasing?'>",
+     "<h1>Finanzierung Ihres Autos</h1>", "Finanzierung Ihres Autos"),
+    # ... unless it holds one of them after a section name, or is a label, or is one <h1> of several
+    ("<title>Brothel catering to politicians busted in Boston</title>"
+     "<meta property='og:title' content='Brothel catering to politicians busted in Boston'>",
+     "<h1>Local News | Brothel catering to politicians busted in Boston</h1>",
+     "Brothel catering to politicians busted in Boston"),
+    ("<title>Gefahrstoff-Service - Qualisys</title><meta property='og:title' content='Gefahrstoff-Service'>",
+     "<h1>Über uns</h1>", "Gefahrstoff-Service"),
+    ("<title>The Modern Ambitions Behind Neon</title>"
+     "<meta property='og:title' content='The Modern Ambitions Behind Neon'>",
+     "<h1>Why neon is the symbol of the century</h1><h1>Read more about neon signs</h1>",
+     "The Modern Ambitions Behind Neon"),
+])
+def test_the_title_is_the_headline_the_page_shows(head: str, header: str, title: str) -> None:
+    assert _titled(head, header) == title

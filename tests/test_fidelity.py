@@ -81,6 +81,19 @@ def test_undeclared_legacy_charsets_decode(path: str) -> None:
     assert all(s in expected for s in snippets)
 
 
+def test_a_utf8_page_with_a_few_stray_bytes_stays_utf8() -> None:
+    """A page declared (and written) in UTF-8 with a widget pasted in latin-1 (a blog's
+    "Küchenblogs" badge): its text keeps its UTF-8 letters, the stray byte becomes U+FFFD as
+    in browsers. A latin-1 page that wrongly declares UTF-8 is still read as latin-1."""
+    text = "So schön winterlich ist es wie schon lange nicht mehr. Grüße aus Köln, heiß und süß."
+    body = (b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8"></head><body>'
+            + f"<p>{text}</p>".encode() + b'<img alt="K\xfcchenblogs"></body></html>')
+    html = decode_html(body, "text/html")
+    assert text in html and 'alt="K\ufffdchenblogs"' in html
+    latin = body.replace(f"<p>{text}</p>".encode(), f"<p>{text}</p>".encode("latin-1"))
+    assert text in decode_html(latin, "text/html")
+
+
 def test_declarations_follow_the_whatwg_order() -> None:
     text = "Le ministère a dû être prévenu à temps. " * 20
     page = f"<html><head><meta charset=iso-8859-1></head><body><p>{text}</p></body></html>"
