@@ -45,6 +45,15 @@ MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura f
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
 _TIMES = etree.XPath("//time[@datetime]")
+# Metadata: <meta> content (``value`` in some saved copies and CMSs) and microdata on any
+# element (<span itemprop="datePublished" content="…">).
+_META = etree.XPath("//meta[@content or @value] | //body//*[@itemprop][@content][not(self::meta)]")
+# Microdata properties whose item is another work than the article, and the class or id
+# words of reference lists: the dates and authors inside them are those works'.
+OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart", "mentions", "workexample",
+                         "subjectof", "relatedlink", "isbasedon", "about"))
+REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-article-references|"
+                        r"ref-list|reflist)(?![a-z])")
 # Class and id words of the places whose dates are not the article's: comments, sidebars,
 # cards and lists of other articles; and of a byline or article header.
 ELSEWHERE = re.compile(r"(?<![a-z])(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|"
@@ -158,6 +167,19 @@ def _time_rank(element: lxml.html.HtmlElement) -> int | None:
     return 2 if in_article else 3
 
 
+def _of_another_work(element: lxml.html.HtmlElement) -> bool:
+    """Whether a microdata property describes another work than the page's article: a
+    reference a scholarly page cites (one ``datePublished`` and ``author`` per reference),
+    a comment, a review, the periodical it is part of, an entry of a reference list."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            return False
+        if ancestor.get("itemprop", "").lower() in OTHER_WORKS or REFERENCES.search(
+                f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".lower()):
+            return True
+    return False
+
+
 def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
     """<time datetime> values by where they sit (_time_rank), in page order within a rank
     (one XPath, ranked here: one walk of the tree instead of one per kind of place)."""
@@ -170,10 +192,10 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     """Metadata candidates from the page's own markup, each kept with its origin
     (``classes``: what the class-name rules found on it)."""
     meta: dict[str, list[str]] = {}
-    for element in tree.xpath("//meta[@content]"):
+    for element in _META(tree):
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
-        if key:
-            meta.setdefault(key, []).append(element.get("content").strip())
+        if key and not (element.get("itemprop") and _of_another_work(element)):
+            meta.setdefault(key, []).append((element.get("content") or element.get("value") or "").strip())
     out: dict[str, Any] = {"meta": meta, "jsonld": {}}
     objects = _jsonld_objects(tree)
     by_id = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import courlan
+from babel.core import get_global
 from dateutil import parser as dateparser
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
@@ -28,7 +29,10 @@ from dossier_pipeline.tasks.urls import article_id, host_of, identifying_params,
 
 # -- dates ------------------------------------------------------------------------------
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "pubdate",
-                  "publishdate", "dc.date.issued", "dcterms.created", "date", "sailthru.date", "parsely-pub-date")
+                  "publishdate", "dc.date.issued", "dcterms.created", "date", "sailthru.date", "parsely-pub-date",
+                  # scholarly pages (Highwire/Google Scholar tags, PRISM, Dublin Core)
+                  "citation_publication_date", "citation_online_date", "citation_date", "prism.publicationdate",
+                  "dc.date", "dcterms.issued")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified")
 # Discovery hints (DiscoveredURL.hints) that date the article, as publication dates of last
 # resort, then the ones that only say when something changed.
@@ -44,11 +48,17 @@ HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
 NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023: which comes first depends on the page
 CLOCK_SKEW = timedelta(minutes=10)
+# Two fillers of the fields a date string lacks: a field in which the two readings differ is missing.
+DEFAULTS = (datetime(2000, 1, 1), datetime(2000, 2, 2))
 ONE_DAY = timedelta(days=1)
 # Country domains of English-language pages that write numeric dates day first (elsewhere
 # English pages, .com included, are read month first).
 DAY_FIRST_ENGLISH_TLDS = frozenset(("uk", "ie", "au", "nz", "za", "in", "pk", "ng", "ke", "gh", "sg", "my", "hk",
                                     "mt", "cy", "eu", "de", "fr", "nl", "be", "at", "ch", "se", "dk", "no", "fi"))
+# Country-code domains used as generic ones (.io, .tv, .co …): they name no country's clock.
+GENERIC_CCTLDS = frozenset(("io", "co", "tv", "me", "ai", "fm", "ly", "to", "cc", "ws", "gg", "sh", "ac", "la", "so",
+                            "im", "vc", "gl", "eu", "su", "nu", "tk", "ml", "ga", "cf", "gq"))
+COUNTRY_OF_TLD = {"uk": "GB"}  # the one country-code domain that is not its ISO 3166 code
 
 # -- authors ----------------------------------------------------------------------------
 BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted by", "article by", "zum profil von",
@@ -98,6 +108,8 @@ NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van"
                             "ter", "ten", "al", "el", "bin", "ibn"))
 MAX_NAME_WORDS = 5
 AUTHOR_META = ("article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
+# One author a tag, often "Family, Given" (Highwire/Google Scholar tags of scholarly pages).
+SCHOLARLY_AUTHOR_META = ("citation_author", "dcterms.creator")
 DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
 TITLE_SEPARATORS = r"[|–—:·•-]"
 
@@ -120,17 +132,22 @@ class ParsedDate(NamedTuple):
 
 
 def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool = False) -> ParsedDate | None:
-    """A date string as a ParsedDate, or None when it cannot be parsed, names no year, or
-    lies after the fetch. A time without offset is in ``tz``; a date-only value is kept as
-    that day, whatever the zone. ``dayfirst``: an ambiguous numeric date (01-11-2023,
-    01/11/2023) is read day first, as on pages of most of the world (see numeric_day_first);
-    dotted dates (16.10.2019) always are."""
+    """A date string as a ParsedDate, or None when it cannot be parsed, names no year or no
+    day (a reference's "2019", an issue's "March 2019"), or lies after the fetch. A time
+    without offset is in ``tz``; a date-only value is kept as that day, whatever the zone.
+    ``dayfirst``: an ambiguous numeric date (01-11-2023, 01/11/2023) is read day first, as
+    on pages of most of the world (see numeric_day_first); dotted dates (16.10.2019) always are."""
     if not value or not isinstance(value, str) or not HAS_YEAR.search(value):
         return None
     value = value.strip()
+    read = partial(dateparser.parse, value, tzinfos=TZINFOS,
+                   dayfirst=bool(DAY_FIRST.match(value) or (dayfirst and NUMERIC_DATE.match(value))))
     try:
-        parsed = dateparser.parse(value, tzinfos=TZINFOS,
-                                  dayfirst=bool(DAY_FIRST.match(value) or (dayfirst and NUMERIC_DATE.match(value))))
+        parsed = read(default=DEFAULTS[0])
+        # dateutil fills a missing month or day from its default: "2019" or "March 2019"
+        # (a reference's year, an issue's month) names no day, and is no publication date.
+        if (parsed.month == 1 or parsed.day == 1) and read(default=DEFAULTS[1]).date() != parsed.date():
+            return None
     except (ValueError, OverflowError, TypeError, dateparser.ParserError):
         return None
     if HAS_TIME.search(value):
@@ -215,12 +232,56 @@ def publisher_day(at: datetime | None, local: str | None) -> date | None:
     return at.date() if at is not None else None
 
 
-def numeric_day_first(language: str | None, url: str) -> bool:
-    """Whether an ambiguous numeric date (01-11-2023) on this page is day first: on every
-    page but an English one outside the English-speaking countries that write day first."""
+def numeric_day_first(language: str | None, host: str) -> bool:
+    """Whether an ambiguous numeric date (01-11-2023) on this page (of the site ``host``) is
+    day first: on every page but an English one outside the English-speaking countries that
+    write day first."""
     if language != "en":
         return True
-    return (urlsplit(url).hostname or "").rsplit(".", 1)[-1] in DAY_FIRST_ENGLISH_TLDS
+    return host.rsplit(".", 1)[-1] in DAY_FIRST_ENGLISH_TLDS
+
+
+def site_host(signals: dict[str, Any], url: str) -> str:
+    """The publisher's host: the page's canonical link or og:url, trusted or not as the
+    article's identity (canonical_url), as they name the site when the page was served from
+    elsewhere (an archive, a mirror); else the address's."""
+    for candidate in (signals.get("canonical"), _first(signals["meta"].get("og:url")), url):
+        if candidate and (host := urlsplit(candidate.strip()).hostname):
+            return host
+    return ""
+
+
+@cache
+def _territory_zone(territory: str) -> str | None:
+    """The time zone of a country whose clocks mostly agree: the first of the zones sharing
+    the UTC offsets (January, July) of more than half of its zones (Madrid, not the
+    Canaries; none for the United States or Russia)."""
+    zones = get_global("territory_zones").get(territory, [])
+
+    def offsets(zone: str) -> tuple[timedelta | None, ...]:
+        return tuple(datetime(2024, month, 1, tzinfo=ZoneInfo(zone)).utcoffset() for month in (1, 7))
+
+    by_offsets: dict[tuple[timedelta | None, ...], list[str]] = {}
+    for zone in zones:
+        by_offsets.setdefault(offsets(zone), []).append(zone)
+    majority = max(by_offsets.values(), key=len, default=[])
+    return majority[0] if 2 * len(majority) > len(zones) else None
+
+
+def page_zone(host: str, language: str | None, configured: str) -> str:
+    """The zone a time the page gives without an offset is in: its country's, by the
+    country-code domain, whatever the dossier's zone; on other domains the dossier's zone,
+    unless that is the default UTC, which names no place: then the country the page's
+    language is mostly written in (babel's likely subtags: ja -> JP; none for en, pt, zh
+    whose main country has several zones)."""
+    tld = host.rsplit(".", 1)[-1].lower()
+    if (len(tld) == 2 and tld.isalpha() and tld not in GENERIC_CCTLDS
+            and (zone := _territory_zone(COUNTRY_OF_TLD.get(tld, tld.upper())))):
+        return zone
+    if configured != "UTC" or not language:
+        return configured
+    likely: str = get_global("likely_subtags").get(language, "")  # "ja_Jpan_JP"
+    return (_territory_zone(likely.rsplit("_", 1)[-1]) if likely else None) or configured
 
 
 def _squash(text: str) -> str:
@@ -305,9 +366,15 @@ def clean_authors(raw: list[str], site_names: set[str]) -> list[str]:
     return split_byline(raw, site_names)[0]
 
 
+def _given_first(name: str) -> str:
+    """"Curie, Marie" as "Marie Curie": a scholarly tag names one author, family name first."""
+    family, comma, given = name.partition(",")
+    return f"{given.strip()} {family.strip()}" if comma and given.strip() and "," not in given else name
+
+
 def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[str], str | None]:
-    """Persons from the first byline source that names one (JSON-LD, author meta,
-    trafilatura's byline), else the first desk named ("Redaktion"); agencies from all of
+    """Persons from the first byline source that names one (JSON-LD, scholarly author tags,
+    each author meta, trafilatura's byline), else the first desk named ("Redaktion"); agencies from all of
     them. A JSON-LD Person may bear the site's name (a personal blog); any other byline
     equal to the site name is the site."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
@@ -315,7 +382,10 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[s
     sources = [
         ([name for name, kinds in ld_authors if "Person" in kinds], set()),
         ([name for name, kinds in ld_authors if not {"Person", "Organization"} & set(kinds)], site_names),
-        ([a for key in AUTHOR_META for a in meta.get(key, [])], site_names),
+        ([_given_first(a) for key in SCHOLARLY_AUTHOR_META for a in meta.get(key, [])], site_names),
+        # one key at a time: a page naming its writer in article:author may name its
+        # publisher in its plain author tag ("Condé Nast")
+        *[(meta.get(key, []), site_names) for key in AUTHOR_META],
         ((ex.get("author") or "").split(";"), site_names),
     ]
     people: list[str] = []
@@ -434,8 +504,9 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
     declared = iso_language(_first(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale")))
     language = detect_language(text, declared, ctx.get("language"))
     evidence = date_evidence(ex, ctx)
-    published, date_source, modified = choose_dates(evidence, ctx["timezone"], fetched_at,
-                                                    numeric_day_first(language or declared, canonical))
+    host = site_host(signals, canonical)
+    published, date_source, modified = choose_dates(evidence, page_zone(host, language or declared, ctx["timezone"]),
+                                                    fetched_at, numeric_day_first(language or declared, host))
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
     site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or ""}

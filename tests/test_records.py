@@ -28,6 +28,7 @@ from dossier_pipeline.tasks.normalise import (
     choose_dates,
     detect_language,
     numeric_day_first,
+    page_zone,
     parse_date,
     split_byline,
 )
@@ -380,17 +381,77 @@ def test_a_date_htmldate_contradicts_and_nothing_confirms_gives_way() -> None:
     assert choose_dates(alone, "UTC", FETCHED)[:2][1] == "htmldate"
 
 
-@pytest.mark.parametrize(("language", "url", "dayfirst"), [
-    ("de", "https://www.example.at/x", True), ("fr", "https://example.com/x", True),
-    ("en", "https://example.com/x", False), ("en", "https://www.example.co.uk/x", True), (None, "https://a.org/", True),
+@pytest.mark.parametrize(("language", "host", "dayfirst"), [
+    ("de", "www.example.at", True), ("fr", "example.com", True),
+    ("en", "example.com", False), ("en", "www.example.co.uk", True), (None, "a.org", True),
 ])
-def test_which_pages_write_the_day_first(language: str | None, url: str, dayfirst: bool) -> None:
-    assert numeric_day_first(language, url) is dayfirst
+def test_which_pages_write_the_day_first(language: str | None, host: str, dayfirst: bool) -> None:
+    assert numeric_day_first(language, host) is dayfirst
 
 
-@pytest.mark.parametrize("value", ["2026-01-02", "2026-01-01T12:00:00+00:00", "10:30", "yesterday", "1890-01-01"])
-def test_dates_after_the_fetch_or_without_year_are_refused(value: str) -> None:
+@pytest.mark.parametrize("value", ["2026-01-02", "2026-01-01T12:00:00+00:00", "10:30", "yesterday", "1890-01-01",
+                                   "2019", "March 2019", "2019-03"])  # a reference's year, an issue's month: no day
+def test_dates_after_the_fetch_or_without_year_or_day_are_refused(value: str) -> None:
     assert parse_date(value, "UTC", FETCHED) is None
+
+
+def test_a_scholarly_pages_date_and_authors_are_its_own_not_its_references() -> None:
+    """A journal article page (written after the pattern of real ones): Highwire tags give
+    its date and its authors, family name first; its reference list carries a
+    datePublished and authors per reference, in microdata, which are not the article's."""
+    rec = record("scholarly-article.html", "https://jhl.example.org/articles/s41-023-0412")
+    assert rec["authors"] == ["Lena Wagner", "Daniel Okonkwo", "Ida Sørensen"]
+    assert (rec["published_at_local"], rec["date_source"]) == ("2023-11-02", "meta")
+    assert {e["source"] for e in rec["date_evidence"]} == {"meta:citation_publication_date",
+                                                           "meta:citation_online_date", "htmldate"}
+
+
+STORIES = {"en": "The regional council approved the new tram line after a debate that lasted most of the night.",
+           "ko": "시의회는 밤늦게까지 이어진 토론 끝에 새로운 트램 노선 건설을 승인했다고 밝혔다."}
+
+
+def _page(head: str, byline: str, language: str = "en") -> str:
+    story = " ".join([STORIES[language]] * 4)
+    return (f"<!DOCTYPE html><html lang='{language}'><head><meta charset='utf-8'><title>Tram line approved</title>"
+            f"{head}</head><body><article><h1>Tram line approved</h1>{byline}<p>{story}</p><p>{story}</p></article>"
+            "</body></html>")
+
+
+@pytest.mark.parametrize(("url", "head", "byline", "local"), [
+    # a time without offset is the clock of the site's country (.jp), not the dossier's zone (UTC)
+    ("https://www.yomiuri.example.jp/news/1/", "", '<time datetime="2019-04-11T22:22">22:22</time>',
+     "2019-04-11T22:22:00+09:00"),
+    # on a generic domain, the country the page's language is mostly written in (the dossier's zone is UTC)
+    ("https://news.example.com/1/", "",
+     '<p class="date"><time datetime="2023-02-05 11:40">2023. 2. 5. 11:40</time></p>', "2023-02-05T11:40:00+09:00"),
+    # microdata on any element, and <meta value=…> as some saved copies write it
+    ("https://www.example.com/1/", "", '<span itemprop="datePublished" content="2020-01-02T14:32:00+06:00">'
+     "০২ জানুয়ারি ২০২০, ১৪:৩২</span>", "2020-01-02T14:32:00+06:00"),
+    ("https://www.example.com/1/", '<meta name="article:published_time" value="2019-04-13T09:00:00+09:00">', "",
+     "2019-04-13T09:00:00+09:00"),
+])
+def test_the_pages_own_clock(tmp_path: Path, url: str, head: str, byline: str, local: str) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, byline, "ko" if "news.example.com" in url else "en"), encoding="utf-8")
+    assert record(str(page), url, timezone="UTC")["published_at_local"] == local
+
+
+def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_tag(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(_page('<meta name="author" content="Condé Nast"><meta property="article:author" '
+                          'content="Arielle Pardes">', ""), encoding="utf-8")
+    assert record(str(page), "https://wired.example.jp/2019/04/25/x/")["authors"] == ["Arielle Pardes"]
+
+
+@pytest.mark.parametrize(("host", "language", "configured", "zone"), [
+    ("www.lemonde.fr", "fr", "UTC", "Europe/Paris"), ("www.bbc.co.uk", "en", "America/New_York", "Europe/London"),
+    ("www.example.es", "es", "UTC", "Africa/Ceuta"),  # Madrid's clock, not the Canaries'
+    ("www.ledevoir.com", "fr", "America/Toronto", "America/Toronto"),  # a generic domain: the dossier's zone
+    ("www.example.com", "en", "UTC", "UTC"), ("www.example.cn", "zh", "UTC", "UTC"),  # several zones: no guess
+    ("startup.example.io", "ja", "UTC", "Asia/Tokyo"),  # .io names no country; the language does
+])
+def test_the_zone_of_times_without_offset(host: str, language: str, configured: str, zone: str) -> None:
+    assert page_zone(host, language, configured) == zone
 
 
 def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
