@@ -45,9 +45,8 @@ MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura f
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
 _TIMES = etree.XPath("//time[@datetime]")
-# Metadata: <meta> content (``value`` in some saved copies and CMSs) and microdata on any
-# element (<span itemprop="datePublished" content="…">).
-_META = etree.XPath("//meta[@content or @value] | //body//*[@itemprop][@content][not(self::meta)]")
+# Metadata: <meta> content and microdata on any element (<span itemprop="datePublished" content="…">).
+_META = etree.XPath("//meta[@content] | //body//*[@itemprop][@content][not(self::meta)]")
 # Microdata properties whose item is another work than the article, and the class or id
 # words of reference lists: the dates and authors inside them are those works'.
 OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart", "mentions", "workexample",
@@ -195,7 +194,7 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     for element in _META(tree):
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
         if key and not (element.get("itemprop") and _of_another_work(element)):
-            meta.setdefault(key, []).append((element.get("content") or element.get("value") or "").strip())
+            meta.setdefault(key, []).append(element.get("content").strip())
     out: dict[str, Any] = {"meta": meta, "jsonld": {}}
     objects = _jsonld_objects(tree)
     by_id = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}

@@ -61,10 +61,10 @@ GENERIC_CCTLDS = frozenset(("io", "co", "tv", "me", "ai", "fm", "ly", "to", "cc"
 COUNTRY_OF_TLD = {"uk": "GB"}  # the one country-code domain that is not its ISO 3166 code
 
 # -- authors ----------------------------------------------------------------------------
-BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted by", "article by", "zum profil von",
-                   "artikel von", "ein beitrag von", "geschrieben von", "publié par", "par", "by", "von", "vom",
-                   "por", "door", "avec", "with", "mit", "texte", "text", "interview", "auteur", "auteure",
-                   "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил", "подготовила")
+BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted by", "submitted by", "article by",
+                   "zum profil von", "artikel von", "ein beitrag von", "geschrieben von", "publié par", "par", "by",
+                   "von", "vom", "por", "door", "avec", "with", "mit", "texte", "text", "interview", "auteur",
+                   "auteure", "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил", "подготовила")
 # Short prefixes that are also the first word of names ("Di Maio", "Av"): stripped only
 # before a name of two words at least.
 SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por", "scritto da", "geschreven door",
@@ -103,6 +103,9 @@ NOT_PERSON_WORDS = frozenset((
     "text", "texte", "interview", "foto", "photo", "fotos", "photos", "datum", "date", "artikel", "article",
     "e.v.", "e.v", "gmbh", "ag", "inc.", "inc", "ltd.", "ltd", "llc", "publisher", "editor", "webmaster",
     "verlag", "herausgeber", "contributor", "contributors", "guest",
+    # labels of a byline box that extractors take for its name ("Submitted on …", "Lesedauer: 3 Minuten")
+    "submitted", "posted", "published", "updated", "lesedauer", "veröffentlicht", "aktualisiert", "publié", "publiée",
+    "publicado", "actualizado", "pubblicato", "aggiornato", "gepubliceerd", "bijgewerkt",
 ))
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
                             "ter", "ten", "al", "el", "bin", "ibn"))
