@@ -51,6 +51,10 @@ _META = etree.XPath("//meta[@content] | //body//*[@itemprop][@content][not(self:
 # words of reference lists: the dates and authors inside them are those works'.
 OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart", "mentions", "workexample",
                          "subjectof", "relatedlink", "isbasedon", "about"))
+# The article's date line ("Publié le 07 mai 2019 à 13h59", "2023. 2. 5. 11:40"): a short text
+# holding a digit, of an element whose class names a date (furniture.match_classes).
+MAX_DATE_LINE = 100
+MAX_DATE_LINES = 3
 REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-article-references|"
                         r"ref-list|reflist)(?![a-z])")
 # Class and id words of the places whose dates are not the article's: comments, sidebars,
@@ -224,6 +228,9 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     out["canonical"] = tree.xpath("string(//link[@rel='canonical']/@href)") or None
     out["html_lang"] = tree.xpath("string(/html/@lang)") or None
     out["times"] = _time_values(tree)
+    dated = cast(list[lxml.html.HtmlElement], classes.dated)  # the page's elements are HtmlElements (_PARSER)
+    out["date_lines"] = [line for e in dated if 0 < len(line := _text(e)) < MAX_DATE_LINE
+                         and any(c.isdigit() for c in line) and _time_rank(e) is not None][:MAX_DATE_LINES]
     # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:").
     blocks: dict[str, list[tuple[str, str | None]]] = {"tags": [], "dossier": [], "related": []}
     for heading in _SHORT_TEXTS(tree):

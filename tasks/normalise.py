@@ -47,6 +47,9 @@ HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
 NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023: which comes first depends on the page
+# A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
+CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:hH時시]\s*([0-5]\d)(?!\d)(?:\s*([ap])\.?\s*m\b)?", re.IGNORECASE)
+NUMBER = re.compile(r"\d+")
 CLOCK_SKEW = timedelta(minutes=10)
 # Two fillers of the fields a date string lacks: a field in which the two readings differ is missing.
 DEFAULTS = (datetime(2000, 1, 1), datetime(2000, 2, 2))
@@ -190,15 +193,16 @@ _PUBLISHED_SOURCES = frozenset(["jsonld:datePublished", *[f"meta:{key}" for key 
                                 "htmldate", *HINT_PUBLISHED])
 
 
-def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, dayfirst: bool = False
-                 ) -> tuple[ParsedDate | None, str | None, ParsedDate | None]:
+def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, dayfirst: bool = False,
+                 date_lines: list[str] | None = None) -> tuple[ParsedDate | None, str | None, ParsedDate | None]:
     """(published, its source kind, modified) from the evidence, the first usable candidate
     of each in order of trust, except that a publication date which htmldate's search of
     the whole page (URL, header, text) puts more than a day away, and which no source of
     another kind confirms, gives way to the first candidate that agrees with htmldate (a
     meta or JSON-LD stamped by a later edit). When another candidate states the same instant in the
     publisher's own offset (a meta in UTC, a visible <time> at -04:00), that statement is
-    kept as the local value: it holds the publisher's calendar day."""
+    kept as the local value: it holds the publisher's calendar day. A publication date
+    without time takes the one the article's ``date_lines`` give that day (timed)."""
     parsed_all = [(item["source"], parsed) for item in evidence
                   if item["source"] in _PUBLISHED_SOURCES | _MODIFIED_SOURCES
                   and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst))]
@@ -219,7 +223,30 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     if htmldate is not None and not _near(first, htmldate) and not any(
             _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):
         first, kind = next((p, k) for p, k in candidates if _near(p, htmldate))
-    return in_own_offset(first), kind, in_own_offset(modified)
+    return in_own_offset(timed(first, date_lines or [], tz)), kind, in_own_offset(modified)
+
+
+def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
+    """A publication day with the time of day the article's date line gives it ("Publié le
+    07 mai 2019 à 13h59", "2023. 2. 5. 11:40"), on the page's clock ``tz``; else the day.
+    The line must name the day before its time (the year and the day, and the month when it
+    is written in numbers), so that an update's time ("Mis à jour le 08 mai … 09h03") is
+    not taken for the publication's. Hand-written: htmldate, which finds these lines in
+    any language, returns the day alone, and a multilingual date parser costs more CPU per
+    line than the whole normalisation of a page."""
+    if day.precision != "day":
+        return day
+    when = date.fromisoformat(day.local)
+    for line in date_lines:
+        if not (clock := CLOCK.search(line)):
+            continue
+        numbers = [int(n) for n in NUMBER.findall(line[:clock.start()])]
+        if when.year in numbers and when.day in numbers and (len(numbers) < 3 or when.month in numbers):
+            hour = int(clock[1]) % 12 + 12 if (clock[3] or "").lower() == "p" else int(clock[1])
+            hour = 0 if (clock[3] or "").lower() == "a" and hour == 12 else hour
+            local = datetime(when.year, when.month, when.day, hour, int(clock[2]), tzinfo=ZoneInfo(tz))
+            return ParsedDate(local.astimezone(UTC), "second", local.isoformat())
+    return day
 
 
 def _near(a: ParsedDate, b: ParsedDate) -> bool:
@@ -509,7 +536,8 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
     evidence = date_evidence(ex, ctx)
     host = site_host(signals, canonical)
     published, date_source, modified = choose_dates(evidence, page_zone(host, language or declared, ctx["timezone"]),
-                                                    fetched_at, numeric_day_first(language or declared, host))
+                                                    fetched_at, numeric_day_first(language or declared, host),
+                                                    signals.get("date_lines"))
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
     site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or ""}

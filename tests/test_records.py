@@ -381,6 +381,20 @@ def test_a_date_htmldate_contradicts_and_nothing_confirms_gives_way() -> None:
     assert choose_dates(alone, "UTC", FETCHED)[:2][1] == "htmldate"
 
 
+@pytest.mark.parametrize(("line", "tz", "local"), [
+    ("Publié le 07 mai 2019 à 13h59 - Mis à jour le 08 mai 2019 à 09h03", "Europe/Paris", "2019-05-07T13:59:00+02:00"),
+    ("2019-05-07 · 2019年05月07日 09時05分", "Asia/Tokyo", "2019-05-07T09:05:00+09:00"),
+    ("2019. 5. 7. 11:40", "Asia/Seoul", "2019-05-07T11:40:00+09:00"),
+    ("Updated: May 07, 2019 03:49 pm IST", "Asia/Kolkata", "2019-05-07T15:49:00+05:30"),
+    ("Mis à jour le 08 mai 2019 à 09h03", "Europe/Paris", "2019-05-07"),  # another day's time: the day alone
+    ("2019-06-07 10:00", "UTC", "2019-05-07"),  # another month
+    ("7 comments, 12:30", "UTC", "2019-05-07"),  # no year before the time
+])
+def test_a_day_takes_the_time_its_date_line_gives_it(line: str, tz: str, local: str) -> None:
+    published, _, _ = choose_dates(_evidence("htmldate", "2019-05-07"), tz, FETCHED, date_lines=[line])
+    assert published.local == local
+
+
 @pytest.mark.parametrize(("language", "host", "dayfirst"), [
     ("de", "www.example.at", True), ("fr", "example.com", True),
     ("en", "example.com", False), ("en", "www.example.co.uk", True), (None, "a.org", True),
@@ -418,6 +432,9 @@ def _page(head: str, byline: str, language: str = "en") -> str:
 
 
 @pytest.mark.parametrize(("url", "head", "byline", "local"), [
+    # the article's date line gives the day's time; the site's country (.fr) its clock
+    ("https://www.lemonde.example.fr/1/", "", '<p class="meta__date">Publié le 07 mai 2019 à 13h59</p>',
+     "2019-05-07T13:59:00+02:00"),
     # a time without offset is the clock of the site's country (.jp), not the dossier's zone (UTC)
     ("https://www.yomiuri.example.jp/news/1/", "", '<time datetime="2019-04-11T22:22">22:22</time>',
      "2019-04-11T22:22:00+09:00"),
