@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from html import unescape
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
@@ -183,6 +184,28 @@ def _of_another_work(element: lxml.html.HtmlElement) -> bool:
     return False
 
 
+def _address_key(value: Any) -> str | None:
+    """An address as compared with the page's: no scheme, "www.", query, fragment or final slash."""
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("url")
+    try:
+        parts = urlsplit(value.strip()) if isinstance(value, str) else None
+    except ValueError:  # "http://[broken"
+        return None
+    if parts is None:
+        return None
+    return f"{(parts.hostname or '').removeprefix('www.')}{parts.path.rstrip('/')}" or None
+
+
+def _own_article(articles: list[dict[str, Any]], address: str | None) -> dict[str, Any]:
+    """The page's own article node among the JSON-LD articles: the one whose url, @id or
+    mainEntityOfPage names the page's address (a page may also describe the articles it
+    lists or recommends, before its own), else the first."""
+    own = _address_key(address)
+    return next((obj for obj in articles if own and own in {_address_key(obj.get(key)) for key in
+                                                            ("url", "@id", "mainEntityOfPage")}), articles[0])
+
+
 def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
     """<time datetime> values by where they sit (_time_rank), in page order within a rank
     (one XPath, ranked here: one walk of the tree instead of one per kind of place)."""
@@ -200,32 +223,32 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
         if key and not (element.get("itemprop") and _of_another_work(element)):
             meta.setdefault(key, []).append(element.get("content").strip())
     out: dict[str, Any] = {"meta": meta, "jsonld": {}}
+    out["canonical"] = tree.xpath("string(//link[@rel='canonical']/@href)") or None
     objects = _jsonld_objects(tree)
     by_id = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
-    for obj in objects:
-        if any(ARTICLE_TYPES.fullmatch(t) for t in _types(obj)):
-            keywords = obj.get("keywords")
-            if isinstance(keywords, str):
-                keywords = re.split(r"[,;]", keywords)
-            authors = obj.get("author")
-            # Yoast-style graphs name the author in a Person node the article refers to by @id.
-            authors = [by_id.get(a.get("@id"), a) if isinstance(a, dict) and "name" not in a else a
-                       for a in (authors if isinstance(authors, list) else [authors])]
-            out["jsonld"] = {
-                "headline": _string(obj.get("headline") or obj.get("name")),
-                "datePublished": obj.get("datePublished"),
-                "dateModified": obj.get("dateModified"),
-                # (name, schema.org types): an Organization is never a person
-                "authors": [(name, _types(a)) for a in authors for name in _names(a)],
-                "keywords": [unescape(k) for k in keywords or [] if isinstance(k, str)],
-                "section": _names(obj.get("articleSection")),
-                "publisher": next(iter(_names(by_id.get(p.get("@id"), p) if isinstance(p := obj.get("publisher"), dict)
-                                              else p)), None),
-                "description": _string(obj.get("description")),
-                "inLanguage": _string(obj.get("inLanguage")),
-            }
-            break
-    out["canonical"] = tree.xpath("string(//link[@rel='canonical']/@href)") or None
+    articles = [obj for obj in objects if any(ARTICLE_TYPES.fullmatch(t) for t in _types(obj))]
+    if articles:
+        obj = _own_article(articles, out["canonical"] or next(iter(meta.get("og:url", [])), None))
+        keywords = obj.get("keywords")
+        if isinstance(keywords, str):
+            keywords = re.split(r"[,;]", keywords)
+        authors = obj.get("author")
+        # Yoast-style graphs name the author in a Person node the article refers to by @id.
+        authors = [by_id.get(a.get("@id"), a) if isinstance(a, dict) and "name" not in a else a
+                   for a in (authors if isinstance(authors, list) else [authors])]
+        out["jsonld"] = {
+            "headline": _string(obj.get("headline") or obj.get("name")),
+            "datePublished": obj.get("datePublished"),
+            "dateModified": obj.get("dateModified"),
+            # (name, schema.org types): an Organization is never a person
+            "authors": [(name, _types(a)) for a in authors for name in _names(a)],
+            "keywords": [unescape(k) for k in keywords or [] if isinstance(k, str)],
+            "section": _names(obj.get("articleSection")),
+            "publisher": next(iter(_names(by_id.get(p.get("@id"), p) if isinstance(p := obj.get("publisher"), dict)
+                                          else p)), None),
+            "description": _string(obj.get("description")),
+            "inLanguage": _string(obj.get("inLanguage")),
+        }
     out["html_lang"] = tree.xpath("string(/html/@lang)") or None
     out["times"] = _time_values(tree)
     dated = cast(list[lxml.html.HtmlElement], classes.dated)  # the page's elements are HtmlElements (_PARSER)

@@ -9,6 +9,7 @@ HTTP), is kept with its origin in ``date_evidence``, so a wrong date can be expl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -276,8 +277,9 @@ def site_host(signals: dict[str, Any], url: str) -> str:
     article's identity (canonical_url), as they name the site when the page was served from
     elsewhere (an archive, a mirror); else the address's."""
     for candidate in (signals.get("canonical"), _first(signals["meta"].get("og:url")), url):
-        if candidate and (host := urlsplit(candidate.strip()).hostname):
-            return host
+        with contextlib.suppress(ValueError):  # "http://[broken"
+            if candidate and (host := urlsplit(candidate.strip()).hostname):
+                return host
     return ""
 
 

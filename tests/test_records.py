@@ -451,6 +451,24 @@ def test_the_pages_own_clock(tmp_path: Path, url: str, head: str, byline: str, l
     assert record(str(page), url, timezone="UTC")["published_at_local"] == local
 
 
+def test_the_pages_own_jsonld_article_among_those_it_recommends(tmp_path: Path) -> None:
+    """A page describing a recommended article in JSON-LD before its own: the node whose
+    url names the page's address gives the date (as its byline's <time> shows it) and the
+    byline."""
+    def node(url: str, day: str, author: str) -> str:
+        return ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+                f'"url": "{url}", "datePublished": "{day}", "author": {{"@type": "Person", "name": "{author}"}}}}'
+                "</script>")
+    head = ('<link rel="canonical" href="https://www.example.com/news/tram-line/">'
+            + node("https://www.example.com/news/bus-strike/", "2024-03-02T08:00:00+01:00", "Paul Martin")
+            + node("http://example.com/news/tram-line", "2024-03-05T17:30:00+01:00", "Jane Doe"))
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, '<p class="byline"><time datetime="2024-03-05">5 March 2024</time></p>'),
+                    encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    assert (rec["published_at_local"], rec["authors"]) == ("2024-03-05T17:30:00+01:00", ["Jane Doe"])
+
+
 def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_tag(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text(_page('<meta name="author" content="Condé Nast"><meta property="article:author" '
