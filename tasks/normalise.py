@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import courlan
 from babel.core import get_global
@@ -284,17 +284,24 @@ def site_host(signals: dict[str, Any], url: str) -> str:
 
 
 @cache
+def _known_zones() -> set[str]:
+    return available_timezones()  # reads the zone database's directory: once
+
+
+@cache
 def _territory_zone(territory: str) -> str | None:
     """The time zone of a country whose clocks mostly agree: the first of the zones sharing
     the UTC offsets (January, July) of more than half of its zones (Madrid, not the
     Canaries; none for the United States or Russia)."""
-    zones = get_global("territory_zones").get(territory, [])
+    if not (len(territory) == 2 and territory.isalpha()):
+        return None  # a region ("001", the world, of Esperanto), not a country
+    zones = [zone for zone in get_global("territory_zones").get(territory, []) if zone in _known_zones()]
 
     def offsets(zone: str) -> tuple[timedelta | None, ...]:
         return tuple(datetime(2024, month, 1, tzinfo=ZoneInfo(zone)).utcoffset() for month in (1, 7))
 
     by_offsets: dict[tuple[timedelta | None, ...], list[str]] = {}
-    for zone in zones:
+    for zone in zones:  # CLDR's "Etc/Unknown" (territory ZZ) and zones this system lacks left out
         by_offsets.setdefault(offsets(zone), []).append(zone)
     majority = max(by_offsets.values(), key=len, default=[])
     return majority[0] if 2 * len(majority) > len(zones) else None

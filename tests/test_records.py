@@ -482,6 +482,7 @@ def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_ta
     ("www.ledevoir.com", "fr", "America/Toronto", "America/Toronto"),  # a generic domain: the dossier's zone
     ("www.example.com", "en", "UTC", "UTC"), ("www.example.cn", "zh", "UTC", "UTC"),  # several zones: no guess
     ("startup.example.io", "ja", "UTC", "Asia/Tokyo"),  # .io names no country; the language does
+    ("127.0.0.1", "eo", "UTC", "UTC"),  # Esperanto: the world (CLDR's 001, zone Etc/Unknown), no country
 ])
 def test_the_zone_of_times_without_offset(host: str, language: str, configured: str, zone: str) -> None:
     assert page_zone(host, language, configured) == zone
