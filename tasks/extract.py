@@ -47,7 +47,7 @@ MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu,
 MAX_TIMES = 5  # <time> values kept as date evidence
 _TIMES = etree.XPath("//time[@datetime]")
 # Metadata: <meta> content and microdata on any element (<span itemprop="datePublished" content="…">).
-_META = etree.XPath("//meta[@content] | //body//*[@itemprop][@content][not(self::meta)]")
+_META = etree.XPath("//*[@content][self::meta or @itemprop]")  # one walk of the tree
 # Microdata properties whose item is another work than the article, and the class or id
 # words of reference lists: the dates and authors inside them are those works'.
 OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart", "mentions", "workexample",
