@@ -56,7 +56,9 @@ class Settings(_Strict):
     respect_robots_txt: bool = True
     extract_timeout_seconds: float = Field(30.0, gt=0)  # per page; a page over it is recorded as failed
     extract_memory_mb: int = Field(1024, ge=256)  # per extraction worker (address-space limit)
-    timezone: str = "UTC"  # applied to dates a page gives without an offset
+    # applied to dates a page gives without an offset, on sites whose country-code domain does
+    # not name a clock (normalise.page_zone); the default UTC defers to the page's language
+    timezone: str = "UTC"
     archive: bool = True  # keep every HTTP exchange in WARC files under raw/ (re-extraction, audit)
     commit_seconds: float = Field(20.0, ge=0)  # batches written together at most this often (0: every batch)
     keep_paywalled: bool = True  # keep rows of paywalled/registration articles (their teaser); false: skip them

@@ -46,6 +46,18 @@ MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura f
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
 _TIMES = etree.XPath("//time[@datetime]")
+# Metadata: <meta> content and microdata on any element (<span itemprop="datePublished" content="…">).
+_META = etree.XPath("//*[@content][self::meta or @itemprop]")  # one walk of the tree
+# Microdata properties whose item is another work than the article, and the class or id
+# words of reference lists: the dates and authors inside them are those works'.
+OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart", "mentions", "workexample",
+                         "subjectof", "relatedlink", "isbasedon", "about"))
+# The article's date line ("Publié le 07 mai 2019 à 13h59", "2023. 2. 5. 11:40"): a short text
+# holding a digit, of an element whose class names a date (furniture.match_classes).
+MAX_DATE_LINE = 100
+MAX_DATE_LINES = 3
+REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-article-references|"
+                        r"ref-list|reflist)(?![a-z])")
 # Class and id words of the places whose dates are not the article's: comments, sidebars,
 # cards and lists of other articles; and of a byline or article header.
 ELSEWHERE = re.compile(r"(?<![a-z])(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|"
@@ -184,6 +196,41 @@ def _time_rank(element: lxml.html.HtmlElement) -> int | None:
     return 2 if in_article else 3
 
 
+def _of_another_work(element: lxml.html.HtmlElement) -> bool:
+    """Whether a microdata property describes another work than the page's article: a
+    reference a scholarly page cites (one ``datePublished`` and ``author`` per reference),
+    a comment, a review, the periodical it is part of, an entry of a reference list."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            return False
+        if ancestor.get("itemprop", "").lower() in OTHER_WORKS or REFERENCES.search(
+                f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".lower()):
+            return True
+    return False
+
+
+def _address_key(value: Any) -> str | None:
+    """An address as compared with the page's: no scheme, "www.", query, fragment or final slash."""
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("url")
+    try:
+        parts = urlsplit(value.strip()) if isinstance(value, str) else None
+    except ValueError:  # "http://[broken"
+        return None
+    if parts is None:
+        return None
+    return f"{(parts.hostname or '').removeprefix('www.')}{parts.path.rstrip('/')}" or None
+
+
+def _own_article(articles: list[dict[str, Any]], address: str | None) -> dict[str, Any]:
+    """The page's own article node among the JSON-LD articles: the one whose url, @id or
+    mainEntityOfPage names the page's address (a page may also describe the articles it
+    lists or recommends, before its own), else the first."""
+    own = _address_key(address)
+    return next((obj for obj in articles if own and own in {_address_key(obj.get(key)) for key in
+                                                            ("url", "@id", "mainEntityOfPage")}), articles[0])
+
+
 def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
     """<time datetime> values by where they sit (_time_rank), in page order within a rank
     (one XPath, ranked here: one walk of the tree instead of one per kind of place)."""
@@ -196,41 +243,44 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     """Metadata candidates from the page's own markup, each kept with its origin
     (``classes``: what the class-name rules found on it)."""
     meta: dict[str, list[str]] = {}
-    for element in tree.xpath("//meta[@content]"):
+    for element in _META(tree):
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
-        if key:
+        if key and not (element.get("itemprop") and _of_another_work(element)):
             meta.setdefault(key, []).append(element.get("content").strip())
     out: dict[str, Any] = {"meta": meta, "jsonld": {}}
+    out["canonical"] = tree.xpath("string(//link[@rel='canonical']/@href)") or None
     objects = _jsonld_objects(tree)
     by_id = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
-    for obj in objects:
-        if any(ARTICLE_TYPES.fullmatch(t) for t in _types(obj)):
-            keywords = obj.get("keywords")
-            if isinstance(keywords, str):
-                keywords = re.split(r"[,;]", keywords)
-            authors = obj.get("author")
-            # Yoast-style graphs name the author in a Person node the article refers to by @id.
-            authors = [by_id.get(a.get("@id"), a) if isinstance(a, dict) and "name" not in a else a
-                       for a in (authors if isinstance(authors, list) else [authors])]
-            out["jsonld"] = {
-                "headline": _string(obj.get("headline") or obj.get("name")),
-                "datePublished": obj.get("datePublished"),
-                "dateModified": obj.get("dateModified"),
-                # (name, schema.org types): an Organization is never a person
-                "authors": [(name, _types(a)) for a in authors for name in _names(a)],
-                "keywords": [unescape(k) for k in keywords or [] if isinstance(k, str)],
-                "section": _names(obj.get("articleSection")),
-                "publisher": next(iter(_names(by_id.get(p.get("@id"), p) if isinstance(p := obj.get("publisher"), dict)
-                                              else p)), None),
-                "description": _string(obj.get("description")),
-                "inLanguage": _string(obj.get("inLanguage")),
-            }
-            break
-    out["canonical"] = tree.xpath("string(//link[@rel='canonical']/@href)") or None
+    articles = [obj for obj in objects if any(ARTICLE_TYPES.fullmatch(t) for t in _types(obj))]
+    if articles:
+        obj = _own_article(articles, out["canonical"] or next(iter(meta.get("og:url", [])), None))
+        keywords = obj.get("keywords")
+        if isinstance(keywords, str):
+            keywords = re.split(r"[,;]", keywords)
+        authors = obj.get("author")
+        # Yoast-style graphs name the author in a Person node the article refers to by @id.
+        authors = [by_id.get(a.get("@id"), a) if isinstance(a, dict) and "name" not in a else a
+                   for a in (authors if isinstance(authors, list) else [authors])]
+        out["jsonld"] = {
+            "headline": _string(obj.get("headline") or obj.get("name")),
+            "datePublished": obj.get("datePublished"),
+            "dateModified": obj.get("dateModified"),
+            # (name, schema.org types): an Organization is never a person
+            "authors": [(name, _types(a)) for a in authors for name in _names(a)],
+            "keywords": [unescape(k) for k in keywords or [] if isinstance(k, str)],
+            "section": _names(obj.get("articleSection")),
+            "publisher": next(iter(_names(by_id.get(p.get("@id"), p) if isinstance(p := obj.get("publisher"), dict)
+                                          else p)), None),
+            "description": _string(obj.get("description")),
+            "inLanguage": _string(obj.get("inLanguage")),
+        }
     out["html_lang"] = tree.xpath("string(/html/@lang)") or None
     out["times"] = _time_values(tree)
     out["html_title"] = _HTML_TITLE(tree).strip() or None
     out["headlines"], out["site_logos"] = _headings(tree)
+    dated = cast(list[lxml.html.HtmlElement], classes.dated)  # the page's elements are HtmlElements (_PARSER)
+    out["date_lines"] = [line for e in dated if 0 < len(line := _text(e)) < MAX_DATE_LINE
+                         and any(c.isdigit() for c in line) and _time_rank(e) is not None][:MAX_DATE_LINES]
     # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:").
     blocks: dict[str, list[tuple[str, str | None]]] = {"tags": [], "dossier": [], "related": []}
     for heading in _SHORT_TEXTS(tree):

@@ -234,18 +234,21 @@ class ClassMatches:
 
     related: list[etree._Element]  # related-links blocks
     credits: list[etree._Element]  # caption credits
+    dated: list[etree._Element]  # elements whose class names a date (an article's date line)
 
 
 def match_classes(tree: etree._Element) -> ClassMatches:
     """Apply the class-name rules in one pass, and mark the furniture blocks (PRUNE_MARK)
     for trafilatura to prune from its copy of the tree before it extracts the text
     (rules.prune_xpath finds them by the mark); the metadata is read from the whole page,
-    as trafilatura does with its prune_xpath. A furniture or related block
-    holding a long paragraph is content whatever its class says (a wrapper named
-    "article-with-related")."""
-    related, credits = [], []
+    as trafilatura does with its prune_xpath. A furniture or related block holding a long
+    paragraph is content whatever its class says (a wrapper named "article-with-related").
+    The same pass picks the elements whose class names a date (page_signals' date lines)."""
+    related, credits, dated = [], [], []
     for element in _CLASSED(tree):
         names = f" {element.get('class').replace('_', '-')} "
+        if "date" in names.lower():
+            dated.append(element)
         if not _ANY_RE.search(names):
             continue
         if _CREDIT_RE.search(names) or (_FIGURE_CREDIT_RE.search(names)
@@ -257,7 +260,7 @@ def match_classes(tree: etree._Element) -> ClassMatches:
                 element.set(PRUNE_MARK, "")
             if linked:
                 related.append(element)
-    return ClassMatches(related, credits)
+    return ClassMatches(related, credits, dated)
 
 
 def is_furniture(paragraph: str, rules: CompiledRules, repeated: set[str]) -> bool:

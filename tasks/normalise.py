@@ -9,15 +9,17 @@ HTTP), is kept with its origin in ``date_evidence``, so a wrong date can be expl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import courlan
+from babel.core import get_global
 from dateutil import parser as dateparser
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
@@ -28,7 +30,10 @@ from dossier_pipeline.tasks.urls import article_id, host_of, identifying_params,
 
 # -- dates ------------------------------------------------------------------------------
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished", "pubdate",
-                  "publishdate", "dc.date.issued", "dcterms.created", "date", "sailthru.date", "parsely-pub-date")
+                  "publishdate", "dc.date.issued", "dcterms.created", "date", "sailthru.date", "parsely-pub-date",
+                  # scholarly pages (Highwire/Google Scholar tags, PRISM, Dublin Core)
+                  "citation_publication_date", "citation_online_date", "citation_date", "prism.publicationdate",
+                  "dc.date", "dcterms.issued")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified")
 # Discovery hints (DiscoveredURL.hints) that date the article, as publication dates of last
 # resort, then the ones that only say when something changed.
@@ -43,18 +48,27 @@ HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
 NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023: which comes first depends on the page
+# A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
+CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:hH時시]\s*([0-5]\d)(?!\d)(?:\s*([ap])\.?\s*m\b)?", re.IGNORECASE)
+NUMBER = re.compile(r"\d+")
 CLOCK_SKEW = timedelta(minutes=10)
+# Two fillers of the fields a date string lacks: a field in which the two readings differ is missing.
+DEFAULTS = (datetime(2000, 1, 1), datetime(2000, 2, 2))
 ONE_DAY = timedelta(days=1)
 # Country domains of English-language pages that write numeric dates day first (elsewhere
 # English pages, .com included, are read month first).
 DAY_FIRST_ENGLISH_TLDS = frozenset(("uk", "ie", "au", "nz", "za", "in", "pk", "ng", "ke", "gh", "sg", "my", "hk",
                                     "mt", "cy", "eu", "de", "fr", "nl", "be", "at", "ch", "se", "dk", "no", "fi"))
+# Country-code domains used as generic ones (.io, .tv, .co …): they name no country's clock.
+GENERIC_CCTLDS = frozenset(("io", "co", "tv", "me", "ai", "fm", "ly", "to", "cc", "ws", "gg", "sh", "ac", "la", "so",
+                            "im", "vc", "gl", "eu", "su", "nu", "tk", "ml", "ga", "cf", "gq"))
+COUNTRY_OF_TLD = {"uk": "GB"}  # the one country-code domain that is not its ISO 3166 code
 
 # -- authors ----------------------------------------------------------------------------
-BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted by", "article by", "zum profil von",
-                   "artikel von", "ein beitrag von", "geschrieben von", "publié par", "par", "by", "von", "vom",
-                   "por", "door", "avec", "with", "mit", "texte", "text", "interview", "auteur", "auteure",
-                   "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил", "подготовила")
+BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted by", "submitted by", "article by",
+                   "zum profil von", "artikel von", "ein beitrag von", "geschrieben von", "publié par", "par", "by",
+                   "von", "vom", "por", "door", "avec", "with", "mit", "texte", "text", "interview", "auteur",
+                   "auteure", "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил", "подготовила")
 # Short prefixes that are also the first word of names ("Di Maio", "Av"): stripped only
 # before a name of two words at least.
 SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por", "scritto da", "geschreven door",
@@ -93,11 +107,16 @@ NOT_PERSON_WORDS = frozenset((
     "text", "texte", "interview", "foto", "photo", "fotos", "photos", "datum", "date", "artikel", "article",
     "e.v.", "e.v", "gmbh", "ag", "inc.", "inc", "ltd.", "ltd", "llc", "publisher", "editor", "webmaster",
     "verlag", "herausgeber", "contributor", "contributors", "guest",
+    # labels of a byline box that extractors take for its name ("Submitted on …", "Lesedauer: 3 Minuten")
+    "submitted", "posted", "published", "updated", "lesedauer", "veröffentlicht", "aktualisiert", "publié", "publiée",
+    "publicado", "actualizado", "pubblicato", "aggiornato", "gepubliceerd", "bijgewerkt",
 ))
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
                             "ter", "ten", "al", "el", "bin", "ibn"))
 MAX_NAME_WORDS = 5
 AUTHOR_META = ("article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
+# One author a tag, often "Family, Given" (Highwire/Google Scholar tags of scholarly pages).
+SCHOLARLY_AUTHOR_META = ("citation_author", "dcterms.creator")
 DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
 TITLE_SEPARATORS = r"[|–—:·•›»‹«~⁄*⋆-]{1,2}"  # between a headline and what a page adds to it ("--", "›" too)
 # What follows a headline that a title candidate extends ("Headline | Site", "見出し：朝日新聞",
@@ -129,17 +148,22 @@ class ParsedDate(NamedTuple):
 
 
 def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool = False) -> ParsedDate | None:
-    """A date string as a ParsedDate, or None when it cannot be parsed, names no year, or
-    lies after the fetch. A time without offset is in ``tz``; a date-only value is kept as
-    that day, whatever the zone. ``dayfirst``: an ambiguous numeric date (01-11-2023,
-    01/11/2023) is read day first, as on pages of most of the world (see numeric_day_first);
-    dotted dates (16.10.2019) always are."""
+    """A date string as a ParsedDate, or None when it cannot be parsed, names no year or no
+    day (a reference's "2019", an issue's "March 2019"), or lies after the fetch. A time
+    without offset is in ``tz``; a date-only value is kept as that day, whatever the zone.
+    ``dayfirst``: an ambiguous numeric date (01-11-2023, 01/11/2023) is read day first, as
+    on pages of most of the world (see numeric_day_first); dotted dates (16.10.2019) always are."""
     if not value or not isinstance(value, str) or not HAS_YEAR.search(value):
         return None
     value = value.strip()
+    read = partial(dateparser.parse, value, tzinfos=TZINFOS,
+                   dayfirst=bool(DAY_FIRST.match(value) or (dayfirst and NUMERIC_DATE.match(value))))
     try:
-        parsed = dateparser.parse(value, tzinfos=TZINFOS,
-                                  dayfirst=bool(DAY_FIRST.match(value) or (dayfirst and NUMERIC_DATE.match(value))))
+        parsed = read(default=DEFAULTS[0])
+        # dateutil fills a missing month or day from its default: "2019" or "March 2019"
+        # (a reference's year, an issue's month) names no day, and is no publication date.
+        if (parsed.month == 1 or parsed.day == 1) and read(default=DEFAULTS[1]).date() != parsed.date():
+            return None
     except (ValueError, OverflowError, TypeError, dateparser.ParserError):
         return None
     if HAS_TIME.search(value):
@@ -179,15 +203,16 @@ _PUBLISHED_SOURCES = frozenset(["jsonld:datePublished", *[f"meta:{key}" for key 
                                 "htmldate", *HINT_PUBLISHED])
 
 
-def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, dayfirst: bool = False
-                 ) -> tuple[ParsedDate | None, str | None, ParsedDate | None]:
+def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, dayfirst: bool = False,
+                 date_lines: list[str] | None = None) -> tuple[ParsedDate | None, str | None, ParsedDate | None]:
     """(published, its source kind, modified) from the evidence, the first usable candidate
     of each in order of trust, except that a publication date which htmldate's search of
     the whole page (URL, header, text) puts more than a day away, and which no source of
     another kind confirms, gives way to the first candidate that agrees with htmldate (a
     meta or JSON-LD stamped by a later edit). When another candidate states the same instant in the
     publisher's own offset (a meta in UTC, a visible <time> at -04:00), that statement is
-    kept as the local value: it holds the publisher's calendar day."""
+    kept as the local value: it holds the publisher's calendar day. A publication date
+    without time takes the one the article's ``date_lines`` give that day (timed)."""
     parsed_all = [(item["source"], parsed) for item in evidence
                   if item["source"] in _PUBLISHED_SOURCES | _MODIFIED_SOURCES
                   and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst))]
@@ -208,7 +233,30 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     if htmldate is not None and not _near(first, htmldate) and not any(
             _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):
         first, kind = next((p, k) for p, k in candidates if _near(p, htmldate))
-    return in_own_offset(first), kind, in_own_offset(modified)
+    return in_own_offset(timed(first, date_lines or [], tz)), kind, in_own_offset(modified)
+
+
+def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
+    """A publication day with the time of day the article's date line gives it ("Publié le
+    07 mai 2019 à 13h59", "2023. 2. 5. 11:40"), on the page's clock ``tz``; else the day.
+    The line must name the day before its time (the year and the day, and the month when it
+    is written in numbers), so that an update's time ("Mis à jour le 08 mai … 09h03") is
+    not taken for the publication's. Hand-written: htmldate, which finds these lines in
+    any language, returns the day alone, and a multilingual date parser costs more CPU per
+    line than the whole normalisation of a page."""
+    if day.precision != "day":
+        return day
+    when = date.fromisoformat(day.local)
+    for line in date_lines:
+        if not (clock := CLOCK.search(line)):
+            continue
+        numbers = [int(n) for n in NUMBER.findall(line[:clock.start()])]
+        if when.year in numbers and when.day in numbers and (len(numbers) < 3 or when.month in numbers):
+            hour = int(clock[1]) % 12 + 12 if (clock[3] or "").lower() == "p" else int(clock[1])
+            hour = 0 if (clock[3] or "").lower() == "a" and hour == 12 else hour
+            local = datetime(when.year, when.month, when.day, hour, int(clock[2]), tzinfo=ZoneInfo(tz))
+            return ParsedDate(local.astimezone(UTC), "second", local.isoformat())
+    return day
 
 
 def _near(a: ParsedDate, b: ParsedDate) -> bool:
@@ -224,12 +272,64 @@ def publisher_day(at: datetime | None, local: str | None) -> date | None:
     return at.date() if at is not None else None
 
 
-def numeric_day_first(language: str | None, url: str) -> bool:
-    """Whether an ambiguous numeric date (01-11-2023) on this page is day first: on every
-    page but an English one outside the English-speaking countries that write day first."""
+def numeric_day_first(language: str | None, host: str) -> bool:
+    """Whether an ambiguous numeric date (01-11-2023) on this page (of the site ``host``) is
+    day first: on every page but an English one outside the English-speaking countries that
+    write day first."""
     if language != "en":
         return True
-    return (urlsplit(url).hostname or "").rsplit(".", 1)[-1] in DAY_FIRST_ENGLISH_TLDS
+    return host.rsplit(".", 1)[-1] in DAY_FIRST_ENGLISH_TLDS
+
+
+def site_host(signals: dict[str, Any], url: str) -> str:
+    """The publisher's host: the page's canonical link or og:url, trusted or not as the
+    article's identity (canonical_url), as they name the site when the page was served from
+    elsewhere (an archive, a mirror); else the address's."""
+    for candidate in (signals.get("canonical"), _first(signals["meta"].get("og:url")), url):
+        with contextlib.suppress(ValueError):  # "http://[broken"
+            if candidate and (host := urlsplit(candidate.strip()).hostname):
+                return host
+    return ""
+
+
+@cache
+def _known_zones() -> set[str]:
+    return available_timezones()  # reads the zone database's directory: once
+
+
+@cache
+def _territory_zone(territory: str) -> str | None:
+    """The time zone of a country whose clocks mostly agree: the first of the zones sharing
+    the UTC offsets (January, July) of more than half of its zones (Madrid, not the
+    Canaries; none for the United States or Russia)."""
+    if not (len(territory) == 2 and territory.isalpha()):
+        return None  # a region ("001", the world, of Esperanto), not a country
+    zones = [zone for zone in get_global("territory_zones").get(territory, []) if zone in _known_zones()]
+
+    def offsets(zone: str) -> tuple[timedelta | None, ...]:
+        return tuple(datetime(2024, month, 1, tzinfo=ZoneInfo(zone)).utcoffset() for month in (1, 7))
+
+    by_offsets: dict[tuple[timedelta | None, ...], list[str]] = {}
+    for zone in zones:  # CLDR's "Etc/Unknown" (territory ZZ) and zones this system lacks left out
+        by_offsets.setdefault(offsets(zone), []).append(zone)
+    majority = max(by_offsets.values(), key=len, default=[])
+    return majority[0] if 2 * len(majority) > len(zones) else None
+
+
+def page_zone(host: str, language: str | None, configured: str) -> str:
+    """The zone a time the page gives without an offset is in: its country's, by the
+    country-code domain, whatever the dossier's zone; on other domains the dossier's zone,
+    unless that is the default UTC, which names no place: then the country the page's
+    language is mostly written in (babel's likely subtags: ja -> JP; none for en, pt, zh
+    whose main country has several zones)."""
+    tld = host.rsplit(".", 1)[-1].lower()
+    if (len(tld) == 2 and tld.isalpha() and tld not in GENERIC_CCTLDS
+            and (zone := _territory_zone(COUNTRY_OF_TLD.get(tld, tld.upper())))):
+        return zone
+    if configured != "UTC" or not language:
+        return configured
+    likely: str = get_global("likely_subtags").get(language, "")  # "ja_Jpan_JP"
+    return (_territory_zone(likely.rsplit("_", 1)[-1]) if likely else None) or configured
 
 
 def _squash(text: str) -> str:
@@ -314,9 +414,15 @@ def clean_authors(raw: list[str], site_names: set[str]) -> list[str]:
     return split_byline(raw, site_names)[0]
 
 
+def _given_first(name: str) -> str:
+    """"Curie, Marie" as "Marie Curie": a scholarly tag names one author, family name first."""
+    family, comma, given = name.partition(",")
+    return f"{given.strip()} {family.strip()}" if comma and given.strip() and "," not in given else name
+
+
 def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[str], str | None]:
-    """Persons from the first byline source that names one (JSON-LD, author meta,
-    trafilatura's byline), else the first desk named ("Redaktion"); agencies from all of
+    """Persons from the first byline source that names one (JSON-LD, scholarly author tags,
+    each author meta, trafilatura's byline), else the first desk named ("Redaktion"); agencies from all of
     them. A JSON-LD Person may bear the site's name (a personal blog); any other byline
     equal to the site name is the site."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
@@ -324,7 +430,10 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[s
     sources = [
         ([name for name, kinds in ld_authors if "Person" in kinds], set()),
         ([name for name, kinds in ld_authors if not {"Person", "Organization"} & set(kinds)], site_names),
-        ([a for key in AUTHOR_META for a in meta.get(key, [])], site_names),
+        ([_given_first(a) for key in SCHOLARLY_AUTHOR_META for a in meta.get(key, [])], site_names),
+        # one key at a time: a page naming its writer in article:author may name its
+        # publisher in its plain author tag ("Condé Nast")
+        *[(meta.get(key, []), site_names) for key in AUTHOR_META],
         ((ex.get("author") or "").split(";"), site_names),
     ]
     people: list[str] = []
@@ -486,8 +595,10 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
     declared = iso_language(_first(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale")))
     language = detect_language(text, declared, ctx.get("language"))
     evidence = date_evidence(ex, ctx)
-    published, date_source, modified = choose_dates(evidence, ctx["timezone"], fetched_at,
-                                                    numeric_day_first(language or declared, canonical))
+    host = site_host(signals, canonical)
+    published, date_source, modified = choose_dates(evidence, page_zone(host, language or declared, ctx["timezone"]),
+                                                    fetched_at, numeric_day_first(language or declared, host),
+                                                    signals.get("date_lines"))
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
     site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or ""}

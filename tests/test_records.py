@@ -28,6 +28,7 @@ from dossier_pipeline.tasks.normalise import (
     choose_dates,
     detect_language,
     numeric_day_first,
+    page_zone,
     parse_date,
     split_byline,
 )
@@ -380,17 +381,111 @@ def test_a_date_htmldate_contradicts_and_nothing_confirms_gives_way() -> None:
     assert choose_dates(alone, "UTC", FETCHED)[:2][1] == "htmldate"
 
 
-@pytest.mark.parametrize(("language", "url", "dayfirst"), [
-    ("de", "https://www.example.at/x", True), ("fr", "https://example.com/x", True),
-    ("en", "https://example.com/x", False), ("en", "https://www.example.co.uk/x", True), (None, "https://a.org/", True),
+@pytest.mark.parametrize(("line", "tz", "local"), [
+    ("Publié le 07 mai 2019 à 13h59 - Mis à jour le 08 mai 2019 à 09h03", "Europe/Paris", "2019-05-07T13:59:00+02:00"),
+    ("2019-05-07 · 2019年05月07日 09時05分", "Asia/Tokyo", "2019-05-07T09:05:00+09:00"),
+    ("2019. 5. 7. 11:40", "Asia/Seoul", "2019-05-07T11:40:00+09:00"),
+    ("Updated: May 07, 2019 03:49 pm IST", "Asia/Kolkata", "2019-05-07T15:49:00+05:30"),
+    ("Mis à jour le 08 mai 2019 à 09h03", "Europe/Paris", "2019-05-07"),  # another day's time: the day alone
+    ("2019-06-07 10:00", "UTC", "2019-05-07"),  # another month
+    ("7 comments, 12:30", "UTC", "2019-05-07"),  # no year before the time
 ])
-def test_which_pages_write_the_day_first(language: str | None, url: str, dayfirst: bool) -> None:
-    assert numeric_day_first(language, url) is dayfirst
+def test_a_day_takes_the_time_its_date_line_gives_it(line: str, tz: str, local: str) -> None:
+    published, _, _ = choose_dates(_evidence("htmldate", "2019-05-07"), tz, FETCHED, date_lines=[line])
+    assert published.local == local
 
 
-@pytest.mark.parametrize("value", ["2026-01-02", "2026-01-01T12:00:00+00:00", "10:30", "yesterday", "1890-01-01"])
-def test_dates_after_the_fetch_or_without_year_are_refused(value: str) -> None:
+@pytest.mark.parametrize(("language", "host", "dayfirst"), [
+    ("de", "www.example.at", True), ("fr", "example.com", True),
+    ("en", "example.com", False), ("en", "www.example.co.uk", True), (None, "a.org", True),
+])
+def test_which_pages_write_the_day_first(language: str | None, host: str, dayfirst: bool) -> None:
+    assert numeric_day_first(language, host) is dayfirst
+
+
+@pytest.mark.parametrize("value", ["2026-01-02", "2026-01-01T12:00:00+00:00", "10:30", "yesterday", "1890-01-01",
+                                   "2019", "March 2019", "2019-03"])  # a reference's year, an issue's month: no day
+def test_dates_after_the_fetch_or_without_year_or_day_are_refused(value: str) -> None:
     assert parse_date(value, "UTC", FETCHED) is None
+
+
+def test_a_scholarly_pages_date_and_authors_are_its_own_not_its_references() -> None:
+    """A journal article page (written after the pattern of real ones): Highwire tags give
+    its date and its authors, family name first; its reference list carries a
+    datePublished and authors per reference, in microdata, which are not the article's."""
+    rec = record("scholarly-article.html", "https://jhl.example.org/articles/s41-023-0412")
+    assert rec["authors"] == ["Lena Wagner", "Daniel Okonkwo", "Ida Sørensen"]
+    assert (rec["published_at_local"], rec["date_source"]) == ("2023-11-02", "meta")
+    assert {e["source"] for e in rec["date_evidence"]} == {"meta:citation_publication_date",
+                                                           "meta:citation_online_date", "htmldate"}
+
+
+STORIES = {"en": "The regional council approved the new tram line after a debate that lasted most of the night.",
+           "ko": "시의회는 밤늦게까지 이어진 토론 끝에 새로운 트램 노선 건설을 승인했다고 밝혔다."}
+
+
+def _page(head: str, byline: str, language: str = "en") -> str:
+    story = " ".join([STORIES[language]] * 4)
+    return (f"<!DOCTYPE html><html lang='{language}'><head><meta charset='utf-8'><title>Tram line approved</title>"
+            f"{head}</head><body><article><h1>Tram line approved</h1>{byline}<p>{story}</p><p>{story}</p></article>"
+            "</body></html>")
+
+
+@pytest.mark.parametrize(("url", "head", "byline", "local"), [
+    # the article's date line gives the day's time; the site's country (.fr) its clock
+    ("https://www.lemonde.example.fr/1/", "", '<p class="meta__date">Publié le 07 mai 2019 à 13h59</p>',
+     "2019-05-07T13:59:00+02:00"),
+    # a time without offset is the clock of the site's country (.jp), not the dossier's zone (UTC)
+    ("https://www.yomiuri.example.jp/news/1/", "", '<time datetime="2019-04-11T22:22">22:22</time>',
+     "2019-04-11T22:22:00+09:00"),
+    # on a generic domain, the country the page's language is mostly written in (the dossier's zone is UTC)
+    ("https://news.example.com/1/", "",
+     '<p class="date"><time datetime="2023-02-05 11:40">2023. 2. 5. 11:40</time></p>', "2023-02-05T11:40:00+09:00"),
+    # microdata on any element
+    ("https://www.example.com/1/", "", '<span itemprop="datePublished" content="2020-01-02T14:32:00+06:00">'
+     "০২ জানুয়ারি ২০২০, ১৪:৩২</span>", "2020-01-02T14:32:00+06:00"),
+])
+def test_the_pages_own_clock(tmp_path: Path, url: str, head: str, byline: str, local: str) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, byline, "ko" if "news.example.com" in url else "en"), encoding="utf-8")
+    assert record(str(page), url, timezone="UTC")["published_at_local"] == local
+
+
+def test_the_pages_own_jsonld_article_among_those_it_recommends(tmp_path: Path) -> None:
+    """A page describing a recommended article in JSON-LD before its own: the node whose
+    url names the page's address gives the date (as its byline's <time> shows it) and the
+    byline."""
+    def node(url: str, day: str, author: str) -> str:
+        return ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+                f'"url": "{url}", "datePublished": "{day}", "author": {{"@type": "Person", "name": "{author}"}}}}'
+                "</script>")
+    head = ('<link rel="canonical" href="https://www.example.com/news/tram-line/">'
+            + node("https://www.example.com/news/bus-strike/", "2024-03-02T08:00:00+01:00", "Paul Martin")
+            + node("http://example.com/news/tram-line", "2024-03-05T17:30:00+01:00", "Jane Doe"))
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, '<p class="byline"><time datetime="2024-03-05">5 March 2024</time></p>'),
+                    encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    assert (rec["published_at_local"], rec["authors"]) == ("2024-03-05T17:30:00+01:00", ["Jane Doe"])
+
+
+def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_tag(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(_page('<meta name="author" content="Condé Nast"><meta property="article:author" '
+                          'content="Arielle Pardes">', ""), encoding="utf-8")
+    assert record(str(page), "https://wired.example.jp/2019/04/25/x/")["authors"] == ["Arielle Pardes"]
+
+
+@pytest.mark.parametrize(("host", "language", "configured", "zone"), [
+    ("www.lemonde.fr", "fr", "UTC", "Europe/Paris"), ("www.bbc.co.uk", "en", "America/New_York", "Europe/London"),
+    ("www.example.es", "es", "UTC", "Africa/Ceuta"),  # Madrid's clock, not the Canaries'
+    ("www.ledevoir.com", "fr", "America/Toronto", "America/Toronto"),  # a generic domain: the dossier's zone
+    ("www.example.com", "en", "UTC", "UTC"), ("www.example.cn", "zh", "UTC", "UTC"),  # several zones: no guess
+    ("startup.example.io", "ja", "UTC", "Asia/Tokyo"),  # .io names no country; the language does
+    ("127.0.0.1", "eo", "UTC", "UTC"),  # Esperanto: the world (CLDR's 001, zone Etc/Unknown), no country
+])
+def test_the_zone_of_times_without_offset(host: str, language: str, configured: str, zone: str) -> None:
+    assert page_zone(host, language, configured) == zone
 
 
 def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
@@ -432,6 +527,9 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("Par Attac France", ["Attac France"], []),
     ("Pamela Anderson", ["Pamela Anderson"], []),
     ("publisher", [], []),
+    ("Lesedauer", [], []),  # a byline box's labels: "Lesedauer: 3 Minuten", Drupal's "Submitted on …"
+    ("Submitted", [], []),
+    ("Submitted by Jane Doe", ["Jane Doe"], []),
     ("Di Mario Rossi e Anna Bianchi", ["Mario Rossi", "Anna Bianchi"], []),
     ("Di Maio", ["Di Maio"], []),  # a surname, not the Italian "by"
     ("Av Ola Nordmann", ["Ola Nordmann"], []),
