@@ -255,6 +255,7 @@ def _report(records: list[RunRecord], quiet: bool, strict: bool) -> int:
     for record in records:
         if not quiet:
             _print_summary(record)
+            sys.stdout.flush()  # the summary before the verdict on stderr, also when both go to one pipe
         code, why = verdict(record, strict)
         if why:
             print(f"{'' if code == ExitStatus.INTERRUPTED else 'error: '}{why}", file=sys.stderr)

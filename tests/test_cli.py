@@ -446,7 +446,7 @@ def test_ctrl_c_during_a_run_of_a_thousand_pages(tmp_path: Path) -> None:
     status, output, seconds = _interrupt_demo(cmd, env, signals=1)
     assert status == ExitStatus.INTERRUPTED, output
     assert seconds < 15 and len(output.splitlines()) < 60 and "Traceback" not in output, output
-    assert "interrupted" in output.splitlines()[-1]
+    assert "interrupted" in output.splitlines()[-1], output
     assert not _left_running(env), "a process outlived the run"
     store = Store(out, "demo", "")
     (record,) = store.read_runs()
