@@ -59,9 +59,11 @@ MAX_DATE_LINES = 3
 REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-article-references|"
                         r"ref-list|reflist)(?![a-z])")
 # Class and id words of the places whose dates are not the article's: comments, sidebars,
-# cards and lists of other articles; and of a byline or article header.
-ELSEWHERE = re.compile(r"(?<![a-z])(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|"
-                       r"popular|most-?read|trending|cards?|card-\w+|more-stories|also-read|read-more)(?![a-z])")
+# cards and lists of other articles; and of a byline or article header. Not a layout's
+# modifier naming one beside it ("tm-page__main_has-sidebar", "with-comments").
+ELSEWHERE = re.compile(r"(?<![a-z])(?<!has[-_])(?<!with[-_])(?<!no[-_])"
+                       r"(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|popular|"
+                       r"most-?read|trending|cards?|card-\w+|more-stories|also-read|read-more)(?![a-z])")
 BYLINE_AREA = re.compile(r"(?<![a-z])(?:author|byline|dateline|header|entry-meta|post-meta|article-meta|"
                          r"article-info|meta|published|pubdate)(?![a-z])")
 # A fast-mode text shorter than this (about 150 words) is extracted again in trafilatura's default mode.

@@ -240,7 +240,8 @@ def test_real_bylines() -> None:
 def test_times_of_comments_sidebars_and_other_articles_are_not_date_evidence(tmp_path: Path) -> None:
     """Le Devoir: the article's date sits in its byline box (an <aside>), the dates of six
     other articles in <article> cards of a list; yle.fi: a sidebar's news list; a recipe
-    page (varechapravda.sk): its comments. Only the article's own <time> is evidence."""
+    page (varechapravda.sk): its comments; Habr: a layout that "has" a sidebar. Only the
+    article's own <time> is evidence."""
     page = (PAGES / "ledevoir.com.trottinettes.html").read_text(encoding="utf-8")
     undated = tmp_path / "ledevoir.html"  # without its JSON-LD dates: the <time> elements decide
     undated.write_text(page.replace('"datePublished"', '"x"').replace('"dateModified"', '"y"'), encoding="utf-8")
@@ -251,6 +252,9 @@ def test_times_of_comments_sidebars_and_other_articles_are_not_date_evidence(tmp
     for name, url in (("shared-yle-kaamos.html", "https://yle.fi/uutiset/3-11212601"),
                       ("rs-varechapravdask_1.html", "https://varecha.pravda.sk/recepty/palacinky-fotorecept/60785-recept.html")):
         assert not [e for e in record(str(corpus / name), url)["date_evidence"] if e["source"] == "time"], name
+    # habr.com: the layout's modifier "tm-page__main_has-sidebar" around the article is no sidebar
+    habr = record(str(corpus / "omnivore-habr.html"), "https://habr.com/ru/company/ruvds/blog/712386/")
+    assert [e["value"] for e in habr["date_evidence"] if e["source"] == "time"][:1] == ["2023-01-24T09:00:03.000Z"]
 
 
 @pytest.mark.parametrize(("page", "url", "authors"), [
