@@ -419,11 +419,22 @@ def test_prefect_deploy_all_reads_the_committed_prefect_yaml(
         ]
 
 
+def _post(url: str, body: dict[str, Any]) -> httpx.Response:
+    """POST to the Prefect API, retried on 503 as Prefect's own client does (a busy SQLite
+    database answers 503 on a loaded machine)."""
+    for attempt in range(6):
+        response = httpx.post(url, json=body, timeout=30)
+        if response.status_code != 503:
+            break
+        wait = response.headers.get("retry-after", "")
+        time.sleep(float(wait) if wait.isdigit() else 0.5 * (attempt + 1))
+    response.raise_for_status()
+    return response
+
+
 def _flow_run(api: str, deployment_id: str) -> dict[str, Any]:
     """A new run of the deployment, Scheduled now (as its scheduler creates them)."""
-    response = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=30)
-    response.raise_for_status()
-    return response.json()
+    return _post(f"{api}/deployments/{deployment_id}/create_flow_run", {}).json()
 
 
 def _state(api: str, run: dict[str, Any]) -> dict[str, Any]:
@@ -432,10 +443,7 @@ def _state(api: str, run: dict[str, Any]) -> dict[str, Any]:
 
 def _propose(api: str, run: dict[str, Any], kind: str, force: bool = False) -> str:
     """Propose a state to the server as a runner does; returns the server's answer (ACCEPT, REJECT, ABORT)."""
-    response = httpx.post(f"{api}/flow_runs/{run['id']}/set_state", json={"state": {"type": kind}, "force": force},
-                          timeout=30)
-    response.raise_for_status()
-    return response.json()["status"]
+    return _post(f"{api}/flow_runs/{run['id']}/set_state", {"state": {"type": kind}, "force": force}).json()["status"]
 
 
 def test_serve_logs_skipped_runs_and_releases_the_slot_on_ctrl_c(
