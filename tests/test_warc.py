@@ -344,17 +344,23 @@ def test_the_same_content_live_and_in_a_file_is_one_row_and_no_edit(site: TestSi
         assert records[1]["counts"]["extracted"] == 0
 
 
-def test_live_and_a_file_in_one_run_an_older_other_version_is_an_edit_row(site: TestSite, tmp_path: Path) -> None:
-    path, offset, _ = one_record(site, tmp_path, older_version())
-    both = write_config(tmp_path, f"""
+def live_and_file(tmp_path: Path, urls: list[str], path: Path) -> Path:
+    """A config whose dossier reads ``urls`` live and the WARC file ``path``, in one run."""
+    listed = ", ".join(f'"{u}"' for u in urls)
+    return write_config(tmp_path, f"""
 [dossiers.news]
 [[dossiers.news.sources]]
 kind = "urls"
-urls = ["{site.article_url(EDITED)}"]
+urls = [{listed}]
 [[dossiers.news.sources]]
 kind = "warc"
 paths = ["{path}"]
 """, "both.toml")
+
+
+def test_live_and_a_file_in_one_run_an_older_other_version_is_an_edit_row(site: TestSite, tmp_path: Path) -> None:
+    path, offset, _ = one_record(site, tmp_path, older_version())
+    both = live_and_file(tmp_path, [site.article_url(EDITED)], path)
     out = str(tmp_path / "out")
     record = scrape_dossier("news", config_path=str(both), output=out)
     store = Store(out, "news", "")
@@ -399,15 +405,7 @@ def test_taken_down_live_but_in_a_file_is_the_files_row_with_a_takedown(site: Te
     path, offset, _ = one_record(site, tmp_path, (SITE / "pages" / EDITED).read_bytes())
     site.faults[f"/articles/{EDITED}"] = lambda route, headers: Response(410, b"gone")
     missing = site.article_url("removed-long-ago.html")
-    both = write_config(tmp_path, f"""
-[dossiers.news]
-[[dossiers.news.sources]]
-kind = "urls"
-urls = ["{site.article_url(EDITED)}", "{missing}"]
-[[dossiers.news.sources]]
-kind = "warc"
-paths = ["{path}"]
-""", "both.toml")
+    both = live_and_file(tmp_path, [site.article_url(EDITED), missing], path)
     out = str(tmp_path / "out")
     record = scrape_dossier("news", config_path=str(both), output=out)
     store = Store(out, "news", "")
