@@ -38,12 +38,29 @@ def _free_port() -> int:
         return port
 
 
+# Run before the server's own command (which it execs): on Linux the server is sent SIGTERM
+# when the process that spawned it dies, even of a SIGKILL that leaves no time to stop it
+# (the death signal survives exec); elsewhere it is stopped at exit only.
+_END_WITH_PARENT = """
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+except (AttributeError, OSError):
+    pass
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(0)  # the spawner died before the signal was set
+os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+"""
+
+
 def _spawn(port: int, settings: Any) -> subprocess.Popen[bytes]:
-    """The server process, as ``SubprocessASGIServer._run_uvicorn_command`` spawns it."""
+    """The server process, as ``SubprocessASGIServer._run_uvicorn_command`` spawns it, ended
+    with the spawning process (the CLI's main thread: the death signal follows the thread)."""
     import prefect
 
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+        [sys.executable, "-c", _END_WITH_PARENT, str(os.getpid()),
+         "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
          "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "error", "--lifespan", "on"],
         env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",

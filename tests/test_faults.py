@@ -212,13 +212,27 @@ def test_killing_a_stuck_pool_ends_its_workers() -> None:
         pool.close()
 
 
+def _marked(mark: str) -> list[str]:
+    """PIDs of live processes whose environment holds ``mark`` (none found without /proc)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark.encode() in environ.read_bytes().split(b"\0"):
+                found.append(environ.parent.name)
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
 def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSite, tmp_path: Path) -> None:
     urls = [f"{fault_site.base}/a/{n}.html" for n in range(520)] + [f"{fault_site.base}/missing.html"]
     config = urls_config(tmp_path, urls, "commit_seconds = 0\n")  # each batch written on its own
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "dossier_pipeline.flows.cli", "run", "f", "--config", str(config),
            "--output", str(out), "--batch-size", "40"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    mark = f"DOSSIER_TEST_MARK={os.getpid()}-{time.monotonic_ns()}"
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, "DOSSIER_TEST_MARK": mark.split("=", 1)[1]})
     deadline = time.monotonic() + 120
     articles = out / "f" / "articles"
     while time.monotonic() < deadline and proc.poll() is None:
@@ -229,6 +243,11 @@ def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSi
     assert proc.poll() is None, "the run ended before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    # the embedded API server (its own session, out of reach of the kill) ends with the run
+    deadline = time.monotonic() + 30
+    while (left := _marked(mark)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, "the API server outlived the killed run"
     partial = pd.read_parquet(articles)  # readable after the kill
     assert 0 < len(partial) < 520 and partial["article_id"].is_unique
 
