@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -27,6 +28,27 @@ os.environ["PREFECT_HOME"] = str(PREFECT_HOME)
 from dossier_pipeline.tasks.demo.server import LocalServer, Response  # noqa: E402 (after PREFECT_HOME)
 
 USER_PREFECT = Path.home() / ".prefect"
+
+
+def marked_env() -> dict[str, str]:
+    """The environment for a subprocess, marked so that what it leaves running can be found,
+    without a PREFECT_API_URL of the developer's: the embedded API is what is tested."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    return {**env, "DOSSIER_TEST_MARK": uuid.uuid4().hex}
+
+
+def left_running(env: dict[str, str], command: bytes = b"") -> list[str]:
+    """PIDs of live processes started with the marked ``env`` (none found without /proc),
+    whose command line has ``command``."""
+    mark = f"DOSSIER_TEST_MARK={env['DOSSIER_TEST_MARK']}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark in environ.read_bytes() and command in (environ.parent / "cmdline").read_bytes():
+                found.append(environ.parent.name)
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
 
 
 def _state(path: Path) -> dict[str, tuple[int, int]]:

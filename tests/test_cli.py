@@ -21,7 +21,7 @@ from typing import get_args
 
 import pandas as pd
 import pytest
-from conftest import PAGES, TestSite, write_config
+from conftest import PAGES, TestSite, left_running, marked_env, write_config
 
 from dossier_pipeline.flows import cli
 from dossier_pipeline.flows.cli import ExitStatus, Window, main
@@ -99,36 +99,15 @@ def test_extraction_workers_do_not_load_the_dataset_libraries() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def _mark() -> dict[str, str]:
-    """The environment for a subprocess, marked so that what it leaves running can be found,
-    without a PREFECT_API_URL of the developer's: the embedded API is what is tested."""
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    return {**env, "DOSSIER_TEST_MARK": uuid.uuid4().hex}
-
-
-def _left_running(env: dict[str, str], command: bytes = b"") -> list[str]:
-    """PIDs of live processes started with the marked ``env`` (none found without /proc),
-    whose command line has ``command``."""
-    mark = f"DOSSIER_TEST_MARK={env['DOSSIER_TEST_MARK']}".encode()
-    found = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if mark in environ.read_bytes() and command in (environ.parent / "cmdline").read_bytes():
-                found.append(environ.parent.name)
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
-
-
 def _falls_back_cleanly(code: str) -> None:
     """Run ``code`` (which gives up the API server spawned ahead and runs an empty flow) in
     a fresh process: the flow runs on Prefect's own start and no server is left running."""
-    env = _mark()
+    env = marked_env()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).parents[1], env=env)
     assert done.returncode == 0, done.stderr
     assert "flow returned 42" in done.stdout and "a server died: None" in done.stdout
-    assert not _left_running(env), "the API server outlived the run"
+    assert not left_running(env), "the API server outlived the run"
 
 
 def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
@@ -137,13 +116,13 @@ def test_demo_end_to_end_in_a_fresh_process(tmp_path: Path) -> None:
     exit; then the next commands it prints work as printed."""
     out = tmp_path / "datasets"
     cmd = [str(ENTRY_POINT), "demo", "--port", "0", "--output", str(out)]
-    env = _mark()
+    env = marked_env()
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                   if Path(p or ".").absolute() != ENTRY_POINT.parent)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
-    assert not _left_running(env), "the API server outlived the run"
+    assert not left_running(env), "the API server outlived the run"
     assert "written 48" in done.stdout and 'pd.read_parquet("' in done.stdout
     assert "from dossier_pipeline import load_articles" in done.stdout
     df = pd.read_parquet(out / "demo" / "articles")
@@ -227,7 +206,7 @@ def test_embedded_api_adapter_fits_the_pinned_prefect() -> None:
         print("adapted")
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).parents[1], env=_mark())
+                          cwd=Path(__file__).parents[1], env=marked_env())
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "adapted"
 
@@ -442,12 +421,12 @@ def test_ctrl_c_during_a_run_of_a_thousand_pages(tmp_path: Path) -> None:
     out = tmp_path / "datasets"
     cmd = [sys.executable, "-m", "dossier_pipeline.flows.cli", "demo", "--copies", "21", "--port", str(_closed_port()),
            "--output", str(out)]
-    env = {**_mark(), "DOSSIER_PROGRESS_SECONDS": "1"}
+    env = {**marked_env(), "DOSSIER_PROGRESS_SECONDS": "1"}
     status, output, seconds = _interrupt_demo(cmd, env, signals=1)
     assert status == ExitStatus.INTERRUPTED, output
     assert seconds < 15 and len(output.splitlines()) < 60 and "Traceback" not in output, output
     assert "interrupted" in output.splitlines()[-1], output
-    assert not _left_running(env), "a process outlived the run"
+    assert not left_running(env), "a process outlived the run"
     store = Store(out, "demo", "")
     (record,) = store.read_runs()
     assert record.state == "interrupted" and 0 < (record.counts["written"] or 0) < 1008
@@ -457,7 +436,7 @@ def test_ctrl_c_during_a_run_of_a_thousand_pages(tmp_path: Path) -> None:
 
     status, output, seconds = _interrupt_demo(cmd, env, signals=2)
     assert status == ExitStatus.INTERRUPTED and "forced exit" in output and "Traceback" not in output, output
-    assert not _left_running(env), "a process outlived the forced exit"
+    assert not left_running(env), "a process outlived the forced exit"
 
     done = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
@@ -472,7 +451,7 @@ def test_api_server_dying_mid_run_ends_the_command_at_once(tmp_path: Path) -> No
     seconds (not Prefect retrying every event for minutes), the batch in flight and the run
     record written, nothing left running."""
     out = tmp_path / "datasets"
-    env = {**_mark(), "DOSSIER_PROGRESS_SECONDS": "1"}
+    env = {**marked_env(), "DOSSIER_PROGRESS_SECONDS": "1"}
     process = subprocess.Popen([sys.executable, "-m", "dossier_pipeline.flows.cli", "demo", "--copies", "21",
                                 "--port", str(_closed_port()), "--output", str(out)], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
@@ -482,7 +461,7 @@ def test_api_server_dying_mid_run_ends_the_command_at_once(tmp_path: Path) -> No
         lines.append(line)
         if re.search(r"extracted [1-9]", line):  # a batch extracted, more to come
             break
-    (server,) = _left_running(env, b"uvicorn")  # the embedded API server (tasks/api.py)
+    (server,) = left_running(env, b"uvicorn")  # the embedded API server (tasks/api.py)
     os.kill(int(server), signal.SIGKILL)
     try:
         rest, _ = process.communicate(timeout=60)
@@ -494,7 +473,7 @@ def test_api_server_dying_mid_run_ends_the_command_at_once(tmp_path: Path) -> No
     errors = [line for line in output.splitlines() if "error" in line.lower() or "warn" in line.lower()]
     assert len(errors) == 1 and errors[0].startswith("error: the Prefect API stopped during the run"), output
     assert "Traceback" not in output
-    assert not _left_running(env), "a process outlived the run"
+    assert not left_running(env), "a process outlived the run"
     store = Store(out, "demo", "")
     (record,) = store.read_runs()
     assert record.state == "interrupted" and 0 < (record.counts["written"] or 0) < 1008

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import write_config
+from conftest import left_running, marked_env, write_config
 
 from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.config import Settings
@@ -212,27 +212,15 @@ def test_killing_a_stuck_pool_ends_its_workers() -> None:
         pool.close()
 
 
-def _marked(mark: str) -> list[str]:
-    """PIDs of live processes whose environment holds ``mark`` (none found without /proc)."""
-    found = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if mark.encode() in environ.read_bytes().split(b"\0"):
-                found.append(environ.parent.name)
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
-
-
 def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSite, tmp_path: Path) -> None:
     urls = [f"{fault_site.base}/a/{n}.html" for n in range(520)] + [f"{fault_site.base}/missing.html"]
     config = urls_config(tmp_path, urls, "commit_seconds = 0\n")  # each batch written on its own
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "dossier_pipeline.flows.cli", "run", "f", "--config", str(config),
            "--output", str(out), "--batch-size", "40"]
-    mark = f"DOSSIER_TEST_MARK={os.getpid()}-{time.monotonic_ns()}"
+    env = marked_env()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, "DOSSIER_TEST_MARK": mark.split("=", 1)[1]})
+                            env=env)
     deadline = time.monotonic() + 120
     articles = out / "f" / "articles"
     while time.monotonic() < deadline and proc.poll() is None:
@@ -245,7 +233,7 @@ def test_kill_9_mid_run_then_rerun_gives_one_row_per_article(fault_site: FaultSi
     proc.wait()
     # the embedded API server (its own session, out of reach of the kill) ends with the run
     deadline = time.monotonic() + 30
-    while (left := _marked(mark)) and time.monotonic() < deadline:
+    while (left := left_running(env)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not left, "the API server outlived the killed run"
     partial = pd.read_parquet(articles)  # readable after the kill
