@@ -19,7 +19,8 @@ ledgered as not stored, and for paywalled articles the share stored as a row who
 says paywall or registration. Plain trafilatura "stores" a page when it returns text; it gives
 no time of day and no access, so those columns are n/a.
 ``--pages`` also prints, page by page, each figure where the pipeline scores below plain
-trafilatura, with the truth and both outputs.
+trafilatura, with the truth and both outputs. ``--dump FILE`` (either mode) writes every page's
+truth and both outputs to a JSON file, to study the misses.
 
 Dates are compared as the page states the day (the local date of the chosen source value,
 which published_at holds converted to UTC); titles and authors after whitespace and case
@@ -150,9 +151,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="extraction processes (default 2)")
     parser.add_argument("--pages", action="store_true", help="with --corpus: print the pages where the pipeline "
                         "scores below trafilatura")
+    parser.add_argument("--dump", metavar="FILE", help="also write each page's truth and both outputs to FILE (JSON), "
+                        "to study the misses")
     args = parser.parse_args()
     if args.corpus:
-        corpus_main(Path(args.corpus), args.workers, args.pages)
+        corpus_main(Path(args.corpus), args.workers, args.pages, args.dump)
         return
     fixtures = Path(args.fixtures)
     expectations: dict[str, dict] = json.loads((fixtures / "expectations.json").read_text(encoding="utf-8"))
@@ -190,6 +193,8 @@ def main() -> None:
     finished = time.monotonic()
 
     mine, base = score(expectations, ours), score(expectations, theirs)
+    if args.dump:
+        dump(args.dump, expectations, ours, theirs)
     print(f"{len(expectations)} pages from {fixtures}; pipeline statuses {statuses}")
     print(f"fetch {fetched - started:.1f} s, pipeline {extracted - fetched:.1f} s, "
           f"trafilatura {finished - extracted:.1f} s ({args.workers} processes)")
@@ -308,7 +313,13 @@ def worse_pages(truth: dict[str, dict], ours: dict[str, dict[str, Any]], theirs:
                       f"pipeline {ours[page_id][field]!r}, trafilatura {theirs[page_id][field]!r}")
 
 
-def corpus_main(root: Path, workers: int, per_page: bool = False) -> None:
+def dump(path: str, truth: dict[str, dict], ours: dict[str, dict[str, Any]], theirs: dict[str, dict[str, Any]]) -> None:
+    """{page: {truth, pipeline, trafilatura}} as JSON (datetimes as ISO 8601)."""
+    pages = {name: {"truth": truth[name], "pipeline": ours[name], "trafilatura": theirs[name]} for name in truth}
+    Path(path).write_text(json.dumps(pages, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def corpus_main(root: Path, workers: int, per_page: bool = False, dump_to: str | None = None) -> None:
     from corpus import load_corpus, serve_corpus
 
     truth = load_corpus(root)
@@ -354,6 +365,8 @@ def corpus_main(root: Path, workers: int, per_page: bool = False) -> None:
     finished = time.monotonic()
 
     mine, base = score_corpus(truth, ours), score_corpus(truth, theirs)
+    if dump_to:
+        dump(dump_to, truth, ours, theirs)
     if per_page:
         worse_pages(truth, ours, theirs)
     print(f"{len(truth)} pages from {root}; pipeline statuses {statuses}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
 from typing import Any, NamedTuple
@@ -66,9 +67,10 @@ COUNTRY_OF_TLD = {"uk": "GB"}  # the one country-code domain that is not its ISO
 
 # -- authors ----------------------------------------------------------------------------
 BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted by", "submitted by", "article by",
-                   "zum profil von", "artikel von", "ein beitrag von", "geschrieben von", "publié par", "par", "by",
-                   "von", "vom", "por", "door", "avec", "with", "mit", "texte", "text", "interview", "auteur",
-                   "auteure", "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил", "подготовила")
+                   "zum profil von", "artikel von", "ein beitrag von", "geschrieben von", "verfasst von", "publié par",
+                   "par", "by", "von", "vom", "por", "door", "avec", "with", "mit", "texte", "text", "interview",
+                   "auteur", "auteure", "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил",
+                   "подготовила")
 # Short prefixes that are also the first word of names ("Di Maio", "Av"): stripped only
 # before a name of two words at least.
 SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por", "scritto da", "geschreven door",
@@ -117,6 +119,13 @@ MAX_NAME_WORDS = 5
 AUTHOR_META = ("article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
 # One author a tag, often "Family, Given" (Highwire/Google Scholar tags of scholarly pages).
 SCHOLARLY_AUTHOR_META = ("citation_author", "dcterms.creator")
+# A visible line that opens with a date and then names the writer ("11.12.2019 - Amelie Loevenich",
+# "06.11.2023 13:30 von Olga"): the date and its separator.
+DATE_THEN_NAME = re.compile(r"^(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
+                            r"(?:,?\s+\d{1,2}[:.]\d{2}(?:\s*Uhr)?)?\s*(?:[-–|]|von|by)\s+", re.IGNORECASE)
+# First words that open a phrase, not a name: "By The Numbers", "Von Der Leyen" aside (a particle).
+NOT_NAME_START = frozenset(("the", "a", "an", "this", "these", "our", "my", "your", "all", "die", "das", "dem",
+                            "ein", "eine", "einem", "einer", "les", "un", "une", "el", "los", "las", "il", "una"))
 DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
 TITLE_SEPARATORS = r"[|–—:·•›»‹«~⁄*⋆-]{1,2}"  # between a headline and what a page adds to it ("--", "›" too)
 # What follows a headline that a title candidate extends ("Headline | Site", "見出し：朝日新聞",
@@ -414,17 +423,37 @@ def clean_authors(raw: list[str], site_names: set[str]) -> list[str]:
     return split_byline(raw, site_names)[0]
 
 
+def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
+    """The persons named by the first of the page's visible bylines (extract.visible_bylines)
+    that names one. Stricter than a byline tag, as a line of text may be a phrase ("By The
+    Way"): a name has two words at least, each with a capital first (or a particle, or in a
+    script without capitals), and no article opens it."""
+    for line in lines:
+        rest = DATE_THEN_NAME.sub("", line)
+        if rest == line and not AUTHOR_PREFIX.match(line):
+            continue  # a date line that names no one
+        people = [name for name in byline_parts([rest], site_names)[0]
+                  if len(words := name.split()) >= 2 and words[0].casefold() not in NOT_NAME_START
+                  and all(w[:1].isupper() or w[:1].lower() == w[:1].upper() or w in NAME_PARTICLES for w in words)]
+        if people:
+            return people
+    return []
+
+
 def _given_first(name: str) -> str:
     """"Curie, Marie" as "Marie Curie": a scholarly tag names one author, family name first."""
     family, comma, given = name.partition(",")
     return f"{given.strip()} {family.strip()}" if comma and given.strip() and "," not in given else name
 
 
-def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[str], str | None]:
+def authors_and_agency(ex: dict[str, Any], site_names: set[str],
+                       byline_lines: Callable[[], list[str]] | None = None) -> tuple[list[str], str | None]:
     """Persons from the first byline source that names one (JSON-LD, scholarly author tags,
     each author meta, trafilatura's byline), else the first desk named ("Redaktion"); agencies from all of
     them. A JSON-LD Person may bear the site's name (a personal blog); any other byline
-    equal to the site name is the site."""
+    equal to the site name is the site. A page with none of these: the persons its visible
+    byline names (visible_authors of ``byline_lines()``, only called then: finding them
+    scans the page's text)."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
     sources = [
@@ -445,6 +474,8 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str]) -> tuple[list[s
         agencies += credited
         people = people or persons
         desks = desks or credited_desks
+    if not people and not desks and byline_lines is not None:
+        people = visible_authors(byline_lines(), site_names)
     return people or desks, ", ".join(dedupe(agencies)) or None
 
 
@@ -585,8 +616,11 @@ def canonical_url(signals: dict[str, Any], url: str, final_url: str, domains: li
     return identity_url(url) or url
 
 
-def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
-    """The article row for one page, from fetch context ``ctx`` and extraction ``ex``."""
+def build_record(ctx: dict[str, Any], ex: dict[str, Any],
+                 byline_lines: Callable[[], list[str]] | None = None) -> dict[str, Any]:
+    """The article row for one page, from fetch context ``ctx`` and extraction ``ex``
+    (``byline_lines``: the page's visible bylines, asked for when nothing else names the
+    writer)."""
     signals, meta, ld = ex["signals"], ex["signals"]["meta"], ex["signals"]["jsonld"]
     final_url = ctx["final_url"] or ctx["url"]
     canonical = canonical_url(signals, ctx["url"], final_url, ctx["domains"])
@@ -604,7 +638,7 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any]) -> dict[str, Any]:
     site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or ""}
     # the names the page gives itself; an <h1> that is the site's logo is one (extract._headings)
     declared_sites = {_first(meta.get("og:site_name")) or "", ld.get("publisher") or "", *signals.get("site_logos", [])}
-    authors, agency = authors_and_agency(ex, site_names)
+    authors, agency = authors_and_agency(ex, site_names, byline_lines)
     # Editorial tags only: SEO <meta name="keywords"> lists are not the page's tags.
     tags = dedupe([t for v in ld.get("keywords", []) + meta.get("article:tag", []) + meta.get("news_keywords", [])
                    for t in v.split(",")] + signals.get("visible_tags", []))

@@ -480,6 +480,35 @@ def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_ta
     assert record(str(page), "https://wired.example.jp/2019/04/25/x/")["authors"] == ["Arielle Pardes"]
 
 
+@pytest.mark.parametrize("page", ["d51e75d9e53a472bb7708191899aa6b4.html", "it-for-kids.org.variables.html"])
+def test_a_writer_named_only_in_the_visible_byline(page: str) -> None:
+    """No tag names the writer (the JSON-LD's author is a nameless Organization); the page's
+    text does: "Von Cosima Künzel" closing the article (Lübecker Nachrichten), "11.12.2019 -
+    Amelie Loevenich" under the headline. Plain trafilatura finds neither."""
+    exp = REAL[page]
+    assert trafilatura.bare_extraction((PAGES / page).read_bytes(), url=exp["url"], with_metadata=True).author is None
+    assert record(page, exp["url"])["authors"] == [exp["author"]]
+
+
+@pytest.mark.parametrize(("byline", "elsewhere", "authors"), [
+    ("<p><em>Von <span><meta itemprop='name' content='Cosima Künzel'>Cosima Künzel</span></em></p>", "",
+     ["Cosima Künzel"]),
+    ("<p class='signature'>Par&nbsp;<a href='/auteurs/jean-dupont'>Jean Dupont</a> et Marie Curie</p>", "",
+     ["Jean Dupont", "Marie Curie"]),
+    ("<byline>Von David Hutzler, dpa</byline>", "", ["David Hutzler"]),
+    ("<div>Datum: 19.11.2021<br>Autor: Fritz Imhof<br>Quelle: Livenet</div>", "", ["Fritz Imhof"]),
+    ("<p>(wird fortgesetzt)<br><strong>Text:</strong> Klausmartin Friedrich</p>", "", ["Klausmartin Friedrich"]),
+    # phrases, and bylines of other places: no writer
+    ("<h2>By The Numbers</h2><p>Von Montag an gilt der neue Fahrplan.</p>", "", []),
+    ("", "<div class='comments'><p>par Jean Dupont</p></div><footer>Theme by Anders Norén</footer>"
+         "<div class='teaser'><p>By Jane Doe</p></div><aside><p>Von Max Mustermann</p></aside>", []),
+])
+def test_visible_bylines(tmp_path: Path, byline: str, elsewhere: str, authors: list[str]) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(_page("", byline).replace("</article>", f"</article>{elsewhere}"), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
+
+
 @pytest.mark.parametrize(("host", "language", "configured", "zone"), [
     ("www.lemonde.fr", "fr", "UTC", "Europe/Paris"), ("www.bbc.co.uk", "en", "America/New_York", "Europe/London"),
     ("www.example.es", "es", "UTC", "Africa/Ceuta"),  # Madrid's clock, not the Canaries'
