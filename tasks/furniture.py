@@ -54,6 +54,10 @@ CREDIT_CLASSES = ("photo-credit", "image-credit", "caption-credit", "media-credi
 PRUNE_MARK = "data-dossier-furniture"  # set on the elements match_classes picks for pruning
 
 
+# What follows a "read also" label: after a colon anything (a headline), else no sentence
+# ("Leggi anche: Il governo approva" is furniture, "Leggi anche tu il rapporto." is text).
+READ_ON = r"\b(?:\s*:.*|[^.!?]*)"
+
 RULES: dict[str, Rules] = {
     "*": Rules(
         # (and FURNITURE_CLASSES, RELATED_CLASSES, ...: class-name rules, see match_classes)
@@ -79,11 +83,14 @@ RULES: dict[str, Rules] = {
             r"commenter( via .*)?", r"réagir.*", r"\d+ (commentaires?|réactions?)", r"(les )?règles de conduite.*",
             r"discussion", r"suivez-nous\b.*", r"recevez (notre|la) newsletter\b.*", r"partager (sur|cet|l['’]).*",
             r"mis à jour le [\d./ -]+",
+            r"crédits? photos?\s*:.{0,120}", r"catégories?\s*:.{0,120}", r"temps de lecture\s*:?.{0,30}",
+            r"(pour )?(lire|accéder à) la suite\b.{0,200}", r"pour accéder en illimité\b.{0,200}",
         ),
     ),
     "en": Rules(
         related_headings=("Read also", "Also read", "Read more", "Related", "Related articles", "Related stories",
-                          "See also", "More on this story", "Recommended"),
+                          "See also", "More on this story", "Recommended", "Related posts", "You may also like",
+                          "You might also like"),
         tag_headings=("Tags", "Topics", "Filed under"),
         dossier_headings=("Dossier", "Topic"),
         drop_paragraphs=(
@@ -92,19 +99,92 @@ RULES: dict[str, Rules] = {
             r"(comments?( \(\d+\))?|comment via .*)", r"\d+ comments?", r"(leave|post) a comment\b.*",
             r"join the (discussion|conversation)\b.*", r"(community guidelines|house rules)\b.*",
             r"share (this|on)\b.{0,80}", r"follow us\b.{0,80}",
+            r"(no comments( yet)?|be the first to comment)\b.{0,40}", r"categor(y|ies)\s*:.{0,120}",
+            r"posted in\b[^.!?]{0,120}", r"\d+\s*min(ute)?s?\s+read", r"reading time\s*:?.{0,30}",
+            r"(you (may|might) also like|more from|related posts)\b[^.!?]{0,80}",
         ),
     ),
     "de": Rules(
-        related_headings=("Lesen Sie auch", "Lesen Sie mehr", "Mehr zum Thema", "Auch interessant",
-                          "Das könnte Sie auch interessieren"),
+        related_headings=("Lesen Sie auch", "Lesen Sie mehr", "Mehr zum Thema", "Auch interessant", "Auch lesen",
+                          "Das könnte Sie auch interessieren", "Das könnte dich auch interessieren", "Passend dazu",
+                          "Weitere Artikel", "Weitere Beiträge", "Verwandte Artikel", "Ähnliche Artikel"),
         tag_headings=("Schlagworte", "Schlagwörter", "Stichworte", "Themen", "Tags"),
         dossier_headings=("Dossier",),
         drop_paragraphs=(
             r"(jetzt )?abonnieren\b.{0,120}", r"lesen sie (auch|mehr)\b.*", r"mehr zum thema\b.*",
             r"(schlagw(o|ö)rter?|stichw(o|ö)rter?|themen)\s*:.*", r"kommentare?( \(\d+\))?", r"\d+ kommentare?",
             r"(teilen|artikel teilen)( auf \w+)?", r"kurz-?url.*",
+            # headings of other articles' lists: no sentence ("Weitere Themen waren …" is text)
+            r"(auch lesen|passend (dazu|zum thema)|weitere (aktuelle )?(artikel|beiträge|themen|news))\b[^.!?]{0,80}",
+            r"(noch )?keine kommentare\b.{0,40}", r"kategorien?\s*:.{0,120}", r"lesedauer\s*:?.{0,30}",
         ),
     ),
+    "es": Rules(
+        related_headings=("Lee también", "Lea también", "Leer también", "Te puede interesar", "Le puede interesar",
+                          "Contenido relacionado", "Noticias relacionadas", "Artículos relacionados", "Ver también"),
+        tag_headings=("Etiquetas", "Temas", "Tags"),
+        drop_paragraphs=(
+            r"(lee|lea|leer) (también|además)" + READ_ON, r"(te|le) puede (también )?interesar" + READ_ON,
+            r"(contenido|noticias|artículos) relacionad[oa]s?\b[^.!?]{0,80}", r"ver también" + READ_ON,
+            r"(etiquetas|temas)\s*:.*", r"suscr[ií]bete\b.{0,120}", r"hazte (miembro|socio)\b.{0,120}",
+            r"\d+ comentarios?", r"comentarios?( \(\d+\))?", r"compartir( en \w+)?",
+        ),
+    ),
+    "it": Rules(
+        related_headings=("Leggi anche", "Potrebbe interessarti", "Ti potrebbe interessare", "Articoli correlati",
+                          "Vedi anche"),
+        tag_headings=("Tag", "Argomenti"),
+        drop_paragraphs=(
+            r"leggi anche" + READ_ON, r"(ti )?potrebbe (anche )?interessarti" + READ_ON,
+            r"articoli correlati\b[^.!?]{0,80}", r"vedi anche" + READ_ON, r"(tag|argomenti)\s*:.*",
+            r"abbonati\b.{0,120}", r"iscriviti alla newsletter\b.{0,120}", r"\d+ commenti", r"commenti( \(\d+\))?",
+            r"condividi( su \w+)?",
+        ),
+    ),
+    "pt": Rules(
+        related_headings=("Leia também", "Leia mais", "Veja também", "Notícias relacionadas", "Matérias relacionadas"),
+        tag_headings=("Tags", "Temas", "Assuntos"),
+        drop_paragraphs=(
+            r"(leia|veja) (também|mais)" + READ_ON, r"(notícias|matérias) relacionadas\b[^.!?]{0,80}",
+            r"(tags|temas|assuntos)\s*:.*", r"assine\b.{0,120}", r"\d+ comentários?", r"comentários?( \(\d+\))?",
+            r"compartilh(e|ar)( no \w+)?",
+        ),
+    ),
+    "nl": Rules(
+        related_headings=("Lees ook", "Lees meer", "Bekijk ook", "Meer over dit onderwerp", "Gerelateerde artikelen"),
+        tag_headings=("Tags", "Onderwerpen", "Trefwoorden"),
+        drop_paragraphs=(
+            r"lees (ook|meer)" + READ_ON, r"bekijk ook" + READ_ON, r"gerelateerde artikelen\b[^.!?]{0,80}",
+            r"(tags|onderwerpen|trefwoorden)\s*:.*", r"abonneer\b.{0,120}", r"\d+ reacties?", r"reacties?( \(\d+\))?",
+            r"deel (dit|op)\b.{0,80}",
+        ),
+    ),
+    "pl": Rules(
+        related_headings=("Czytaj też", "Czytaj także", "Zobacz też", "Zobacz także", "Przeczytaj też",
+                          "Przeczytaj również", "Polecamy"),
+        tag_headings=("Tagi", "Tematy"),
+        drop_paragraphs=(
+            r"(czytaj|zobacz|przeczytaj) (też|także|również)" + READ_ON, r"polecamy\s*:.*", r"(tagi|tematy)\s*:.*",
+            r"ten tekst przeczytasz w .{0,40}", r"\d+ komentarz(y|e)?", r"komentarze( \(\d+\))?",
+            r"udostępnij\b.{0,80}", r"subskrybuj\b.{0,120}",
+        ),
+    ),
+    # Swedish, Danish, Norwegian, Finnish, Czech, Turkish: the "read also" lines and tag lists
+    "sv": Rules(related_headings=("Läs också", "Läs även", "Läs mer"), tag_headings=("Taggar", "Ämnen"),
+                drop_paragraphs=(r"läs (också|även|mer)" + READ_ON, r"(taggar|ämnen)\s*:.*", r"\d+ kommentarer")),
+    "da": Rules(related_headings=("Læs også", "Læs mere"), tag_headings=("Emner", "Tags"),
+                drop_paragraphs=(r"læs (også|mere)" + READ_ON, r"(emner|tags)\s*:.*", r"\d+ kommentarer")),
+    "no": Rules(related_headings=("Les også", "Les mer"), tag_headings=("Emner", "Tags"),
+                drop_paragraphs=(r"les (også|mer)" + READ_ON, r"(emner|tags)\s*:.*", r"\d+ kommentarer")),
+    "fi": Rules(related_headings=("Lue myös", "Lue lisää"), tag_headings=("Aiheet", "Avainsanat"),
+                drop_paragraphs=(r"lue (myös|lisää)" + READ_ON, r"(aiheet|avainsanat)\s*:.*", r"\d+ kommenttia")),
+    "cs": Rules(related_headings=("Čtěte také", "Čtěte též", "Související články", "Mohlo by vás zajímat"),
+                tag_headings=("Témata", "Štítky"),
+                drop_paragraphs=(r"čtěte (také|též)" + READ_ON, r"související články\b[^.!?]{0,80}",
+                                 r"(témata|štítky)\s*:.*", r"\d+ komentář(e|ů)?")),
+    "tr": Rules(related_headings=("Ayrıca okuyun", "İlgili haberler", "Bunlar da ilginizi çekebilir"),
+                tag_headings=("Etiketler",),
+                drop_paragraphs=(r"(ayrıca okuyun|ilgili haberler)\b[^.!?]{0,80}", r"etiketler\s*:.*")),
     "ru": Rules(
         related_headings=("Читайте также", "Читать также", "Смотрите также", "По теме", "Материалы по теме"),
         tag_headings=("Теги", "Метки", "Темы"),

@@ -23,7 +23,7 @@ from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.blocks import classify
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.extract import Page, extract_page
-from dossier_pipeline.tasks.furniture import related_article, rules_for, site_rules
+from dossier_pipeline.tasks.furniture import is_furniture, related_article, rules_for, site_rules
 from dossier_pipeline.tasks.normalise import (
     choose_dates,
     detect_language,
@@ -300,6 +300,30 @@ def test_per_site_rules_extend_the_language_rules() -> None:
     assert "Port operators said" not in rec["text"] and "Port operators said" not in rec["text_markdown"]
     assert "Ferry and freight services" in rec["text"]
     assert rules_for("en", site) is rules_for("en", dict(site))  # compiled once per language and site
+
+
+@pytest.mark.parametrize(("language", "furniture", "text"), [
+    ("es", ["LE PUEDE INTERESAR: La ficha de Juan Orlando Hernández", "Contenido Relacionado", "Etiquetas: Honduras"],
+     ["Le puede interesar saber que el fiscal pidió cadena perpetua."]),
+    ("it", ["Leggi anche: Il governo approva la manovra", "Argomenti: politica"], ["Leggi anche tu il rapporto."]),
+    ("pt", ["Leia também: Governo anuncia novo pacote", "Assuntos: economia"], []),
+    ("nl", ["Lees ook: Kabinet valt over stikstof", "12 reacties"], []),
+    ("pl", ["Czytaj też:", "Ten tekst przeczytasz w 5 minut", "Tagi: bezrobocie"], []),
+    ("de", ["Auch lesen: Diese 3 Sternzeichen", "Weitere Beiträge aus der Kolumne:", "Kategorie: News",
+            "Keine Kommentare", "Lesedauer: 3 Minuten"],
+     ["Weitere Themen des Treffens waren die Migration und der Klimaschutz."]),
+    ("fr", ["Crédits photos : Bestimage", "Pour lire la suite", "Pour accéder en illimité"], []),
+    ("en", ["5 min read", "No comments yet", "Posted in Politics, World", "You may also like"],
+     ["Posted in the mail, the ballots arrived late.", "More from the report: turnout fell by a third."]),
+    ("sv", ["Läs också: Regeringen"], []), ("cs", ["Čtěte také: Vláda schválila"], []),
+])
+def test_furniture_lines_of_each_language(language: str, furniture: list[str], text: list[str]) -> None:
+    """A language's own furniture lines ("read also", tag lists, reading time, paywall calls)
+    are dropped, as the page's language's rules and as any language's when it is unknown;
+    a sentence that opens with the same words is text."""
+    for rules in (rules_for(language), rules_for(None)):
+        assert [line for line in furniture if not is_furniture(line, rules, set())] == []
+        assert [line for line in text if is_furniture(line, rules, set())] == []
 
 
 @pytest.mark.parametrize(("raw", "message"), [
