@@ -9,8 +9,8 @@ unlike wall time, barely moved by other programs sharing the cores) of:
 * each of their stages, run in the same order on the same data: decode, parse, the
   class-name furniture rules, page_signals, the trafilatura call (fast mode, and the
   default mode again on a short result), furniture pruning + serialisation, build_record
-  (normalisation, with the scan for a visible byline on a page that names its writer nowhere
-  else; without SimHash), SimHash, blocks.classify.
+  (normalisation, with the scans for a visible byline and tag links on a page whose markup
+  names no writer or tags; without SimHash), SimHash, blocks.classify.
 
 Every page is measured ``--repeats`` times after a warm-up pass (trafilatura, htmldate and
 dateparser fill caches on first use, as in a long-running worker); a page's figure is its
@@ -28,7 +28,6 @@ import pstats
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,13 +42,13 @@ from dossier_pipeline.tasks.dedup import simhash  # noqa: E402
 from dossier_pipeline.tasks.encoding import decode_html  # noqa: E402
 from dossier_pipeline.tasks.extract import (  # noqa: E402
     Page,
+    VisibleText,
     article_document,
     article_text,
     extract_page,
     extracted_fields,
     page_signals,
     parse_html,
-    visible_bylines,
 )
 from dossier_pipeline.tasks.furniture import match_classes, rules_for  # noqa: E402
 from dossier_pipeline.tasks.normalise import build_record  # noqa: E402
@@ -129,7 +128,7 @@ def staged(page: Page) -> dict[str, float]:
         t5 = clock()
         extracted = extracted_fields(doc, text, text_markdown, signals)
         record = build_record({**page.ctx, "raw_sha256": "", "language": page.language}, extracted,
-                              partial(visible_bylines, tree))
+                              VisibleText(tree))
         t6 = clock()
         simhash(text)
         t7 = clock()

@@ -5,7 +5,8 @@ pipeline's own fetch code; the bodies go through the flow's extraction + normali
 (tasks.workers.ExtractorPool, 2 processes by default). Plain trafilatura runs on the same
 bytes and URLs: ``trafilatura.extract`` for the text, ``bare_extraction(with_metadata=True)``
 for the metadata, both with their defaults. Printed per system: the share of "with"
-snippets kept, of "without" snippets removed, and date, title and author accuracy.
+snippets kept, of "without" snippets removed, date, title and author accuracy, and the tags'
+set F1 (its "hits" are the sum of the F1 of the pages whose truth has tags).
 
     python bench/quality.py [FIXTURES_DIR] [--workers 2]
     python bench/quality.py --corpus tests/corpus [--workers 2] [--pages]
@@ -125,9 +126,10 @@ def plain_trafilatura(item: tuple[str, str, bytes]) -> tuple[str, dict[str, Any]
                   "language": doc.language if doc else None}
 
 
-def score(expectations: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """(hits, total) per figure."""
-    figures = {k: [0, 0] for k in ("with kept", "without removed", "date", "title", "author")}
+def score(expectations: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> dict[str, tuple[float, int]]:
+    """(hits, total) per figure; for tags, the sum of the pages' set F1."""
+    figures: dict[str, list[float]] = {k: [0, 0] for k in ("with kept", "without removed", "date", "title", "author",
+                                                           "tags F1")}
     for name, exp in expectations.items():
         out = outputs[name]
         text = out["text"]
@@ -139,7 +141,10 @@ def score(expectations: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> 
             if exp.get(key):
                 figures[key][0] += bool(out[key]) and same(exp[key], out[key])
                 figures[key][1] += 1
-    return {k: (v[0], v[1]) for k, v in figures.items()}
+        if exp.get("tags"):
+            figures["tags F1"][0] += _f1({_norm(t) for t in exp["tags"]}, {_norm(t) for t in out["tags"]})
+            figures["tags F1"][1] += 1
+    return {k: (v[0], int(v[1])) for k, v in figures.items()}
 
 
 def main() -> None:
@@ -183,6 +188,7 @@ def main() -> None:
         record = result.get("record") or {}
         ours[name] = {"text": record.get("text") or "", "date": _local_day(record) if record else None,
                       "title": record.get("title"), "author": "; ".join(record.get("authors") or []),
+                      "tags": list(record.get("tags") or []),
                       "utc_day": record["published_at"].date().isoformat() if record.get("published_at") else None}
     extracted = time.monotonic()
 
@@ -202,7 +208,7 @@ def main() -> None:
     worse = []
     for key in mine:
         (h1, n1), (h2, n2) = mine[key], base[key]
-        print(f"{key:<18}{h1:>9}/{n1:<4} {h1 / n1:6.1%}{h2:>9}/{n2:<4} {h2 / n2:6.1%}")
+        print(f"{key:<18}{h1:>9.0f}/{n1:<4} {h1 / n1:6.1%}{h2:>9.0f}/{n2:<4} {h2 / n2:6.1%}")
         if h1 < h2:
             worse.append(key)
     print("pipeline matches or beats trafilatura on every figure" if not worse

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from html import unescape
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import lxml.html
 import trafilatura
@@ -86,6 +86,20 @@ _BYLINE_TEXTS = etree.XPath(
     f"[contains('{_LABEL_STARTS}', concat(substring(normalize-space(), 1, 2), '|'))"
     " or (contains('0123456789', substring(normalize-space(), 1, 1))"
     "     and (contains(., ' - ') or contains(., ' – ') or contains(., ' von ') or contains(., ' by ')))]")
+# Links to the site's tag pages ("/tag/hotel/", "mot/emmanuel-macron"): the article's tags
+# when its markup names none (normalise asks for them only then).
+TAG_SEGMENTS = frozenset(("tag", "tags", "topic", "topics", "schlagwort", "schlagworte", "stichwort", "thema",
+                          "themen", "mot", "mot-cle", "etiqueta", "etiquetas", "tema", "temas", "argomenti", "tagi",
+                          "onderwerp", "teg", "tegi"))
+MAX_TAG_LINKS = 20  # more: a tag cloud of the whole site, not the article's list
+NOT_TAG_LABELS = frozenset(("more", "mehr", "plus", "más", "altro", "weiter", "here", "hier", "all", "alle", "tous",
+                            "tags", "topics", "themen", "thema", "sujets"))
+# the first word of a link to more of a list ("Más temas »", "Alle Themen")
+MORE_WORDS = frozenset(("more", "más", "mehr", "plus", "alle", "all", "tous", "toutes", "weitere", "altri"))
+SITE_PARTS = re.compile(r"(?<![a-z])(?:footer|nav|navigation|navbar|menu|masthead|breadcrumbs?)(?![a-z])")
+_BODY_LINKS = etree.XPath("//body//a[@href]")
+# a tag segment followed by more path: tested in Python, cheaper than an XPath contains() per segment
+_TAG_HREF = re.compile(rf"(?:^|/)(?:{'|'.join(sorted(TAG_SEGMENTS))})/[^/?#]", re.IGNORECASE)
 LINE_ENDS = frozenset(("br", "p", "div", "li", "ul", "ol", "table", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6",
                        "section", "article", "header", "footer", "figure", "blockquote", "hr", "img"))
 NOT_BYLINE_PLACES = frozenset(("footer", "nav", "aside", "figcaption", "blockquote", "form", "a"))
@@ -258,6 +272,53 @@ def visible_bylines(tree: lxml.html.HtmlElement) -> list[str]:
         if len(lines) == MAX_BYLINE_LINES:
             break
     return lines
+
+
+def visible_tag_links(tree: lxml.html.HtmlElement) -> list[str]:
+    """The labels of the page's links to its tag pages (TAG_SEGMENTS in their path), outside
+    navigation, the site's header and footer (an article's own footer holds its tags),
+    comments, sidebars and cards; none when there are more than MAX_TAG_LINKS."""
+    labels: list[str] = []
+    for link in _BODY_LINKS(tree):
+        if not _TAG_HREF.search(link.get("href")):
+            continue
+        try:
+            href = urlsplit(link.get("href", ""))
+        except ValueError:
+            continue
+        # a tag's page: a tag segment followed by the tag ("/tag/hotel/"); not the index of
+        # all tags ("/themen/"), nor a link that only names more ("More…", "Alle")
+        segments = [unquote(s).casefold() for s in href.path.split("/") if s]
+        label = _text(link)
+        words = label.casefold().rstrip(".…»> ").split()
+        if (not TAG_SEGMENTS.intersection(segments[:-1]) or not 0 < len(label) <= 60 or not words
+                or " ".join(words) in NOT_TAG_LABELS or (len(words) <= 3 and words[0] in MORE_WORDS)):
+            continue
+        ancestors = list(link.iterancestors())
+        if any(a.tag == "nav" for a in ancestors):
+            continue
+        # outside an article, the site's header, footer and menus (inside one, its footer holds its tags)
+        if not any(a.tag == "article" for a in ancestors) and any(
+                a.tag in ("header", "footer") or SITE_PARTS.search(f"{a.get('class')} {a.get('id')}".lower())
+                for a in ancestors):
+            continue
+        if _time_rank(link) is not None:
+            labels.append(label)
+    return labels if len(labels) <= MAX_TAG_LINKS else []
+
+
+class VisibleText:
+    """Scans of the page's visible text that normalisation runs only for a page whose markup
+    lacks the signal (each walks the page): its byline lines, its tag links."""
+
+    def __init__(self, tree: lxml.html.HtmlElement) -> None:
+        self.tree = tree
+
+    def bylines(self) -> list[str]:
+        return visible_bylines(self.tree)
+
+    def tag_links(self) -> list[str]:
+        return visible_tag_links(self.tree)
 
 
 def _of_another_work(element: lxml.html.HtmlElement) -> bool:
@@ -498,7 +559,7 @@ def _extract(page: Page) -> Extraction:
     ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest(), "language": page.language}
     return {"key": page.key, "status": ExtractionStatus.OK,
             "record": build_record(ctx, extracted_fields(doc, text, text_markdown, signals, access),
-                                   partial(visible_bylines, tree))}
+                                   VisibleText(tree))}
 
 
 def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict[str, Any],

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -145,7 +145,10 @@ PLAUSIBLE = 0.05  # a declared language with at least this probability is kept w
 # start of an article this long decides as the whole would (docs/benchmarks.md).
 LANGUAGE_SAMPLE = 2000
 
-COUNT_SUFFIX = re.compile(r"\s*\(\d[\d\s.,]*\)\s*$")
+COUNT_SUFFIX = re.compile(r"\s*\(\d[\d\s.,]*(?:\s+\w+)?\)\s*$")  # "Joe Biden (233)", "2020 Election (611 posts)"
+# Tag metas: article:tag, taz:tag, parsely-tags, sailthru.tags (not a video's og:video:tag).
+TAG_META = re.compile(r"(?:^|[:._-])tags?$")
+MACHINE_TOKEN = re.compile(r"[\w-]+[_:][\w:-]+")  # one word joined by "_" or ":"
 
 
 class ParsedDate(NamedTuple):
@@ -540,6 +543,14 @@ def choose_title(candidates: list[str | None], site_names: set[str], headlines: 
     return _trimmed(titles[0], sites, titles[1:]) if titles else None
 
 
+def clean_tags(values: list[str]) -> list[str]:
+    """Tags deduplicated (dedupe), without the counts of a tag list ("Joe Biden (233)");
+    a date or a number ("6. August 2009", "2023": more digits and signs than letters) and a
+    machine token of an analytics tag ("type_review", "repository:274214725") are no tags."""
+    return [tag for tag in dedupe([COUNT_SUFFIX.sub("", value) for value in values])
+            if 2 * sum(c.isalpha() for c in tag) >= len(tag) and not MACHINE_TOKEN.fullmatch(tag)]
+
+
 def dedupe(values: list[str]) -> list[str]:
     """Trim, drop empties and case-folded duplicates, keep first spelling and order."""
     seen: set[str] = set()
@@ -616,11 +627,19 @@ def canonical_url(signals: dict[str, Any], url: str, final_url: str, domains: li
     return identity_url(url) or url
 
 
-def build_record(ctx: dict[str, Any], ex: dict[str, Any],
-                 byline_lines: Callable[[], list[str]] | None = None) -> dict[str, Any]:
+class PageText(Protocol):
+    """What the page's visible text shows (extract.VisibleText), asked for only when its
+    markup lacks it."""
+
+    def bylines(self) -> list[str]: ...
+
+    def tag_links(self) -> list[str]: ...
+
+
+def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | None = None) -> dict[str, Any]:
     """The article row for one page, from fetch context ``ctx`` and extraction ``ex``
-    (``byline_lines``: the page's visible bylines, asked for when nothing else names the
-    writer)."""
+    (``visible``: the page's byline lines and tag links, asked for when nothing else names
+    the writer or the tags)."""
     signals, meta, ld = ex["signals"], ex["signals"]["meta"], ex["signals"]["jsonld"]
     final_url = ctx["final_url"] or ctx["url"]
     canonical = canonical_url(signals, ctx["url"], final_url, ctx["domains"])
@@ -638,10 +657,13 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any],
     site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or ""}
     # the names the page gives itself; an <h1> that is the site's logo is one (extract._headings)
     declared_sites = {_first(meta.get("og:site_name")) or "", ld.get("publisher") or "", *signals.get("site_logos", [])}
-    authors, agency = authors_and_agency(ex, site_names, byline_lines)
+    authors, agency = authors_and_agency(ex, site_names, visible.bylines if visible else None)
     # Editorial tags only: SEO <meta name="keywords"> lists are not the page's tags.
-    tags = dedupe([t for v in ld.get("keywords", []) + meta.get("article:tag", []) + meta.get("news_keywords", [])
-                   for t in v.split(",")] + signals.get("visible_tags", []))
+    tag_metas = [v for key, values in meta.items() if TAG_META.search(key) and "video" not in key for v in values]
+    tags = clean_tags([t for v in ld.get("keywords", []) + tag_metas + meta.get("news_keywords", [])
+                       for t in v.split(",")] + signals.get("visible_tags", []))
+    if not tags and visible is not None:
+        tags = clean_tags(visible.tag_links())
     related = []
     for _, href in signals.get("related", []):
         if ((norm := identity_url(href, final_url)) and norm not in related and norm != canonical

@@ -100,7 +100,9 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("section", pa.string(), "Site section.", "JSON-LD articleSection, article:section, trafilatura "
        "categories", "the page names none"),
     _f("tags", _STRINGS, "Tags/keywords the page shows, trimmed, de-duplicated (case-folded duplicates "
-       "merged, first spelling kept).", "JSON-LD keywords, article:tag, news_keywords, visible tag lists",
+       "merged, first spelling kept), without counts ('Joe Biden (233)'); no dates, numbers or analytics tokens.",
+       "JSON-LD keywords, tag metas (article:tag, taz:tag, parsely-tags …), news_keywords, visible tag lists; "
+       "else the article's links to tag pages ('/tag/hotel/')",
        "never (empty list when none)"),
     _f("dossier_labels", _STRINGS, "The site's own 'Dossier:'/topic labels shown on the page, without "
        "article counts.", "visible 'Dossier:' blocks", "never (empty list when none)"),

@@ -302,6 +302,24 @@ def test_per_site_rules_extend_the_language_rules() -> None:
     assert rules_for("en", site) is rules_for("en", dict(site))  # compiled once per language and site
 
 
+def test_tags_of_tag_metas_and_of_tag_links(tmp_path: Path) -> None:
+    """A site's own tag metas (taz:tag, parsely-tags) are tags; a page that names none in its
+    markup has the labels of its links to tag pages as tags: in the article, not in the site's
+    menus, footer and sidebars, nor "More" links; counts, dates and analytics tokens are cut."""
+    page = tmp_path / "page.html"
+    page.write_text(_page('<meta name="taz:tag" content="Siemens"><meta name="taz:tag" content="Joe Kaeser">'
+                          '<meta name="parsely-tags" content="type_review, Australien">', ""), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["tags"] == ["Siemens", "Joe Kaeser",
+                                                                                    "Australien"]
+    links = ('<div class="entry-footer"><a href="/tag/hotel/">Hotel</a> <a href="/tag/napa-county/">Napa County (12)'
+             '</a> <a href="/tag/2023/">6. August 2023</a> <a href="/topics/">Topics</a> '
+             '<a href="/topic/economy/">More…</a></div>')
+    elsewhere = ('<div id="footer"><a href="/topics/about-us/">Contact Us</a></div><nav><a href="/tag/world/">World</a>'
+                 '</nav><div class="widget"><a href="/tag/cats/">Cats</a></div>')
+    page.write_text(_page("", "").replace("</article>", f"{links}</article>{elsewhere}"), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["tags"] == ["Hotel", "Napa County"]
+
+
 @pytest.mark.parametrize(("language", "furniture", "text"), [
     ("es", ["LE PUEDE INTERESAR: La ficha de Juan Orlando Hernández", "Contenido Relacionado", "Etiquetas: Honduras"],
      ["Le puede interesar saber que el fiscal pidió cadena perpetua."]),
