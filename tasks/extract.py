@@ -41,6 +41,10 @@ from dossier_pipeline.tasks.normalise import build_record
 from dossier_pipeline.tasks.textcount import count_words
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
+# Repairs of broken JSON-LD (_json_lenient): a wrapper, an empty value, a trailing comma.
+JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
+JSON_EMPTY_VALUE = re.compile(r"(:)\s*(?=[,}\]])")
+JSON_TRAILING_COMMA = re.compile(r",(?=\s*[}\]])")
 ARTICLE_TYPES = re.compile(r"(News|Blog|Report|Opinion|Analysis|Review|Scholarly|Tech)?Article|BlogPosting|"
                            r"LiveBlogPosting|Report", re.IGNORECASE)
 MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura found is a navigation or stub page
@@ -134,11 +138,24 @@ class Page:
     ctx: dict[str, Any]
 
 
+def _json_lenient(script: str) -> Any:
+    """A JSON-LD block as the page means it: control characters inside strings, an HTML
+    comment or CDATA wrapper, empty values (``"width": ,``) and trailing commas, which
+    browsers never see and publishers' templates leave, are tolerated (json.loads is
+    strict about them; a whole article's metadata would be lost to one empty field)."""
+    try:
+        return json.loads(script, strict=False)
+    except ValueError:
+        pass
+    repaired = JSON_EMPTY_VALUE.sub(r"\1 null", JSON_WRAPPER.sub("", script))
+    return json.loads(JSON_TRAILING_COMMA.sub("", repaired), strict=False)
+
+
 def _jsonld_objects(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
     objects = []
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
         try:
-            data = json.loads(script)
+            data = _json_lenient(script)
         except (ValueError, RecursionError):
             continue
         stack = data if isinstance(data, list) else [data]

@@ -47,6 +47,7 @@ TZINFOS = {name: hours * 3600 for name, hours in {
     "PST": -8, "PDT": -7}.items()}
 HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
+ISO_TIME = re.compile(r"\d[T ]\d\d")  # an ISO 8601 string with a time part
 DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
 NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023: which comes first depends on the page
 # A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
@@ -165,20 +166,27 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
     without offset is in ``tz``; a date-only value is kept as that day, whatever the zone.
     ``dayfirst``: an ambiguous numeric date (01-11-2023, 01/11/2023) is read day first, as
     on pages of most of the world (see numeric_day_first); dotted dates (16.10.2019) always are."""
-    if not value or not isinstance(value, str) or not HAS_YEAR.search(value):
+    if not value or not isinstance(value, str):
         return None
     value = value.strip()
+    try:  # ISO 8601, the form of nearly every meta and JSON-LD date, basic (20180619T055000+0900) included
+        parsed, has_time = datetime.fromisoformat(value), bool(ISO_TIME.search(value))
+    except ValueError:
+        parsed, has_time = None, bool(HAS_TIME.search(value))
+    if parsed is None and not HAS_YEAR.search(value):
+        return None
     read = partial(dateparser.parse, value, tzinfos=TZINFOS,
                    dayfirst=bool(DAY_FIRST.match(value) or (dayfirst and NUMERIC_DATE.match(value))))
     try:
-        parsed = read(default=DEFAULTS[0])
-        # dateutil fills a missing month or day from its default: "2019" or "March 2019"
-        # (a reference's year, an issue's month) names no day, and is no publication date.
-        if (parsed.month == 1 or parsed.day == 1) and read(default=DEFAULTS[1]).date() != parsed.date():
-            return None
+        if parsed is None:
+            parsed = read(default=DEFAULTS[0])
+            # dateutil fills a missing month or day from its default: "2019" or "March 2019"
+            # (a reference's year, an issue's month) names no day, and is no publication date.
+            if (parsed.month == 1 or parsed.day == 1) and read(default=DEFAULTS[1]).date() != parsed.date():
+                return None
     except (ValueError, OverflowError, TypeError, dateparser.ParserError):
         return None
-    if HAS_TIME.search(value):
+    if has_time:
         local = parsed.replace(tzinfo=ZoneInfo(tz)) if parsed.tzinfo is None else parsed
         result = ParsedDate(local.astimezone(UTC), "second", local.replace(microsecond=0).isoformat())
     else:

@@ -120,6 +120,7 @@ def test_empty_and_non_article_pages_are_not_articles() -> None:
     ("2024-04-01T12:00:00", datetime(2024, 4, 1, 10, 0, tzinfo=UTC), "second"),  # CEST after the DST change
     ("2024-03-31", datetime(2024, 3, 31, tzinfo=UTC), "day"),
     ("Tue, 01 Oct 2015 08:00:00 GMT", datetime(2015, 10, 1, 8, 0, tzinfo=UTC), "second"),
+    ("20180619T055000+0900", datetime(2018, 6, 18, 20, 50, tzinfo=UTC), "second"),  # ISO 8601 basic (Nikkei)
 ])
 def test_dates_are_converted_to_utc(value: str, expected: datetime, precision: str) -> None:
     assert parse_date(value, "Europe/Paris", datetime(2026, 1, 1, tzinfo=UTC))[:2] == (expected, precision)

@@ -515,6 +515,21 @@ def test_the_pages_own_jsonld_article_among_those_it_recommends(tmp_path: Path) 
     assert (rec["published_at_local"], rec["authors"]) == ("2024-03-05T17:30:00+01:00", ["Jane Doe"])
 
 
+def test_a_broken_jsonld_block_is_read_as_the_page_means_it(tmp_path: Path) -> None:
+    """JSON-LD that json.loads refuses (an empty value left by a template, a trailing comma,
+    a raw line break in a string, a comment wrapper) still gives the article's date and
+    byline: browsers never parse it, so publishers never see it is broken (wsj.com)."""
+    head = ('<script type="application/ld+json"><!--\n{"@context": "http://schema.org", "@type": "NewsArticle", '
+            '"image": {"@type": "ImageObject", "url": "", "width": , "height": }, "headline": "Tram line\nopens", '
+            '"author": {"@type": "Person", "name": "Jane Doe"}, "datePublished": "2024-03-05T17:30:00+01:00",}\n-->'
+            '</script>')
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, ""), encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    assert (rec["published_at_local"], rec["authors"], rec["date_source"]) == (
+        "2024-03-05T17:30:00+01:00", ["Jane Doe"], "jsonld")
+
+
 def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_tag(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text(_page('<meta name="author" content="Condé Nast"><meta property="article:author" '
