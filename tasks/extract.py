@@ -541,6 +541,22 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
     return doc
 
 
+def as_the_page_spells(authors: str | None, html: str) -> str | None:
+    """trafilatura's byline ("Nelson D Schwartz; James S A Corey") with each name as the page
+    writes it ("Nelson D. Schwartz", "James S.A. Corey"): its author normalisation turns the
+    dots of initials and abbreviations into spaces. A name is restored only from the same
+    words, in the same order, parted by dots in the page's source."""
+    if not authors or "." not in html:
+        return authors
+    names = []
+    for name in authors.split("; "):
+        words = name.split()
+        found = len(words) > 1 and re.search(
+            r"(?<!\w)" + r"(?:\.\s*|\s+)".join(map(re.escape, words)) + r"(?!\w)", html)
+        names.append(" ".join(found[0].split()) if found and "." in found[0] else name)
+    return "; ".join(names)
+
+
 def article_text(body: etree._Element, signals: dict[str, Any], rules: CompiledRules) -> tuple[str, str]:
     """(plain text, Markdown) of trafilatura's body tree, furniture removed (the tree is pruned in place)."""
     # Lines that repeat what the page shows elsewhere as furniture: related-link titles,
@@ -566,6 +582,7 @@ def _extract(page: Page) -> Extraction:
     doc = article_document(tree, page.url, rules, paywalled)
     if doc is None:
         return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "no_article_text"}
+    doc.author = as_the_page_spells(doc.author, html)
     text, text_markdown = article_text(doc.body, signals, rules)
     words = count_words(text)
     access = access_of(paywalled, text, words)

@@ -81,7 +81,8 @@ CJK_PREFIX = r"(?:文|撰文|记者|記者|作者|編集|编辑|기자)\s*[/／:
 AUTHOR_PREFIX = re.compile(rf"^(?:(?:{'|'.join(BYLINE_PREFIXES)})(?:\s*:\s*|\s+)|{CJK_PREFIX}|"
                            rf"(?:{'|'.join(SHORT_BYLINE_PREFIXES)})(?:\s*:\s*|\s+)(?=\S+\s+\S))", re.IGNORECASE)
 CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af·・]{2,6}$")  # a name of one unspaced word
-AUTHOR_SPLIT = re.compile(r"\s*(?:[;,&|/•·、，،]|\s[-–—]\s|\s+(?:et|and|und|и|y|e|avec|with|mit)\s+)\s*",
+# "A, B, and C": the serial comma goes with its conjunction
+AUTHOR_SPLIT = re.compile(r"\s*(?:,?\s+(?:et|and|und|и|y|e|avec|with|mit)\s+|[;,&|/•·、，،]|\s[-–—]\s)\s*",
                           re.IGNORECASE)
 PARENTHESES = re.compile(r"\(([^()]*)\)")
 AGENCIES = {name.casefold(): label for label, names in {

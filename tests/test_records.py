@@ -530,6 +530,16 @@ def test_a_broken_jsonld_block_is_read_as_the_page_means_it(tmp_path: Path) -> N
         "2024-03-05T17:30:00+01:00", ["Jane Doe"], "jsonld")
 
 
+def test_initials_keep_their_dots(tmp_path: Path) -> None:
+    """A byline only trafilatura finds (its author normalisation turns the dots of initials
+    into spaces) is given as the page spells it."""
+    page = tmp_path / "page.html"
+    page.write_text(_page("", '<p class="byline">By <a href="/by/nds">Nelson D. Schwartz</a> and '
+                              '<a href="/by/jsac">James S.A. Corey</a></p>'), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == [
+        "Nelson D. Schwartz", "James S.A. Corey"]
+
+
 def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_tag(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text(_page('<meta name="author" content="Condé Nast"><meta property="article:author" '
@@ -598,6 +608,8 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("JEAN DUPONT avec AFP", ["Jean Dupont"], ["AFP"]),
     ("Par AFP", [], ["AFP"]),
     ("By John Smith and Jane Doe, Reuters", ["John Smith", "Jane Doe"], ["Reuters"]),
+    ("Dana A. Ford, James S.A. Corey, Chien-Ming Wang, and Tom Watkins, CNN",  # the serial comma
+     ["Dana A. Ford", "James S.A. Corey", "Chien-Ming Wang", "Tom Watkins"], []),
     ("By AFP", [], ["AFP"]),
     ("By Perry Bacon Jr. | Staff writer", ["Perry Bacon Jr."], []),
     ("AFP/The Local", [], ["AFP"]),
