@@ -542,18 +542,20 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
 
 
 def as_the_page_spells(authors: str | None, html: str) -> str | None:
-    """trafilatura's byline ("Nelson D Schwartz; James S A Corey") with each name as the page
-    writes it ("Nelson D. Schwartz", "James S.A. Corey"): its author normalisation turns the
-    dots of initials and abbreviations into spaces. A name is restored only from the same
-    words, in the same order, parted by dots in the page's source."""
-    if not authors or "." not in html:
+    """trafilatura's byline ("Nelson D Schwartz; Juan Carlos Muñoz C; ThE PaiN") with each
+    name as the page writes it ("Nelson D. Schwartz", "Juan Carlos Muñoz C.", "ThE_PaiN"): its
+    author normalisation turns the dots of initials and abbreviations, and the underscores
+    of user names, into spaces. A name is restored only from the same words, in the same
+    order, parted by dots or underscores in the page's source."""
+    if not authors:
         return authors
     names = []
     for name in authors.split("; "):
         words = name.split()
+        initial = r"\.?" if len(words[-1]) == 1 else ""
         found = len(words) > 1 and re.search(
-            r"(?<!\w)" + r"(?:\.\s*|\s+)".join(map(re.escape, words)) + r"(?!\w)", html)
-        names.append(" ".join(found[0].split()) if found and "." in found[0] else name)
+            r"(?<!\w)" + r"(?:\.\s*|_|\s+)".join(map(re.escape, words)) + initial + r"(?![\w.])", html)
+        names.append(" ".join(found[0].split()) if found and found[0] != name else name)
     return "; ".join(names)
 
 

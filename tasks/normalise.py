@@ -364,11 +364,25 @@ def _is_site(name: str, sites: set[str]) -> bool:
     return any(_squash(name) == _squash(s) or s.startswith(folded + " ") for s in sites)
 
 
+def _without_site_role(words: list[str], sites: set[str]) -> list[str]:
+    """A name run together with the site's role label under it ("Adam Aaronson PhillyVoice
+    Staff", "Jane Doe Le Monde Correspondent"): the words before the site's name. Without
+    the site's name before it, a role word makes the whole a desk ("ZDNet Japan Staff")."""
+    end = len(words)
+    while end > 2 and words[end - 1].casefold() in NOT_PERSON_WORDS:
+        end -= 1
+    if end < len(words):
+        for start in range(2, end):
+            if _is_site(" ".join(words[start:end]), sites):
+                return words[:start]
+    return words
+
+
 def _person(part: str, alone: bool, sites: set[str]) -> str | None:
     """The part of a byline as a person's name, or None. Not the site ("The Local" on "The
     Local Sweden"). A lone part may be a user name ("jesusfreak", "Bo2man"); among several,
     a part must look like a name (a capital or a particle first: not "envoyé spécial à Moscou")."""
-    words = part.split()
+    words = _without_site_role(part.split(), sites)
     if len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
         words = words[: len(words) // 2]  # "jesusfreak jesusfreak": a link text and its image alt
     name = " ".join(words)

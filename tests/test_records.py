@@ -530,14 +530,17 @@ def test_a_broken_jsonld_block_is_read_as_the_page_means_it(tmp_path: Path) -> N
         "2024-03-05T17:30:00+01:00", ["Jane Doe"], "jsonld")
 
 
-def test_initials_keep_their_dots(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("byline", "authors"), [
+    ('By <a href="/by/nds">Nelson D. Schwartz</a>, <a href="/by/jsac">James S.A. Corey</a> and '
+     '<a href="/by/jcm">Juan Carlos Muñoz C.</a>', ["Nelson D. Schwartz", "James S.A. Corey", "Juan Carlos Muñoz C."]),
+    ('Geschrieben von <a href="/author/herr_rein" rel="author">Herr_Rein</a>', ["Herr_Rein"]),
+])
+def test_a_byline_as_the_page_spells_it(tmp_path: Path, byline: str, authors: list[str]) -> None:
     """A byline only trafilatura finds (its author normalisation turns the dots of initials
-    into spaces) is given as the page spells it."""
+    and the underscores of user names into spaces) is given as the page spells it."""
     page = tmp_path / "page.html"
-    page.write_text(_page("", '<p class="byline">By <a href="/by/nds">Nelson D. Schwartz</a> and '
-                              '<a href="/by/jsac">James S.A. Corey</a></p>'), encoding="utf-8")
-    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == [
-        "Nelson D. Schwartz", "James S.A. Corey"]
+    page.write_text(_page("", f'<p class="byline">{byline}</p>'), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
 def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_tag(tmp_path: Path) -> None:
@@ -618,6 +621,7 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("Redaktion", ["Redaktion"], []),  # the publisher's desk, as the page credits it
     ("Staff Writer", ["Staff Writer"], []),
     ("ZDNet Japan Staff", ["ZDNet Japan Staff"], []),
+    ("Jane Doe The Local Staff Writer", ["Jane Doe"], []),  # a name and, under it, the site's role label
     ("Redaktion / dpa", ["Redaktion"], ["dpa"]),
     ("By Anna Schmidt, Redaktion", ["Anna Schmidt"], []),  # a person named: the desk is no author
     ("admin", [], []),
