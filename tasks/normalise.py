@@ -411,7 +411,7 @@ def _institution(part: str, sites: set[str]) -> str | None:
 
 def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[str], list[str]]:
     """(person names, desks, agencies) of bylines (see split_byline)."""
-    sites = {" ".join(s.split()).casefold() for s in site_names if s}
+    sites = {" ".join(PARENTHESES.sub(" ", s).split()).casefold() for s in site_names if s}
     people: list[str] = []
     desks: list[str] = []
     agencies: list[str] = []
@@ -677,7 +677,8 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
                                                     signals.get("date_lines"))
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
-    site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or ""}
+    # an author tag naming the publisher ("Deutsche Welle (www.dw.com)" in both) names no writer
+    site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or "", *meta.get("publisher", [])}
     # the names the page gives itself; an <h1> that is the site's logo is one (extract._headings)
     declared_sites = {_first(meta.get("og:site_name")) or "", ld.get("publisher") or "", *signals.get("site_logos", [])}
     authors, agency = authors_and_agency(ex, site_names, visible.bylines if visible else None)

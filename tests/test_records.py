@@ -579,6 +579,16 @@ def test_visible_bylines(tmp_path: Path, byline: str, elsewhere: str, authors: l
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
+def test_an_author_tag_naming_the_publisher_names_no_writer(tmp_path: Path) -> None:
+    """dw.com names itself in both its publisher and author tags; the writer is in the text."""
+    head = ('<meta property="og:site_name" content="DW.COM"><meta name="publisher" '
+            'content="Deutsche Welle (www.dw.com)"><meta name="author" content="Deutsche Welle (www.dw.com)">')
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, "").replace("</article>", "<p>Auteur : Kossivi Tiassou</p></article>"),
+                    encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == ["Kossivi Tiassou"]
+
+
 @pytest.mark.parametrize(("host", "language", "configured", "zone"), [
     ("www.lemonde.fr", "fr", "UTC", "Europe/Paris"), ("www.bbc.co.uk", "en", "America/New_York", "Europe/London"),
     ("www.example.es", "es", "UTC", "Africa/Ceuta"),  # Madrid's clock, not the Canaries'
