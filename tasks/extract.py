@@ -65,8 +65,9 @@ REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-art
                         r"ref-list|reflist)(?![a-z])")
 # Class and id words of the places whose dates are not the article's: comments, sidebars,
 # cards and lists of other articles; and of a byline or article header. Not a layout's
-# modifier naming one beside it ("tm-page__main_has-sidebar", "with-comments").
-ELSEWHERE = re.compile(r"(?<![a-z])(?<!has[-_])(?<!with[-_])(?<!no[-_])"
+# modifier naming one beside it ("tm-page__main_has-sidebar", "with-comments", Drupal's
+# "zen-one-sidebar-second", "has-double-sidebar").
+ELSEWHERE = re.compile(r"(?<![a-z])(?<!has[-_])(?<!with[-_])(?<!no[-_])(?<!one[-_])(?<!two[-_])(?<!double[-_])"
                        r"(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|popular|"
                        r"most-?read|trending|cards?|card-\w+|more-stories|also-read|read-more)(?![a-z])")
 BYLINE_AREA = re.compile(r"(?<![a-z])(?:author|byline|dateline|header|entry-meta|post-meta|article-meta|"

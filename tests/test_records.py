@@ -579,6 +579,15 @@ def test_visible_bylines(tmp_path: Path, byline: str, elsewhere: str, authors: l
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
+@pytest.mark.parametrize("layout", ["main has-double-sidebar", "zen-one-sidebar-second", "page with-comments"])
+def test_a_layout_naming_its_sidebar_is_not_one(tmp_path: Path, layout: str) -> None:
+    """A page's wrapper saying it has a sidebar beside it holds the byline all the same."""
+    page = tmp_path / "page.html"
+    html = _page("", "<p>Par Jean Dupont</p>").replace("<body>", f"<body><div class='{layout}'>")
+    page.write_text(html.replace("</body>", "<aside><p>By Jane Doe</p></aside></div></body>"), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == ["Jean Dupont"]
+
+
 def test_an_author_tag_naming_the_publisher_names_no_writer(tmp_path: Path) -> None:
     """dw.com names itself in both its publisher and author tags; the writer is in the text."""
     head = ('<meta property="og:site_name" content="DW.COM"><meta name="publisher" '
