@@ -500,9 +500,22 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         agencies += credited
         people = people or persons
         desks = desks or credited_desks
-    if not people and not desks and byline_lines is not None:
-        people = visible_authors(byline_lines(), site_names)
+    if byline_lines is not None and (not (people or desks) or any(" " not in name for name in people)):
+        shown = visible_authors(byline_lines(), site_names)
+        people = [_as_shown(name, shown) for name in people] if people else shown
     return people or desks, ", ".join(dedupe(agencies)) or None
+
+
+def _as_shown(name: str, shown: list[str]) -> str:
+    """A one-word name from a tag as the visible byline writes that person: a user name
+    ("arianschlichenmayer" is "Arian Schlichenmayer", the same letters) or the given name
+    alone ("Nils" is "Nils Pickert")."""
+    def letters(text: str) -> str:
+        return "".join(ch for ch in text.casefold() if ch.isalnum())
+    if " " in name:
+        return name
+    return next((full for full in shown if letters(full) == letters(name)
+                 or full.split()[0].casefold() == name.casefold()), name)
 
 
 def _loose(text: str) -> str:

@@ -63,7 +63,8 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("authors", _STRINGS, "Person names: bylines split ('Par A et B', 'By A and B', 'А и Б'), prefixes and "
        "roles dropped; never a site name, an agency or a date.", "JSON-LD author, article:author/author meta, "
        "trafilatura byline (first that yields a name), else the page's visible byline line ('Von …', "
-       "'Autor: …', '11.12.2019 - …')", "never (empty list when no person is named)"),
+       "'Autor: …', '11.12.2019 - …'), which also spells out a one-word name (a user name, a given name "
+       "alone)", "never (empty list when no person is named)"),
     _f("agency", pa.string(), "News agency credited in the byline (AFP, Reuters, dpa, ТАСС …), several "
        "joined by ', '.", "the same byline sources", "no agency is credited"),
     _f("published_at", _TS, "Publication time in UTC, never later than fetched_at; a date-only value is "

@@ -543,6 +543,18 @@ def test_a_byline_as_the_page_spells_it(tmp_path: Path, byline: str, authors: li
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
+@pytest.mark.parametrize(("tagged", "authors"), [
+    ("arianschlichenmayer", ["Arian Schlichenmayer"]), ("Arian", ["Arian Schlichenmayer"]), ("Bo2man", ["Bo2man"])])
+def test_a_one_word_name_in_a_tag_as_the_byline_shows_it(tmp_path: Path, tagged: str, authors: list[str]) -> None:
+    """A JSON-LD Person named by a user name or a given name alone is the person the visible
+    byline names in full; another one-word name stays as tagged."""
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "author": {"@type": "Person", '
+            f'"name": "{tagged}"}}}}</script>')
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, "<p>von Arian Schlichenmayer</p>"), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
+
+
 def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_tag(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text(_page('<meta name="author" content="Condé Nast"><meta property="article:author" '
