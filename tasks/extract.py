@@ -36,7 +36,14 @@ from trafilatura.xml import xmltotxt
 from dossier_pipeline.tasks.blocks import PAYWALL_STUB_WORDS, access_of, declares_paywall
 from dossier_pipeline.tasks.contracts import Extraction, ExtractionStatus
 from dossier_pipeline.tasks.encoding import decode_html
-from dossier_pipeline.tasks.furniture import ClassMatches, CompiledRules, match_classes, prune_body, rules_for
+from dossier_pipeline.tasks.furniture import (
+    PRUNE_MARK,
+    ClassMatches,
+    CompiledRules,
+    match_classes,
+    prune_body,
+    rules_for,
+)
 from dossier_pipeline.tasks.normalise import build_record
 from dossier_pipeline.tasks.textcount import count_words
 
@@ -70,6 +77,25 @@ REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-art
 ELSEWHERE = re.compile(r"(?<![a-z])(?<!has[-_])(?<!with[-_])(?<!no[-_])(?<!one[-_])(?<!two[-_])(?<!double[-_])"
                        r"(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|popular|"
                        r"most-?read|trending|cards?|card-\w+|more-stories|also-read|read-more)(?![a-z])")
+# Class and id words of an article's lead (standfirst, chapô, perex, bajada): the paragraph
+# under the headline that many pages set apart from the body, where trafilatura's main
+# extractor does not look. Not a lead picture or video ("c-lead-image").
+LEAD = re.compile(r"(?<![a-z])(?:lead|lede|intro|perex|standfirst|bajada|chapo|chapeau|sapo|excerpt|"
+                  r"description|summary|dek|deck|subtitle|sub[-_]title|subheadline|abstract)(?![a-z])"
+                  r"(?![-_](?:image|img|media|photo|picture|video|figure|art|asset))")
+MIN_LEAD = 40  # characters: a lead is a sentence, not a label ("Zusammenfassung")
+MAX_LEAD = 1200  # characters: more is a body, or a block holding one
+# What a lead holds: its text, in a paragraph or two; more (a <div>, a <figure>) is a block of blocks.
+LEAD_INLINE = frozenset({"a", "abbr", "b", "br", "cite", "em", "i", "mark", "p", "q", "small", "span", "strong",
+                         "sub", "sup", "u"})
+# Class and id words of what else may name itself a description or an intro, in it or around
+# it: a writer's bio, a picture's caption, the site's slogan, a call to subscribe or download.
+NOT_LEAD = re.compile(r"(?<![a-z])(?:author|byline|bio|profile|avatar|modal|popup|newsletter|subscribe|promo|cta|"
+                      r"trial|get[-_]started|download\w*|site[-_]description|site[-_]branding|tagline|slogan|caption|credit)"
+                      r"(?![a-z])")
+NOT_LEAD_PICTURE = re.compile(r"(?<![a-z])(?:image|img|photo|picture|media|video)(?![a-z])")
+NOT_LEAD_PLACES = frozenset({"aside", "figcaption", "figure", "footer", "form", "nav"})
+MAX_LEAD_SEARCH = 400  # elements after the headline searched for a lead and the body's start
 BYLINE_AREA = re.compile(r"(?<![a-z])(?:author|byline|dateline|header|entry-meta|post-meta|article-meta|"
                          r"article-info|meta|published|pubdate)(?![a-z])")
 # Visible bylines ("Von Cosima Künzel", "Par <a>Matthieu Hy</a>", "<strong>Text:</strong> Klausmartin
@@ -192,6 +218,11 @@ def _text(element: lxml.html.HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
 
+def _class_words(element: lxml.html.HtmlElement) -> str:
+    """An element's class and id, lower case, as the class-word patterns read them."""
+    return f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+
+
 def _block_links(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     """The links of the block a heading opens: inside the heading itself ("Lire aussi :
     <a>…</a>"), else its parent when that is a short block, else the element after it."""
@@ -238,7 +269,7 @@ def _time_rank(element: lxml.html.HtmlElement) -> int | None:
     for ancestor in element.iterancestors():
         if ancestor.tag in ("body", "html"):
             break
-        marks.append(f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}")
+        marks.append(_class_words(ancestor))
         if ancestor.tag == "article":
             in_article = True
         elif ancestor.tag == "header":
@@ -346,8 +377,7 @@ def _of_another_work(element: lxml.html.HtmlElement) -> bool:
     for ancestor in element.iterancestors():
         if ancestor.tag in ("body", "html"):
             return False
-        if ancestor.get("itemprop", "").lower() in OTHER_WORKS or REFERENCES.search(
-                f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}".lower()):
+        if ancestor.get("itemprop", "").lower() in OTHER_WORKS or REFERENCES.search(_class_words(ancestor)):
             return True
     return False
 
@@ -542,6 +572,44 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
     return doc
 
 
+def _following(element: lxml.html.HtmlElement) -> Iterable[lxml.html.HtmlElement]:
+    """The elements after ``element`` and its subtree, in document order."""
+    node: lxml.html.HtmlElement | None = element
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from (e for e in sibling.iter() if isinstance(e.tag, str))
+        node = node.getparent()
+
+
+def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str) -> str | None:
+    """The article's lead when the extracted ``text`` lacks it: the first element between the
+    headline (the first of ``headlines``' <h1>s) and the start of the extracted body whose
+    class or id names a lead (LEAD), with a sentence's length of text, mostly not links, not
+    in a card, comment or sidebar (ELSEWHERE), nor anything else NOT_LEAD names, nor a block
+    marked as furniture."""
+    flat = " ".join(text.split())
+    heading = next((h for h in _H1(tree) if _text(h) == headlines[0]), None) if headlines else None
+    if heading is None or len(flat) < 20:
+        return None
+    for seen, element in enumerate(_following(heading)):
+        if seen >= MAX_LEAD_SEARCH or " ".join((element.text or "").split())[:15] == flat[:15]:
+            return None  # the body starts
+        names = _class_words(element)
+        if (not LEAD.search(names) or NOT_LEAD.search(names) or NOT_LEAD_PICTURE.search(names)
+                or ELSEWHERE.search(names) or element.get(PRUNE_MARK) is not None):
+            continue
+        lead = _text(element)
+        if (not MIN_LEAD <= len(lead) <= MAX_LEAD or lead[:40] in flat
+                or any(isinstance(e.tag, str) and e.tag not in LEAD_INLINE for e in element.iterdescendants())
+                or sum(len(_text(a)) for a in _links(element)) > len(lead) / 2
+                or any(a.tag in NOT_LEAD_PLACES or a.get(PRUNE_MARK) is not None
+                       or ELSEWHERE.search(place := _class_words(a)) or NOT_LEAD.search(place)
+                       for a in element.iterancestors() if a.tag not in ("body", "html"))):
+            continue
+        return lead
+    return None
+
+
 def as_the_page_spells(authors: str | None, html: str) -> str | None:
     """trafilatura's byline ("Nelson D Schwartz; Juan Carlos Muñoz C; ThE PaiN") with each
     name as the page writes it ("Nelson D. Schwartz", "Juan Carlos Muñoz C.", "ThE_PaiN"): its
@@ -586,6 +654,9 @@ def _extract(page: Page) -> Extraction:
     if doc is None:
         return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "no_article_text"}
     doc.author = as_the_page_spells(doc.author, html)
+    if lead := lead_paragraph(tree, signals["headlines"], doc.text or ""):
+        etree.SubElement(doc.body, "p").text = lead
+        doc.body.insert(0, doc.body[-1])
     text, text_markdown = article_text(doc.body, signals, rules)
     words = count_words(text)
     access = access_of(paywalled, text, words)

@@ -16,6 +16,7 @@ from dossier_pipeline.tasks.extract import (
     Page,
     decode_html,
     extract_page,
+    lead_paragraph,
     parse_html,
     trafilatura_metadata,
 )
@@ -203,3 +204,32 @@ def _titled(head: str, header: str) -> str | None:
 ])
 def test_the_title_is_the_headline_the_page_shows(head: str, header: str, title: str) -> None:
     assert _titled(head, header) == title
+
+
+BODY = "The regional council approved the new tram line after a debate that lasted most of the night."
+OTHER = "Zebras ate every lettuce of the allotment garden while the town council looked away."
+
+
+@pytest.mark.parametrize(("between", "lead"), [
+    ("<div class='share'><a href='/x'>Share</a></div><div class='article__lead'>{}</div>", OTHER),
+    ("<div class='perex'><p><strong>{}</strong></p></div>", OTHER),
+    # a writer's bio, a caption, another article's teaser, the site's slogan, a block of blocks,
+    # a call to subscribe; and a lead that the body already holds
+    ("<div class='author-description'>{}</div>", None),
+    ("<figure><figcaption><span class='image-description'>{}</span></figcaption></figure>", None),
+    ("<div class='teaser'><p class='teaser-text'>{}</p></div>", None),
+    ("<div class='site-branding'><p class='description'>{}</p></div>", None),
+    ("<div class='intro'><div><img src='a.jpg'></div><p>{}</p></div>", None),
+    ("<div class='newsletter'><p class='summary'>{}</p></div>", None),
+    (f"<p class='lead'>{BODY}</p>", None),
+])
+def test_the_lead_between_the_headline_and_the_body(between: str, lead: str | None) -> None:
+    tree = parse_html(f"<html><body><article><h1>Tram line approved</h1>{between.format(OTHER)}"
+                      f"<div class='article__body'><p>{BODY}</p></div></article></body></html>")
+    assert lead_paragraph(tree, ["Tram line approved"], BODY) == lead
+
+
+def test_no_lead_after_the_body_starts() -> None:
+    tree = parse_html(f"<html><body><h1>Tram line approved</h1><p>{BODY}</p><p class='summary'>{OTHER}</p>"
+                      "</body></html>")
+    assert lead_paragraph(tree, ["Tram line approved"], BODY) is None

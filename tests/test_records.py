@@ -600,6 +600,17 @@ def test_a_layout_naming_its_sidebar_is_not_one(tmp_path: Path, layout: str) -> 
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == ["Jean Dupont"]
 
 
+def test_the_lead_set_apart_from_the_body_opens_the_text() -> None:
+    """lsm.lv sets its lead in a <div class="article__lead"> between the share buttons and the
+    body, where trafilatura's main extractor does not look."""
+    page = Path(__file__).parent / "corpus" / "pages" / "np4k-latvian_article.html"
+    url = "https://www.lsm.lv/raksts/zinas/arzemes/norvegija-pec-zemes-nogruvuma-pieci-bojagajusie.a387519/"
+    lead = "Norvēģijas glābšanas komanda četras dienas pēc tam"
+    assert lead not in trafilatura.extract(page.read_bytes(), fast=True)
+    text = record(str(page), url)["text"]
+    assert text.startswith(lead) and text.count(lead) == 1
+
+
 def test_an_author_tag_naming_the_publisher_names_no_writer(tmp_path: Path) -> None:
     """dw.com names itself in both its publisher and author tags; the writer is in the text."""
     head = ('<meta property="og:site_name" content="DW.COM"><meta name="publisher" '
