@@ -52,8 +52,9 @@ EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 JSON_EMPTY_VALUE = re.compile(r"(:)\s*(?=[,}\]])")
 JSON_TRAILING_COMMA = re.compile(r",(?=\s*[}\]])")
-ARTICLE_TYPES = re.compile(r"(News|Blog|Report|Opinion|Analysis|Review|Scholarly|Tech)?Article|BlogPosting|"
-                           r"LiveBlogPosting|Report", re.IGNORECASE)
+# schema.org's Article and its subtypes (ReportageNewsArticle, MedicalScholarlyArticle, LiveBlogPosting,
+# DiscussionForumPosting …), and the works a recipe or how-to page is.
+ARTICLE_TYPES = re.compile(r"\w*(?:Article|Posting)|Report|Recipe|HowTo", re.IGNORECASE)
 MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura found is a navigation or stub page
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence

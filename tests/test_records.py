@@ -611,6 +611,19 @@ def test_the_lead_set_apart_from_the_body_opens_the_text() -> None:
     assert text.startswith(lead) and text.count(lead) == 1
 
 
+@pytest.mark.parametrize(("kind", "name"), [
+    ("ReportageNewsArticle", "كايلا إبستين"), ("MedicalScholarlyArticle", "Marie Curie"),
+    ("DiscussionForumPosting", "Jane Doe"), ("Recipe", "Ann-Christine Hellerup Brandt")])
+def test_every_kind_of_article_names_its_writer(tmp_path: Path, kind: str, name: str) -> None:
+    """schema.org's subtypes of Article (BBC Arabic's ReportageNewsArticle), forum posts, recipes."""
+    head = (f'<script type="application/ld+json">{{"@type": "{kind}", "datePublished": "2024-03-03T13:52:13+00:00",'
+            f' "author": {{"@type": "Person", "name": "{name}"}}}}</script>')
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, ""), encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    assert (rec["authors"], rec["published_at_local"]) == ([name], "2024-03-03T13:52:13+00:00")
+
+
 def test_an_author_tag_naming_the_publisher_names_no_writer(tmp_path: Path) -> None:
     """dw.com names itself in both its publisher and author tags; the writer is in the text."""
     head = ('<meta property="og:site_name" content="DW.COM"><meta name="publisher" '
