@@ -460,10 +460,23 @@ def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
             continue  # a date line that names no one
         people = [name for name in byline_parts([rest], site_names)[0]
                   if len(words := name.split()) >= 2 and words[0].casefold() not in NOT_NAME_START
-                  and all(w[:1].isupper() or w[:1].lower() == w[:1].upper() or w in NAME_PARTICLES for w in words)]
+                  and all(_capital(w) for w in words)]
         if people:
             return people
     return []
+
+
+def _capital(word: str) -> bool:
+    """Whether a word may stand in a name: a capital first, a particle ("van"), or a script without capitals."""
+    return word[:1].isupper() or word[:1].lower() == word[:1].upper() or word in NAME_PARTICLES
+
+
+def _phrase(name: str) -> bool:
+    """Whether a "name" is written as a phrase is, in sentence case: a capital first and a
+    lower-case word after ("Китайские куриные рулетики", a recipe's title that a byline
+    heuristic took). A user name in lower case ("zahlenzauberin") is not one."""
+    words = name.split()
+    return bool(words) and words[0][:1].isupper() and not all(_capital(w) for w in words[1:])
 
 
 def _given_first(name: str) -> str:
@@ -482,6 +495,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     scans the page's text)."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
+    guessed = (ex.get("author") or "").split(";")  # trafilatura's byline: its heuristics may take a phrase
     sources = [
         ([name for name, kinds in ld_authors if "Person" in kinds], set()),
         ([name for name, kinds in ld_authors if not {"Person", "Organization"} & set(kinds)], site_names),
@@ -489,7 +503,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         # one key at a time: a page naming its writer in article:author may name its
         # publisher in its plain author tag ("Condé Nast")
         *[(meta.get(key, []), site_names) for key in AUTHOR_META],
-        ((ex.get("author") or "").split(";"), site_names),
+        (guessed, site_names),
     ]
     people: list[str] = []
     desks: list[str] = []
@@ -497,6 +511,8 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
                 if "Person" not in kinds and name.casefold() in AGENCIES]
     for raw, sites in sources:
         persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites)
+        if raw is guessed:
+            persons = [name for name in persons if not _phrase(name)]
         agencies += credited
         people = people or persons
         desks = desks or credited_desks

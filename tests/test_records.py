@@ -257,6 +257,19 @@ def test_times_of_comments_sidebars_and_other_articles_are_not_date_evidence(tmp
     assert [e["value"] for e in habr["date_evidence"] if e["source"] == "time"][:1] == ["2023-01-24T09:00:03.000Z"]
 
 
+@pytest.mark.parametrize(("page", "url"), [("rs-cooktalk_1.html", "https://cook-talk.com/?p=3163"),
+                                         ("rs-cooktalk_2.html", "https://cook-talk.com/?p=10440")])
+def test_a_phrase_is_no_writer(page: str, url: str) -> None:
+    """trafilatura's byline heuristics take recipe titles for writers on cook-talk.com
+    ("Китайские куриные рулетики", "Сметанный кекс"): a name is not written in sentence case."""
+    guessed = trafilatura.bare_extraction((Path(__file__).parent / "corpus" / "pages" / page).read_bytes(),
+                                          with_metadata=True).author.split("; ")
+    authors = record(str(Path(__file__).parent / "corpus" / "pages" / page), url)["authors"]
+    def phrases(names: list[str]) -> list[str]:
+        return [name for name in names if any(word[:1].islower() for word in name.split()[1:])]
+    assert phrases(guessed) and not phrases(authors)
+
+
 @pytest.mark.parametrize(("page", "url", "authors"), [
     # Hebrew bylines (walla.co.il): no capitals in the script, still names
     ("anyway-walla-3647947.html", "https://news.walla.co.il/break/3647947", ["טל שלו"]),
