@@ -137,6 +137,13 @@ LINE_ENDS = frozenset(("br", "p", "div", "li", "ul", "ol", "table", "tr", "td", 
 NOT_BYLINE_PLACES = frozenset(("footer", "nav", "aside", "figcaption", "blockquote", "form", "a"))
 # A fast-mode text shorter than this (about 150 words) is extracted again in trafilatura's default mode.
 SHORT_FAST_TEXT = 1000
+# A fast-mode text that opens with a menu (of its first MENU_LINES lines, MENU_ITEMS or more
+# are short and end no sentence) is trafilatura's last resort, the page's whole text: its main
+# extractor found no article body. The default mode's comparison with readability and jusText
+# finds the article there (4 of 441 real pages; none where the fast text was right).
+MENU_LINES = 15
+MENU_ITEMS = 12
+MENU_ITEM = re.compile(r"[^\n]{1,20}(?<![.!?。！？…:;\"'”»)）」।॥؟۔])")
 DATE_PARAMS = {"extensive_search": True, "original_date": True}  # htmldate: also search the text; the first date
 LONG_TEXT = ".//p[string-length(normalize-space()) > 200]"  # a block holding this is content
 # Candidate block headings ("Tags:", "Lire aussi"): the elements whose own leading text is
@@ -553,7 +560,8 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
     with readability and jusText that its default mode runs on every page (docs/benchmarks.md).
     That comparison matters where the main extractor finds little
     (an article its heuristics miss, where it keeps a teaser): when the fast text is short,
-    or a stub on a ``paywalled`` page (blocks.declares_paywall), trafilatura's default
+    the page's whole text opening with its menu (_opens_with_a_menu), or a stub on a
+    ``paywalled`` page (blocks.declares_paywall), trafilatura's default
     cascade extracts the text again and decides. The metadata, the same in either mode,
     is extracted once, and only from a page with a text.
     """
@@ -563,8 +571,8 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
     extraction = partial(trafilatura.bare_extraction, tree, url=url, include_comments=False, include_tables=True,
                          prune_xpath=rules.prune_xpath)
     text = extraction(fast=True)
-    if not isinstance(text, Document) or len(text.text or "") < SHORT_FAST_TEXT or (
-            paywalled and count_words(text.text or "") <= PAYWALL_STUB_WORDS):
+    if (not isinstance(text, Document) or len(text.text or "") < SHORT_FAST_TEXT or _opens_with_a_menu(text.text)
+            or (paywalled and count_words(text.text or "") <= PAYWALL_STUB_WORDS)):
         text = extraction() or text
     if not isinstance(text, Document) or text.body is None:
         return None
@@ -609,6 +617,11 @@ def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str)
             continue
         return lead
     return None
+
+
+def _opens_with_a_menu(text: str | None) -> bool:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()][:MENU_LINES]
+    return len(lines) == MENU_LINES and sum(bool(MENU_ITEM.fullmatch(line)) for line in lines) >= MENU_ITEMS
 
 
 def as_the_page_spells(authors: str | None, html: str) -> str | None:
