@@ -290,6 +290,16 @@ def test_short_fast_mode_text_is_extracted_again() -> None:
     assert all(snippet in record("chemie.de.spin-off.html", exp["url"])["text"] for snippet in exp["with"])
 
 
+def test_a_text_opening_with_the_menu_is_extracted_again() -> None:
+    """trafilatura's main extractor finds no body on this donga.com page; its fast mode then
+    gives the page's whole text, menus first. The default mode's comparison finds the article."""
+    page = Path(__file__).parent / "corpus" / "pages" / "goose-donga_korean.html"
+    menu = "로그인\n|\n회원가입\n|\n구독신청"
+    assert menu in trafilatura.extract(page.read_bytes(), fast=True)
+    text = record(str(page), "http://news.donga.com/3/all/20131023/58406128/1")["text"]
+    assert "회원가입" not in text and "㈜디지털이엠씨의 하루 일과는 항상 바쁘게" in text
+
+
 def test_paywall_stub_of_fast_mode_is_extracted_again() -> None:
     """topagrar.com declares paywalled content (isAccessibleForFree: false) and carries the
     article hidden in its markup: fast mode keeps the teaser and the subscription offer, a
@@ -635,16 +645,6 @@ def test_every_kind_of_article_names_its_writer(tmp_path: Path, kind: str, name:
     page.write_text(_page(head, ""), encoding="utf-8")
     rec = record(str(page), "https://www.example.com/news/tram-line/")
     assert (rec["authors"], rec["published_at_local"]) == ([name], "2024-03-03T13:52:13+00:00")
-
-
-def test_a_text_opening_with_the_menu_is_extracted_again() -> None:
-    """trafilatura's main extractor finds no body on this donga.com page; its fast mode then
-    gives the page's whole text, menus first. The default mode's comparison finds the article."""
-    page = Path(__file__).parent / "corpus" / "pages" / "goose-donga_korean.html"
-    menu = "로그인\n|\n회원가입\n|\n구독신청"
-    assert menu in trafilatura.extract(page.read_bytes(), fast=True)
-    text = record(str(page), "http://news.donga.com/3/all/20131023/58406128/1")["text"]
-    assert "회원가입" not in text and "㈜디지털이엠씨의 하루 일과는 항상 바쁘게" in text
 
 
 def test_an_author_tag_naming_the_publisher_names_no_writer(tmp_path: Path) -> None:
