@@ -55,6 +55,10 @@ JSON_TRAILING_COMMA = re.compile(r",(?=\s*[}\]])")
 # schema.org's Article and its subtypes (ReportageNewsArticle, MedicalScholarlyArticle, LiveBlogPosting,
 # DiscussionForumPosting …), and the works a recipe or how-to page is.
 ARTICLE_TYPES = re.compile(r"\w*(?:Article|Posting)|Report|Recipe|HowTo", re.IGNORECASE)
+# "Updated" in the languages of the corpus: the label of a date that is not the publication's.
+UPDATE_LABEL = re.compile(r"updated|aktualisiert|mis à jour|actualizad[oa]|aggiornat[oa]|bijgewerkt|zaktualizowan|"
+                          r"обновлен|atualizad[oa]|güncelle|opdateret|uppdaterad|oppdatert|päivitetty|"
+                          r"更新|수정|업데이트", re.IGNORECASE)
 MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura found is a navigation or stub page
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
@@ -412,11 +416,27 @@ def _own_article(articles: list[dict[str, Any]], address: str | None) -> dict[st
                                                             ("url", "@id", "mainEntityOfPage")}), articles[0])
 
 
+def _an_update(time: lxml.html.HtmlElement) -> bool:
+    """Whether a <time> states an update, not the publication: marked dateModified, or
+    labelled so in its text or just before it ("Last updated September 14, 2016",
+    "<span>Aktualisiert:</span> <time>")."""
+    if time.get("itemprop") == "dateModified":
+        return True
+    parent = time.getparent()
+    if not (own := _text(time)) or parent is None:
+        return False
+    around = _text(parent)
+    at = max(around.find(own), 0)
+    return bool(UPDATE_LABEL.search(around[max(0, at - 30):at + len(own)]))
+
+
 def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
     """<time datetime> values by where they sit (_time_rank), in page order within a rank
-    (one XPath, ranked here: one walk of the tree instead of one per kind of place)."""
+    (one XPath, ranked here: one walk of the tree instead of one per kind of place); not
+    an update's (_an_update)."""
     ranked = sorted((rank, i, value) for i, e in enumerate(_TIMES(tree))
-                    if (rank := _time_rank(e)) is not None and (value := (e.get("datetime") or "").strip()))
+                    if (rank := _time_rank(e)) is not None and (value := (e.get("datetime") or "").strip())
+                    and not _an_update(e))
     return list(dict.fromkeys(value for _, _, value in ranked))[:MAX_TIMES]
 
 

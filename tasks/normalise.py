@@ -227,12 +227,13 @@ _PUBLISHED_SOURCES = frozenset(["jsonld:datePublished", *[f"meta:{key}" for key 
 def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, dayfirst: bool = False,
                  date_lines: list[str] | None = None) -> tuple[ParsedDate | None, str | None, ParsedDate | None]:
     """(published, its source kind, modified) from the evidence, the first usable candidate
-    of each in order of trust, except that a publication date which htmldate's search of
-    the whole page (URL, header, text) puts more than a day away, and which no source of
-    another kind confirms, gives way to the first candidate that agrees with htmldate (a
-    meta or JSON-LD stamped by a later edit). When another candidate states the same instant in the
-    publisher's own offset (a meta in UTC, a visible <time> at -04:00), that statement is
-    kept as the local value: it holds the publisher's calendar day. A publication date
+    of each in order of trust, except that a publication date from a tag which htmldate's
+    search of the whole page (URL, header, text) puts more than a day away, and which no
+    source of another kind confirms, gives way to the first candidate that agrees with
+    htmldate (a meta or JSON-LD stamped by a later edit); a <time> the page shows stands.
+    When another candidate states the same instant in the publisher's own offset (a meta
+    in UTC, a visible <time> at -04:00), that statement is kept as the local value: it
+    holds the publisher's calendar day. A publication date
     without time takes the one the article's ``date_lines`` give that day (timed)."""
     parsed_all = [(item["source"], parsed) for item in evidence
                   if item["source"] in _PUBLISHED_SOURCES | _MODIFIED_SOURCES
@@ -251,7 +252,7 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     first, kind = published
     candidates = [(p, s.split(":")[0]) for s, p in parsed_all if s in _PUBLISHED_SOURCES]
     htmldate = next((p for p, k in candidates if k == "htmldate"), None)
-    if htmldate is not None and not _near(first, htmldate) and not any(
+    if htmldate is not None and kind != "time" and not _near(first, htmldate) and not any(
             _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):
         first, kind = next((p, k) for p, k in candidates if _near(p, htmldate))
     return in_own_offset(timed(first, date_lines or [], tz)), kind, in_own_offset(modified)

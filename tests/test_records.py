@@ -448,6 +448,23 @@ def test_a_date_htmldate_contradicts_and_nothing_confirms_gives_way() -> None:
     assert choose_dates(near, "UTC", FETCHED)[0].local == "2015-10-16T01:00:00+02:00"
     alone = _evidence("meta:article:published_time", "2015-12-11T14:28:34Z", "htmldate", "2015-10-15")
     assert choose_dates(alone, "UTC", FETCHED)[:2][1] == "htmldate"
+    # the date the reader sees in the article's header stands (umweltbundesamt.de: htmldate said 21 January)
+    visible = _evidence("time", "2022-01-25T08:00:00+01:00", "htmldate", "2022-01-21")
+    assert choose_dates(visible, "UTC", FETCHED)[0].local == "2022-01-25T08:00:00+01:00"
+
+
+@pytest.mark.parametrize("update", [
+    '<time datetime="2016-09-14T11:07:00Z">Last updated September 14, 2016</time>',
+    '<span>Aktualisiert:</span> <time datetime="2016-09-14T11:07:00Z">14.09.2016</time>',
+    '<time itemprop="dateModified" datetime="2016-09-14T11:07:00Z">14.09.2016</time>',
+])
+def test_an_update_time_is_not_the_publication(tmp_path: Path, update: str) -> None:
+    page = tmp_path / "page.html"
+    html = _page("", f'<div class="article-meta">{update}</div>').replace(
+        "</article>", '<p>Posted <time datetime="2014-08-05T10:00:00Z">August 5, 2014</time></p></article>')
+    page.write_text(html, encoding="utf-8")
+    published = record(str(page), "https://www.example.com/news/tram-line/")["published_at_local"]
+    assert published == "2014-08-05T10:00:00+00:00"
 
 
 @pytest.mark.parametrize(("line", "tz", "local"), [
