@@ -470,8 +470,10 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
             "authors": [(name, _types(a)) for a in authors for name in _names(a)],
             "keywords": [unescape(k) for k in keywords or [] if isinstance(k, str)],
             "section": _names(obj.get("articleSection")),
-            "publisher": next(iter(_names(by_id.get(p.get("@id"), p) if isinstance(p := obj.get("publisher"), dict)
-                                          else p)), None),
+            "publisher": next(iter(_names(publisher := by_id.get(p.get("@id"), p)
+                                          if isinstance(p := obj.get("publisher"), dict) else p)), None),
+            # a blog's owner publishes it as a Person, whom a JSON-LD author of that name is
+            "publisher_is_person": isinstance(publisher, dict) and "Person" in _types(publisher),
             "description": _string(obj.get("description")),
             "inLanguage": _string(obj.get("inLanguage")),
         }

@@ -129,6 +129,7 @@ DATE_THEN_NAME = re.compile(r"^(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d
 NOT_NAME_START = frozenset(("the", "a", "an", "this", "these", "our", "my", "your", "all", "die", "das", "dem",
                             "ein", "eine", "einem", "einer", "les", "un", "une", "el", "los", "las", "il", "una"))
 DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
+SITE_NAME_PARTS = re.compile(r"\s+[/|–—-]\s+")
 TITLE_SEPARATORS = r"[|–—:·•›»‹«~⁄*⋆-]{1,2}"  # between a headline and what a page adds to it ("--", "›" too)
 # What follows a headline that a title candidate extends ("Headline | Site", "見出し：朝日新聞",
 # "标题-新华网", "标题_科技_腾讯网"): a separator between spaces, or, written without spaces,
@@ -412,7 +413,9 @@ def _institution(part: str, sites: set[str]) -> str | None:
 
 def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[str], list[str]]:
     """(person names, desks, agencies) of bylines (see split_byline)."""
-    sites = {" ".join(PARENTHESES.sub(" ", s).split()).casefold() for s in site_names if s}
+    # a site's name, and each part of a name joined of two ("stol.it / Suedtirol Online")
+    sites = {" ".join(part.split()).casefold() for s in site_names if s
+             for part in [PARENTHESES.sub(" ", s), *SITE_NAME_PARTS.split(PARENTHESES.sub(" ", s))] if part.strip()}
     people: list[str] = []
     desks: list[str] = []
     agencies: list[str] = []
@@ -498,7 +501,9 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     ld_authors = ld.get("authors", [])
     guessed = (ex.get("author") or "").split(";")  # trafilatura's byline: its heuristics may take a phrase
     sources = [
-        ([name for name, kinds in ld_authors if "Person" in kinds], set()),
+        # a JSON-LD Person may bear the site's name (a personal blog), not an Organization's that publishes it
+        ([name for name, kinds in ld_authors if "Person" in kinds],
+         set() if ld.get("publisher_is_person") or not ld.get("publisher") else {ld["publisher"]}),
         ([name for name, kinds in ld_authors if not {"Person", "Organization"} & set(kinds)], site_names),
         ([_given_first(a) for key in SCHOLARLY_AUTHOR_META for a in meta.get(key, [])], site_names),
         # one key at a time: a page naming its writer in article:author may name its
@@ -708,7 +713,8 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
     # an author tag naming the publisher ("Deutsche Welle (www.dw.com)" in both) names no writer
-    site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or "", *meta.get("publisher", [])}
+    site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or "", *meta.get("publisher", []),
+                  *meta.get("dc.publisher", [])}
     # the names the page gives itself; an <h1> that is the site's logo is one (extract._headings)
     declared_sites = {_first(meta.get("og:site_name")) or "", ld.get("publisher") or "", *signals.get("site_logos", [])}
     authors, agency = authors_and_agency(ex, site_names, visible.bylines if visible else None)

@@ -674,6 +674,29 @@ def test_an_author_tag_naming_the_publisher_names_no_writer(tmp_path: Path) -> N
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == ["Kossivi Tiassou"]
 
 
+@pytest.mark.parametrize(("graph", "head", "authors"), [
+    # a magazine's JSON-LD names it as the Person who wrote (it-finanzmagazin.de): no writer
+    ('{"@type": "Organization", "@id": "#org", "name": "IT Finanzmagazin"}', "", []),
+    # a blog's owner publishes it as a Person: the writer
+    ('{"@type": "Person", "@id": "#org", "name": "IT Finanzmagazin"}', "", ["IT Finanzmagazin"]),
+    # a site named in two parts, the author tag naming one (stol.it), or the Dublin Core publisher (petri-heil.ch)
+    ('{"@type": "Organization", "@id": "#org", "name": "Tram News"}',
+     '<meta property="og:site_name" content="stol.it / Suedtirol Online">'
+     '<meta name="author" content="Suedtirol Online">', []),
+    ('{"@type": "Organization", "@id": "#org", "name": "Tram News"}',
+     '<meta property="og:site_name" content="Petri-Heil"><meta name="DC.publisher" content="Auto Illustrierte">'
+     '<meta name="author" content="Auto Illustrierte">', []),
+])
+def test_a_byline_naming_the_publisher_names_no_writer(tmp_path: Path, graph: str, head: str,
+                                                         authors: list[str]) -> None:
+    ld = ('<script type="application/ld+json">{"@graph": [' + graph + ', {"@type": "Article", "publisher": '
+          '{"@id": "#org"}, "author": ' + ('{"@type": "Person", "name": "IT Finanzmagazin"}' if not head else "[]")
+          + '}]}</script>')
+    page = tmp_path / "page.html"
+    page.write_text(_page(ld + head, ""), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
+
+
 @pytest.mark.parametrize(("host", "language", "configured", "zone"), [
     ("www.lemonde.fr", "fr", "UTC", "Europe/Paris"), ("www.bbc.co.uk", "en", "America/New_York", "Europe/London"),
     ("www.example.es", "es", "UTC", "Africa/Ceuta"),  # Madrid's clock, not the Canaries'
