@@ -577,15 +577,17 @@ def choose_title(candidates: list[str | None], site_names: set[str], headlines: 
                  declared_sites: set[str] | None = None) -> str | None:
     """The headline the page shows, when a title candidate confirms it (_confirms): the longest
     <h1> of ``headlines`` that a candidate holds (a section label may be an <h1> too, and the
-    <title> may hold it: "Opinion | Headline"). Else the page's one <h1>, when it is a headline
-    (MIN_HEADLINE_WORDS) that no candidate is a part of (not "Local News | <og:title>"): the
-    candidates then say something else (an SEO title, a title for sharing). Otherwise the first
-    candidate that is not the site's name (a logo's <h1> that trafilatura took), trimmed
-    (_trimmed). The <h1> comes first because it is what the reader sees: meta titles are often
-    written for search engines or social sharing, and the <title> tag adds site and section
-    names in each site's own way. ``declared_sites``: the names the page gives itself
-    (og:site_name, the JSON-LD publisher, a logo); ``site_names`` adds trafilatura's, which
-    it may have guessed from a part of the <title> (a part of the headline, or all of it)."""
+    <title> may hold it: "Opinion | Headline"). Else the page's one <h1> that is a headline
+    (MIN_HEADLINE_WORDS; others are labels), when no candidate is a part of it (not "Local
+    News | <og:title>"): the candidates then say something else (an SEO title, a title for
+    sharing), nor holds one of its labels ("Opinion | …"). Otherwise the first candidate that
+    is not the site's name (a logo's <h1> that trafilatura took) nor a one-word label,
+    trimmed (_trimmed). The <h1> comes first because it is what the reader sees: meta titles
+    are often written for search engines or social sharing, and the <title> tag adds site
+    and section names in each site's own way.
+    ``declared_sites``: the names the page gives itself (og:site_name, the JSON-LD publisher,
+    a logo); ``site_names`` adds trafilatura's, which it may have guessed from a part of the
+    <title> (a part of the headline, or all of it)."""
     declared = {" ".join(s.split()) for s in declared_sites or set() if s and s.strip()}
     folded = {s.casefold() for s in declared}
     titles = [" ".join(c.split()) for c in candidates if c and c.strip()]
@@ -594,9 +596,14 @@ def choose_title(candidates: list[str | None], site_names: set[str], headlines: 
     if shown and any(_confirms(t, headline := max(shown, key=len)) for t in titles):
         return _trimmed(headline, declared, [])
     own = [h for h in headlines or [] if not _is_site(h, folded)]
-    if len(own) == 1 and len(own[0].split()) >= MIN_HEADLINE_WORDS and not any(
-            _loose(t) in _loose(own[0]) for t in titles):
-        return own[0]
+    long = [h for h in own if len(h.split()) >= MIN_HEADLINE_WORDS]
+    labels = [_loose(h) for h in own if h not in long]
+    if len(long) == 1 and not any(_loose(t) in _loose(long[0]) or any(label in _loose(t) for label in labels)
+                                  for t in titles):
+        return long[0]
+    # a one-word candidate that no other one holds is a label ("Medienmitteilungen", "Kontakt")
+    titles = [t for t in titles if len(t.split()) > 1 or any(_loose(t) in _loose(o) for o in titles if o != t)
+              ] or titles
     sites = declared | {" ".join(s.split()) for s in site_names if s and s.strip()}
     return _trimmed(titles[0], sites, titles[1:]) if titles else None
 

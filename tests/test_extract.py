@@ -201,6 +201,16 @@ def _titled(head: str, header: str) -> str | None:
      "<meta property='og:title' content='The Modern Ambitions Behind Neon'>",
      "<h1>Why neon is the symbol of the century</h1><h1>Read more about neon signs</h1>",
      "The Modern Ambitions Behind Neon"),
+    # the one <h1> that is a headline among labels, over a title for sharing
+    ("<title>The Insiders - Schnell aufgefrischtes Haar</title>"
+     "<meta property='og:title' content='Möchtest Du The Insiders mit mir zusammen beitreten?'>",
+     "<h1>Wellaflex – Schnell aufgefrischtes Haar mit dem Trockenshampoo</h1><h1>Anwendung</h1>",
+     "Wellaflex – Schnell aufgefrischtes Haar mit dem Trockenshampoo"),
+    # a one-word candidate no other holds is a label; one that another holds is the title
+    ("<title>Impfen und Boostern ist bis Ende Februar möglich</title>"
+     "<meta property='og:title' content='Medienmitteilungen'>", "", "Impfen und Boostern ist bis Ende Februar möglich"),
+    ("<title>draft-dejong-remotestorage-04 - remoteStorage</title><meta property='og:title' content='remoteStorage'>",
+     "", "remoteStorage"),
 ])
 def test_the_title_is_the_headline_the_page_shows(head: str, header: str, title: str) -> None:
     assert _titled(head, header) == title
