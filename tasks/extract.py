@@ -642,6 +642,7 @@ def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str)
 
 
 def _opens_with_a_menu(text: str | None) -> bool:
+    """Whether a text opens with a site's menu (MENU_ITEMS of its first MENU_LINES lines)."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()][:MENU_LINES]
     return len(lines) == MENU_LINES and sum(bool(MENU_ITEM.fullmatch(line)) for line in lines) >= MENU_ITEMS
 
