@@ -82,12 +82,10 @@ REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-art
 ELSEWHERE = re.compile(r"(?<![a-z])(?<!has[-_])(?<!with[-_])(?<!no[-_])(?<!one[-_])(?<!two[-_])(?<!double[-_])"
                        r"(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|popular|"
                        r"most-?read|trending|cards?|card-\w+|more-stories|also-read|read-more)(?![a-z])")
-# Class and id words of an article's lead (standfirst, chapô, perex, bajada): the paragraph
-# under the headline that many pages set apart from the body, where trafilatura's main
-# extractor does not look. Not a lead picture or video ("c-lead-image").
-LEAD = re.compile(r"(?<![a-z])(?:lead|lede|intro|perex|standfirst|bajada|chapo|chapeau|sapo|excerpt|"
-                  r"description|summary|dek|deck|subtitle|sub[-_]title|subheadline|abstract)(?![a-z])"
-                  r"(?![-_](?:image|img|media|photo|picture|video|figure|art|asset))")
+# Where a lead candidate stands: the page's <h1>s before it; the elements before it whose
+# own text starts as the extracted body does.
+_PRECEDING_H1 = etree.XPath("preceding::h1")
+_BODY_BEFORE = etree.XPath("preceding::*[starts-with(normalize-space(text()), $start)]")
 MIN_LEAD = 40  # characters: a lead is a sentence, not a label ("Zusammenfassung")
 MAX_LEAD = 1200  # characters: more is a body, or a block holding one
 # What a lead holds: its text, in a paragraph or two; more (a <div>, a <figure>) is a block of blocks.
@@ -100,7 +98,6 @@ NOT_LEAD = re.compile(r"(?<![a-z])(?:author|byline|bio|profile|avatar|modal|popu
                       r"(?![a-z])")
 NOT_LEAD_PICTURE = re.compile(r"(?<![a-z])(?:image|img|photo|picture|media|video)(?![a-z])")
 NOT_LEAD_PLACES = frozenset({"aside", "figcaption", "figure", "footer", "form", "nav"})
-MAX_LEAD_SEARCH = 400  # elements after the headline searched for a lead and the body's start
 BYLINE_AREA = re.compile(r"(?<![a-z])(?:author|byline|dateline|header|entry-meta|post-meta|article-meta|"
                          r"article-info|meta|published|pubdate)(?![a-z])")
 # Visible bylines ("Von Cosima Künzel", "Par <a>Matthieu Hy</a>", "<strong>Text:</strong> Klausmartin
@@ -419,15 +416,15 @@ def _own_article(articles: list[dict[str, Any]], address: str | None) -> dict[st
 def _an_update(time: lxml.html.HtmlElement) -> bool:
     """Whether a <time> states an update, not the publication: marked dateModified, or
     labelled so in its text or just before it ("Last updated September 14, 2016",
-    "<span>Aktualisiert:</span> <time>")."""
+    "<span>Aktualisiert:</span> <time>", "Mis à jour le <time>")."""
     if time.get("itemprop") == "dateModified":
         return True
-    parent = time.getparent()
-    if not (own := _text(time)) or parent is None:
-        return False
-    around = _text(parent)
-    at = max(around.find(own), 0)
-    return bool(UPDATE_LABEL.search(around[max(0, at - 30):at + len(own)]))
+    before = time.getprevious()
+    if before is None:
+        label = (parent.text or "") if (parent := time.getparent()) is not None else ""
+    else:
+        label = (before.tail or "").strip() or (before.text or "")
+    return bool(UPDATE_LABEL.search(f"{label[-30:]} {time.text_content()[:60]}"))
 
 
 def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
@@ -603,31 +600,22 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
     return doc
 
 
-def _following(element: lxml.html.HtmlElement) -> Iterable[lxml.html.HtmlElement]:
-    """The elements after ``element`` and its subtree, in document order."""
-    node: lxml.html.HtmlElement | None = element
-    while node is not None:
-        for sibling in node.itersiblings():
-            yield from (e for e in sibling.iter() if isinstance(e.tag, str))
-        node = node.getparent()
-
-
-def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str) -> str | None:
-    """The article's lead when the extracted ``text`` lacks it: the first element between the
-    headline (the first of ``headlines``' <h1>s) and the start of the extracted body whose
-    class or id names a lead (LEAD), with a sentence's length of text, mostly not links, not
-    in a card, comment or sidebar (ELSEWHERE), nor anything else NOT_LEAD names, nor a block
-    marked as furniture."""
+def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str,
+                   leads: list[lxml.html.HtmlElement]) -> str | None:
+    """The article's lead when the extracted ``text`` lacks it: the first of the elements whose
+    class names a lead (``leads``, picked by furniture.match_classes) between the headline
+    (the first of ``headlines``' <h1>s) and the start of the extracted body, with a
+    sentence's length of text, mostly not links, not in a card, comment or sidebar
+    (ELSEWHERE), nor anything else NOT_LEAD names, nor a block marked as furniture. The
+    checks of each candidate's place in the page, which walk the page before it, run last."""
     flat = " ".join(text.split())
-    heading = next((h for h in _H1(tree) if _text(h) == headlines[0]), None) if headlines else None
-    if heading is None or len(flat) < 20:
+    if not leads or not headlines or len(flat) < 20:
         return None
-    for seen, element in enumerate(_following(heading)):
-        if seen >= MAX_LEAD_SEARCH or " ".join((element.text or "").split())[:15] == flat[:15]:
-            return None  # the body starts
-        names = _class_words(element)
-        if (not LEAD.search(names) or NOT_LEAD.search(names) or NOT_LEAD_PICTURE.search(names)
-                or ELSEWHERE.search(names) or element.get(PRUNE_MARK) is not None):
+    heading = None
+    for element in leads:
+        names = _class_words(element).replace("teaser_text", "").replace("teaser-text", "")  # a teaser's text: a lead
+        if NOT_LEAD.search(names) or NOT_LEAD_PICTURE.search(names) or ELSEWHERE.search(names) or element.get(
+                PRUNE_MARK) is not None:
             continue
         lead = _text(element)
         if (not MIN_LEAD <= len(lead) <= MAX_LEAD or lead[:40] in flat
@@ -637,7 +625,12 @@ def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str)
                        or ELSEWHERE.search(place := _class_words(a)) or NOT_LEAD.search(place)
                        for a in element.iterancestors() if a.tag not in ("body", "html"))):
             continue
-        return lead
+        if heading is None and (heading := next((h for h in _H1(tree) if _text(h) == headlines[0]), None)) is None:
+            return None
+        if heading not in _PRECEDING_H1(element):
+            continue  # above the headline
+        # the body has started when an element under the headline opens as it does
+        return None if any(heading in _PRECEDING_H1(b) for b in _BODY_BEFORE(element, start=flat[:15])) else lead
     return None
 
 
@@ -685,13 +678,14 @@ def _extract(page: Page) -> Extraction:
     except (etree.ParserError, ValueError) as exc:
         return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": f"unparseable_html: {exc}"}
     rules = rules_for(page.language, page.ctx.get("furniture"))
-    signals = page_signals(tree, rules, match_classes(tree))
+    classes = match_classes(tree)
+    signals = page_signals(tree, rules, classes)
     paywalled = declares_paywall(html)
     doc = article_document(tree, page.url, rules, paywalled)
     if doc is None:
         return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "no_article_text"}
     doc.author = as_the_page_spells(doc.author, html)
-    if lead := lead_paragraph(tree, signals["headlines"], doc.text or ""):
+    if lead := lead_paragraph(tree, signals["headlines"], doc.text or "", classes.leads):
         etree.SubElement(doc.body, "p").text = lead
         doc.body.insert(0, doc.body[-1])
     text, text_markdown = article_text(doc.body, signals, rules)

@@ -303,6 +303,12 @@ def _names_re(names: tuple[str, ...]) -> re.Pattern[str]:
 
 _FURNITURE_RE, _RELATED_RE = _names_re(FURNITURE_CLASSES), _names_re(RELATED_CLASSES)
 _FIGURE_CREDIT_RE, _CREDIT_RE = _names_re(FIGURE_CREDIT_CLASSES), _names_re(CREDIT_CLASSES)
+# Class words of an article's lead (standfirst, chapô, perex, bajada): the paragraph under
+# the headline that many pages set apart from the body, where trafilatura's main extractor
+# does not look. Not a lead picture or video ("c-lead-image").
+LEAD = re.compile(r"(?<![a-z])(?:lead|lede|intro|perex|standfirst|bajada|chapo|chapeau|sapo|excerpt|description|"
+                  r"summary|dek|deck|subtitle|sub-title|subheadline|abstract|teaser-text)(?![a-z])"
+                  r"(?!-(?:image|img|media|photo|picture|video|figure|art|asset))")
 _ANY_RE = _names_re(FURNITURE_CLASSES + RELATED_CLASSES + FIGURE_CREDIT_CLASSES + CREDIT_CLASSES)
 _CLASSED = etree.XPath("//*[@class]")
 _HOLDS_LONG_TEXT = etree.XPath("boolean(.//p[string-length(normalize-space()) > 200])")
@@ -315,6 +321,7 @@ class ClassMatches:
     related: list[etree._Element]  # related-links blocks
     credits: list[etree._Element]  # caption credits
     dated: list[etree._Element]  # elements whose class names a date (an article's date line)
+    leads: list[etree._Element]  # elements whose class names a lead (extract.lead_paragraph)
 
 
 def match_classes(tree: etree._Element) -> ClassMatches:
@@ -323,12 +330,16 @@ def match_classes(tree: etree._Element) -> ClassMatches:
     (rules.prune_xpath finds them by the mark); the metadata is read from the whole page,
     as trafilatura does with its prune_xpath. A furniture or related block holding a long
     paragraph is content whatever its class says (a wrapper named "article-with-related").
-    The same pass picks the elements whose class names a date (page_signals' date lines)."""
-    related, credits, dated = [], [], []
+    The same pass picks the elements whose class names a date (page_signals' date lines)
+    or a lead (LEAD)."""
+    related, credits, dated, leads = [], [], [], []
     for element in _CLASSED(tree):
         names = f" {element.get('class').replace('_', '-')} "
-        if "date" in names.lower():
+        lowered = names.lower()
+        if "date" in lowered:
             dated.append(element)
+        if LEAD.search(lowered):
+            leads.append(element)
         if not _ANY_RE.search(names):
             continue
         if _CREDIT_RE.search(names) or (_FIGURE_CREDIT_RE.search(names)
@@ -340,7 +351,7 @@ def match_classes(tree: etree._Element) -> ClassMatches:
                 element.set(PRUNE_MARK, "")
             if linked:
                 related.append(element)
-    return ClassMatches(related, credits, dated)
+    return ClassMatches(related, credits, dated, leads)
 
 
 def is_furniture(paragraph: str, rules: CompiledRules, repeated: set[str]) -> bool:

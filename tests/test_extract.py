@@ -223,6 +223,7 @@ OTHER = "Zebras ate every lettuce of the allotment garden while the town council
 @pytest.mark.parametrize(("between", "lead"), [
     ("<div class='share'><a href='/x'>Share</a></div><div class='article__lead'>{}</div>", OTHER),
     ("<div class='perex'><p><strong>{}</strong></p></div>", OTHER),
+    ("<div class='teaser_text'>{}</div>", OTHER),  # the article's own teaser (winfuture.de), not in a card
     # a writer's bio, a caption, another article's teaser, the site's slogan, a block of blocks,
     # a call to subscribe; and a lead that the body already holds
     ("<div class='author-description'>{}</div>", None),
@@ -236,10 +237,10 @@ OTHER = "Zebras ate every lettuce of the allotment garden while the town council
 def test_the_lead_between_the_headline_and_the_body(between: str, lead: str | None) -> None:
     tree = parse_html(f"<html><body><article><h1>Tram line approved</h1>{between.format(OTHER)}"
                       f"<div class='article__body'><p>{BODY}</p></div></article></body></html>")
-    assert lead_paragraph(tree, ["Tram line approved"], BODY) == lead
+    assert lead_paragraph(tree, ["Tram line approved"], BODY, match_classes(tree).leads) == lead
 
 
 def test_no_lead_after_the_body_starts() -> None:
     tree = parse_html(f"<html><body><h1>Tram line approved</h1><p>{BODY}</p><p class='summary'>{OTHER}</p>"
                       "</body></html>")
-    assert lead_paragraph(tree, ["Tram line approved"], BODY) is None
+    assert lead_paragraph(tree, ["Tram line approved"], BODY, match_classes(tree).leads) is None
