@@ -62,7 +62,6 @@ UPDATE_LABEL = re.compile(r"updated|aktualisiert|mis à jour|actualizad[oa]|aggi
 MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura found is a navigation or stub page
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
-_TIMES = etree.XPath("//time[@datetime]")
 # Metadata: <meta> content and microdata on any element (<span itemprop="datePublished" content="…">).
 _META = etree.XPath("//*[@content][self::meta or @itemprop]")  # one walk of the tree
 # Microdata properties whose item is another work than the article, and the class or id
@@ -151,8 +150,7 @@ LONG_TEXT = ".//p[string-length(normalize-space()) > 200]"  # a block holding th
 # short and not blank (their regexes then match that text).
 _SHORT_TEXTS = etree.XPath("//body//*[not(self::a)][normalize-space(text())]"
                            "[string-length(normalize-space(text())) < 40]")
-_H1 = etree.XPath("//h1")
-_HTML_TITLE = etree.XPath("string(//head//title)")
+_HTML_TITLE = etree.XPath("string(/html/head/title)")  # where the parser puts it: no walk of the tree
 MAX_HEADLINE = 300  # characters: a longer <h1> holds more than a headline (a whole teaser, a style sheet)
 HOME_PATHS = frozenset(("", "index.html", "index.htm", "index.php"))
 NEWLINES = re.compile(r"\s*\n\s*")
@@ -248,12 +246,12 @@ def _links(element: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return cast(list[lxml.html.HtmlElement], element.xpath(".//a[@href]"))  # lxml types xpath() results as Any
 
 
-def _headings(tree: lxml.html.HtmlElement) -> tuple[list[str], list[str]]:
+def _headings(h1s: list[lxml.html.HtmlElement]) -> tuple[list[str], list[str]]:
     """(headlines, site logos): the texts of the page's <h1>s. An <h1> whose whole text links
     to the site's home page is the site's logo (a blog theme's header), not a headline."""
     headlines: list[str] = []
     logos: list[str] = []
-    for heading in _H1(tree):
+    for heading in h1s:
         if not (text := _text(heading)) or len(text) > MAX_HEADLINE:
             continue
         (logos if any(_text(a) == text and _home(a) for a in _links(heading)) else headlines).append(text)
@@ -427,11 +425,11 @@ def _an_update(time: lxml.html.HtmlElement) -> bool:
     return bool(UPDATE_LABEL.search(f"{label[-30:]} {time.text_content()[:60]}"))
 
 
-def _time_values(tree: lxml.html.HtmlElement) -> list[str]:
-    """<time datetime> values by where they sit (_time_rank), in page order within a rank
-    (one XPath, ranked here: one walk of the tree instead of one per kind of place); not
-    an update's (_an_update)."""
-    ranked = sorted((rank, i, value) for i, e in enumerate(_TIMES(tree))
+def _time_values(times: list[lxml.html.HtmlElement]) -> list[str]:
+    """The <time datetime> values of the page's ``times`` by where they sit (_time_rank), in
+    page order within a rank (ranked here: one walk of the tree instead of one per kind of
+    place); not an update's (_an_update)."""
+    ranked = sorted((rank, i, value) for i, e in enumerate(times)
                     if (rank := _time_rank(e)) is not None and (value := (e.get("datetime") or "").strip())
                     and not _an_update(e))
     return list(dict.fromkeys(value for _, _, value in ranked))[:MAX_TIMES]
@@ -475,9 +473,13 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
             "inLanguage": _string(obj.get("inLanguage")),
         }
     out["html_lang"] = tree.xpath("string(/html/@lang)") or None
-    out["times"] = _time_values(tree)
+    h1s: list[lxml.html.HtmlElement] = []
+    times: list[lxml.html.HtmlElement] = []
+    for element in tree.iter("h1", "time"):  # one walk for both
+        (h1s if element.tag == "h1" else times).append(element)
+    out["times"] = _time_values(times)
     out["html_title"] = _HTML_TITLE(tree).strip() or None
-    out["headlines"], out["site_logos"] = _headings(tree)
+    out["headlines"], out["site_logos"] = _headings(h1s)
     dated = cast(list[lxml.html.HtmlElement], classes.dated)  # the page's elements are HtmlElements (_PARSER)
     out["date_lines"] = [line for e in dated if 0 < len(line := _text(e)) < MAX_DATE_LINE
                          and any(c.isdigit() for c in line) and _time_rank(e) is not None][:MAX_DATE_LINES]
@@ -625,7 +627,9 @@ def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str,
                        or ELSEWHERE.search(place := _class_words(a)) or NOT_LEAD.search(place)
                        for a in element.iterancestors() if a.tag not in ("body", "html"))):
             continue
-        if heading is None and (heading := next((h for h in _H1(tree) if _text(h) == headlines[0]), None)) is None:
+        if heading is None:
+            heading = next((h for h in tree.iter("h1") if _text(h) == headlines[0]), None)
+        if heading is None:
             return None
         if heading not in _PRECEDING_H1(element):
             continue  # above the headline
