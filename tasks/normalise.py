@@ -129,6 +129,7 @@ DATE_THEN_NAME = re.compile(r"^(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d
 NOT_NAME_START = frozenset(("the", "a", "an", "this", "these", "our", "my", "your", "all", "die", "das", "dem",
                             "ein", "eine", "einem", "einer", "les", "un", "une", "el", "los", "las", "il", "una"))
 DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
+NOT_ALNUM = re.compile(r"[\W_]+")
 SITE_NAME_PARTS = re.compile(r"\s+[/|–—-]\s+")
 TITLE_SEPARATORS = r"[|–—:·•›»‹«~⁄*⋆-]{1,2}"  # between a headline and what a page adds to it ("--", "›" too)
 # What follows a headline that a title candidate extends ("Headline | Site", "見出し：朝日新聞",
@@ -356,14 +357,15 @@ def page_zone(host: str, language: str | None, configured: str) -> str:
 
 
 def _squash(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
+    """Letters and digits only, case-folded (NOT_ALNUM is what str.isalnum refuses)."""
+    return NOT_ALNUM.sub("", text.casefold())
 
 
 def _is_site(name: str, sites: set[str]) -> bool:
     """The site's name, alone or as the first words of it ("The Local" of "The Local Sweden",
     not "Matthew Davis" of "Matthew Davis's Blog")."""
-    folded = name.casefold()
-    return any(_squash(name) == _squash(s) or s.startswith(folded + " ") for s in sites)
+    folded, squashed = name.casefold(), _squash(name)
+    return any(squashed == _squash(s) or s.startswith(folded + " ") for s in sites)
 
 
 def _without_site_role(words: list[str], sites: set[str]) -> list[str]:
