@@ -689,7 +689,8 @@ def _extract(page: Page) -> Extraction:
     if doc is None:
         return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "no_article_text"}
     doc.author = as_the_page_spells(doc.author, html)
-    if lead := lead_paragraph(tree, signals["headlines"], doc.text or "", classes.leads):
+    leads = cast(list[lxml.html.HtmlElement], classes.leads)  # the page's elements are HtmlElements (_PARSER)
+    if lead := lead_paragraph(tree, signals["headlines"], doc.text or "", leads):
         etree.SubElement(doc.body, "p").text = lead
         doc.body.insert(0, doc.body[-1])
     text, text_markdown = article_text(doc.body, signals, rules)
