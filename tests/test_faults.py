@@ -206,7 +206,9 @@ def test_killing_a_stuck_pool_ends_its_workers() -> None:
         assert pool._kill(pool._get())
         for worker in workers:
             worker.join(timeout=10)
-            assert worker.exitcode == -signal.SIGKILL
+            # 255: killed, but the fork server could not report how (multiprocessing's
+            # popen_forkserver when its status pipe fails, as when another test ended the server)
+            assert not worker.is_alive() and worker.exitcode in (-signal.SIGKILL, 255)
         assert all(r["status"] == "ok" for r in pool.extract(pages))
     finally:
         pool.close()
