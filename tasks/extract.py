@@ -691,8 +691,8 @@ def _extract(page: Page) -> Extraction:
     doc.author = as_the_page_spells(doc.author, html)
     leads = cast(list[lxml.html.HtmlElement], classes.leads)  # the page's elements are HtmlElements (_PARSER)
     if lead := lead_paragraph(tree, signals["headlines"], doc.text or "", leads):
-        etree.SubElement(doc.body, "p").text = lead
-        doc.body.insert(0, doc.body[-1])
+        doc.body.insert(0, opening := etree.Element("p"))
+        opening.text = lead
     text, text_markdown = article_text(doc.body, signals, rules)
     words = count_words(text)
     access = access_of(paywalled, text, words)

@@ -416,8 +416,8 @@ def _institution(part: str, sites: set[str]) -> str | None:
 def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[str], list[str]]:
     """(person names, desks, agencies) of bylines (see split_byline)."""
     # a site's name, and each part of a name joined of two ("stol.it / Suedtirol Online")
-    sites = {" ".join(part.split()).casefold() for s in site_names if s
-             for part in [PARENTHESES.sub(" ", s), *SITE_NAME_PARTS.split(PARENTHESES.sub(" ", s))] if part.strip()}
+    bare = [PARENTHESES.sub(" ", s) for s in site_names if s]
+    sites = {" ".join(part.split()).casefold() for s in bare for part in [s, *SITE_NAME_PARTS.split(s)] if part.strip()}
     people: list[str] = []
     desks: list[str] = []
     agencies: list[str] = []
@@ -534,11 +534,9 @@ def _as_shown(name: str, shown: list[str]) -> str:
     """A one-word name from a tag as the visible byline writes that person: a user name
     ("arianschlichenmayer" is "Arian Schlichenmayer", the same letters) or the given name
     alone ("Nils" is "Nils Pickert")."""
-    def letters(text: str) -> str:
-        return "".join(ch for ch in text.casefold() if ch.isalnum())
     if " " in name:
         return name
-    return next((full for full in shown if letters(full) == letters(name)
+    return next((full for full in shown if _squash(full) == _squash(name)
                  or full.split()[0].casefold() == name.casefold()), name)
 
 
