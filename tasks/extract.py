@@ -13,7 +13,6 @@ bench/extract_cpu.py measures each stage's CPU time against plain trafilatura.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
@@ -27,9 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 import lxml.html
 import trafilatura
-from htmldate import find_date
 from lxml import etree
-from trafilatura import metadata
 from trafilatura.metadata import Document
 from trafilatura.xml import xmltotxt
 
@@ -45,6 +42,7 @@ from dossier_pipeline.tasks.furniture import (
     rules_for,
 )
 from dossier_pipeline.tasks.normalise import build_record
+from dossier_pipeline.tasks.pagemeta import trafilatura_metadata
 from dossier_pipeline.tasks.textcount import count_words
 
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
@@ -144,7 +142,6 @@ SHORT_FAST_TEXT = 1000
 MENU_LINES = 15
 MENU_ITEMS = 12
 MENU_ITEM = re.compile(r"[^\n]{1,20}(?<![.!?。！？…:;\"'”»)）」।॥؟۔])")
-DATE_PARAMS = {"extensive_search": True, "original_date": True}  # htmldate: also search the text; the first date
 LONG_TEXT = ".//p[string-length(normalize-space()) > 200]"  # a block holding this is content
 # Candidate block headings ("Tags:", "Lire aussi"): the elements whose own leading text is
 # short and not blank (their regexes then match that text).
@@ -543,34 +540,6 @@ def markdown(body: etree._Element) -> str:
 def parse_html(html: str) -> lxml.html.HtmlElement:
     """The page's one lxml tree (raises lxml's ParserError or ValueError on a page it cannot parse)."""
     return lxml.html.document_fromstring(html.encode("utf-8"), parser=_PARSER)
-
-
-def trafilatura_metadata(tree: lxml.html.HtmlElement, url: str) -> Document:
-    """trafilatura's metadata (its extract_metadata, step for step) without its tags and
-    licence searches, which the pipeline never reads (two scans of the whole tree). Read-only
-    on the tree, so it runs on the page's own tree
-    (before the furniture is pruned, as in trafilatura). tests/test_extract.py checks it
-    agrees with extract_metadata."""
-    doc = metadata.examine_meta(tree)
-    if doc.author and " " not in doc.author:
-        doc.author = None
-    with contextlib.suppress(Exception):  # as extract_metadata: a bug in its JSON-LD reader loses that source only
-        doc = metadata.extract_meta_json(tree, doc)
-    doc.title = doc.title or metadata.extract_title(tree)
-    doc.author = doc.author or metadata.extract_author(tree)
-    doc.url = doc.url or metadata.extract_url(tree, url)
-    doc.date = find_date(tree, url=doc.url, extensive_search=DATE_PARAMS["extensive_search"],
-                         original_date=DATE_PARAMS["original_date"])
-    doc.sitename = doc.sitename or metadata.extract_sitename(tree)
-    if doc.sitename:
-        doc.sitename = doc.sitename.lstrip("@")
-        if doc.sitename and "." not in doc.sitename and not doc.sitename[0].isupper():
-            doc.sitename = doc.sitename.title()
-    elif doc.url and (site := metadata.META_URL.match(doc.url)):
-        doc.sitename = site[1]
-    doc.categories = doc.categories or metadata.extract_catstags("category", tree)
-    doc.clean_and_trim()
-    return doc
 
 
 def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules,
