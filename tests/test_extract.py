@@ -266,3 +266,16 @@ def test_no_lead_after_the_body_starts() -> None:
     tree = parse_html(f"<html><body><h1>Tram line approved</h1><p>{BODY}</p><p class='summary'>{OTHER}</p>"
                       "</body></html>")
     assert lead_paragraph(tree, ["Tram line approved"], BODY, match_classes(tree).leads) is None
+
+
+def test_steps_shown_as_checkbox_labels_are_text() -> None:
+    """trafilatura drops every <label>; a label holding a sentence outside a form is the
+    article's (matprat.no's recipe steps), a form's label is not."""
+    steps = [f"Step {n}: {BODY}" for n in range(1, 4)]
+    items = "".join(f"<li><label><input type='checkbox'><span>{step}</span></label></li>" for step in steps)
+    html = (f"<html><body><article><h1>Tram line approved</h1><p>{OTHER} {OTHER}</p><ol>{items}</ol>"
+            "<form><label>Receive the newsletter by e-mail every morning at seven, for free</label>"
+            "<input type='email'></form><label>Dark mode</label></article></body></html>")
+    text = extract_page(_page(html.encode(), "https://news.example.org/2024/05/03/tram.html"))["record"]["text"]
+    assert all(step in text for step in steps)
+    assert "newsletter" not in text and "Dark mode" not in text
