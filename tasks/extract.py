@@ -41,7 +41,7 @@ from dossier_pipeline.tasks.furniture import (
     prune_body,
     rules_for,
 )
-from dossier_pipeline.tasks.normalise import build_record
+from dossier_pipeline.tasks.normalise import MIN_HEADLINE_WORDS, build_record
 from dossier_pipeline.tasks.pagemeta import trafilatura_metadata
 from dossier_pipeline.tasks.textcount import count_words
 
@@ -243,19 +243,32 @@ def _block_links(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return _links(following) if following is not None else []
 
 
+_UNLINKED_TEXT = etree.XPath("descendant::text()[not(ancestor::a)]")
+
+
 def _links(element: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return cast(list[lxml.html.HtmlElement], element.xpath(".//a[@href]"))  # lxml types xpath() results as Any
 
 
 def _headings(h1s: list[lxml.html.HtmlElement]) -> tuple[list[str], list[str]]:
     """(headlines, site logos): the texts of the page's <h1>s. An <h1> whose whole text links
-    to the site's home page is the site's logo (a blog theme's header), not a headline."""
+    to the site's home page is the site's logo (a blog theme's header), not a headline. A link
+    that opens or closes an <h1> with more text (an edition's name, a section's kicker) is not
+    the headline's."""
     headlines: list[str] = []
     logos: list[str] = []
     for heading in h1s:
         if not (text := _text(heading)) or len(text) > MAX_HEADLINE:
             continue
-        (logos if any(_text(a) == text and _home(a) for a in _links(heading)) else headlines).append(text)
+        links = _links(heading)
+        if any(_text(a) == text and _home(a) for a in links):
+            logos.append(text)
+            continue
+        if links and next(heading.iterancestors("a"), None) is None:
+            own = " ".join("".join(_UNLINKED_TEXT(heading)).split())
+            if len(own.split()) >= MIN_HEADLINE_WORDS and (text.startswith(own) or text.endswith(own)):
+                text = own
+        headlines.append(text)
     return headlines, logos
 
 

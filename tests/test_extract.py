@@ -233,6 +233,17 @@ def _titled(head: str, header: str) -> str | None:
      "<meta property='og:title' content='Medienmitteilungen'>", "", "Impfen und Boostern ist bis Ende Februar möglich"),
     ("<title>draft-dejong-remotestorage-04 - remoteStorage</title><meta property='og:title' content='remoteStorage'>",
      "", "remoteStorage"),
+    # a link that closes or opens the <h1> (the edition's name, a kicker) is not the headline's;
+    # a link inside it is
+    ("<title>Anticorrupción recurre » Ultima Hora Mallorca</title>",
+     "<h1><span>Anticorrupción decidirá si recurre</span><a href='/mallorca.html'>Ultima Hora Mallorca</a></h1>",
+     "Anticorrupción decidirá si recurre"),
+    ("<title>Why the vote in Ohio was late - Example News</title>",
+     "<h1><a href='/politics'>Politics</a> Why the vote in Ohio was late</h1>",
+     "Why the vote in Ohio was late"),
+    ("<title>Why Ohio voted late again - Example News</title>",
+     "<h1>Why <a href='/tags/ohio'>Ohio</a> voted late again</h1>",
+     "Why Ohio voted late again"),
 ])
 def test_the_title_is_the_headline_the_page_shows(head: str, header: str, title: str) -> None:
     assert _titled(head, header) == title
