@@ -26,11 +26,16 @@ _QUERY_SAFE = _PATH_SAFE + "?/[]"
 
 
 def load_corpus(root: Path) -> dict[str, dict[str, Any]]:
-    """{page id: truth} from ``root/truth.json``; each page's bytes are at ``root/pages/<id>.html``."""
+    """{page id: truth} from ``root/truth.json``; each page's bytes are at ``root/pages/<id>.html``,
+    and the article's whole text, where its source gives one, at ``root/texts/<id>.txt`` (as "text")."""
     truth: dict[str, dict[str, Any]] = json.loads((Path(root) / "truth.json").read_text(encoding="utf-8"))
     missing = [page_id for page_id in truth if not (Path(root) / "pages" / f"{page_id}.html").is_file()]
     if missing:
         raise FileNotFoundError(f"truth.json names pages that are not in {root}/pages: {', '.join(missing[:5])}")
+    for path in (Path(root) / "texts").glob("*.txt"):  # an article's whole text, where a source gives it
+        if path.stem not in truth:
+            raise ValueError(f"{path} is the text of no page of truth.json")
+        truth[path.stem]["text"] = path.read_text(encoding="utf-8")
     return truth
 
 

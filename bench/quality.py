@@ -13,7 +13,8 @@ set F1 (its "hits" are the sum of the F1 of the pages whose truth has tags).
 
 With ``--corpus`` (a directory with pages/ and truth.json, see tests/corpus/README.md) every
 figure is printed for all pages, per language and per class, pipeline next to trafilatura:
-coverage (class=article pages that become a stored row), "with" kept, "without" removed, the
+coverage (class=article pages that become a stored row), the text's token F1 (pages whose whole
+text the corpus holds, texts/<id>.txt), "with" kept, "without" removed, the
 publisher's day, the datetime to the minute (pages whose truth has one), title, author token F1
 and author set F1, tags (set F1), language, for the challenges and consent walls the share
 ledgered as not stored, and for paywalled articles the share stored as a row whose ``access``
@@ -37,6 +38,7 @@ import multiprocessing
 import re
 import time
 import unicodedata
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,8 +224,10 @@ def main() -> None:
 
 # --- the corpus (tests/corpus): every figure per language and per class ---
 
-FIGURES = ("coverage", "with kept", "without removed", "day", "datetime", "title", "author tokens F1",
+FIGURES = ("coverage", "text F1", "with kept", "without removed", "day", "datetime", "title", "author tokens F1",
            "author set F1", "tags F1", "language", "not stored", "paywall access")
+# Text tokens: words, and each character of the scripts written without spaces (CJK).
+TEXT_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\w+")
 
 
 def _f1(expected: set[str], got: set[str]) -> float:
@@ -231,6 +235,14 @@ def _f1(expected: set[str], got: set[str]) -> float:
         return 1.0
     common = len(expected & got)
     return 0.0 if not common else 2 * common / (len(expected) + len(got))
+
+
+def _text_f1(expected: str, got: str) -> float:
+    """F1 of the text's tokens counted with repeats (precision: of the tokens extracted, recall:
+    of the article's), as article-extraction benchmarks score a whole text."""
+    want, have = (Counter(TEXT_TOKEN.findall(_nfc(t).casefold())) for t in (expected, got))
+    common = sum((want & have).values())
+    return 0.0 if not common else 2 * common / (sum(want.values()) + sum(have.values()))
 
 
 def _nfc(text: str) -> str:
@@ -266,6 +278,8 @@ def score_corpus(truth: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> 
             marks["paywall access"] = float(out["stored"] and out["access"] in ("paywall", "registration"))
         # Canonically equivalent text is the same text: extractors may NFC-normalise what a page writes otherwise.
         text = _nfc(" ".join(out["text"].split()))
+        if exp.get("text") and cls == "article":
+            marks["text F1"] = _text_f1(exp["text"], out["text"] if out["stored"] else "")
         if exp["with"]:
             marks["with kept"] = sum(_nfc(s) in text for s in exp["with"]) / len(exp["with"])
         if exp["without"] and cls in ("article", "paywall"):
@@ -302,7 +316,7 @@ def _cell(figures: dict[str, list[float]], key: str) -> str:
 
 def worse_pages(truth: dict[str, dict], ours: dict[str, dict[str, Any]], theirs: dict[str, dict[str, Any]]) -> None:
     """Each page and figure where the pipeline scores below trafilatura: truth, pipeline, trafilatura."""
-    fields = {"with kept": "text", "without removed": "text", "day": "day", "title": "title",
+    fields = {"text F1": "text", "with kept": "text", "without removed": "text", "day": "day", "title": "title",
               "author tokens F1": "authors", "author set F1": "authors", "tags F1": "tags", "language": "language",
               "coverage": "stored", "not stored": "stored"}
     truth_of = {"day": "date", "authors": "authors", "title": "title", "tags": "tags", "language": "language"}
@@ -380,9 +394,9 @@ def corpus_main(root: Path, workers: int, per_page: bool = False, dump_to: str |
           f"trafilatura {finished - extracted:.1f} s ({workers} processes)")
     print("each cell: pipeline % / trafilatura % (\"-\": no page of the group has that truth; "
           "n/a: trafilatura gives no time of day and no access)")
-    short = {"coverage": "cover", "with kept": "with", "without removed": "w/o", "day": "day", "datetime": "dtime",
-             "title": "title", "author tokens F1": "autTok", "author set F1": "autSet", "tags F1": "tags",
-             "language": "lang", "not stored": "notSto", "paywall access": "paywal"}
+    short = {"coverage": "cover", "text F1": "txtF1", "with kept": "with", "without removed": "w/o", "day": "day",
+             "datetime": "dtime", "title": "title", "author tokens F1": "autTok", "author set F1": "autSet",
+             "tags F1": "tags", "language": "lang", "not stored": "notSto", "paywall access": "paywal"}
     header = f"{'group':<16}{'pages':>6} " + "".join(f"{short[k]:>9}" for k in FIGURES)
     print(header)
     classes = sorted((g for g in mine if g.startswith("class:")), key=lambda g: -mine[g]["pages"][1])

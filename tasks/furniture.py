@@ -45,9 +45,10 @@ MAX_FURNITURE_CHARS = 300  # a longer paragraph is article text, whatever it sta
 # on every element, cost more than the rest of the page's signals together. A name matches
 # the class attribute padded with spaces, "_" read as "-": "-share " is a class ending in
 # "share", " tags " the class "tags".
+# pruned before trafilatura extracts the text (" video-js ", " vjs-": a video.js player's controls and dialogs)
 FURNITURE_CLASSES = ("short-url", "shorturl", "-share ", " share ", "social", "subscribe", "-follow ", "-refs ",
                      "related", "read-also", "readalso", "lire-aussi", "-tags ", " tags ", "-dossier ", "-supertag ",
-                     "newsletter", "comments", "-rules ")  # pruned before trafilatura extracts the text
+                     "newsletter", "comments", "-rules ", " video-js ", " vjs-")
 RELATED_CLASSES = ("read-also", "readalso", "lire-aussi", "see-also", "-refs ")  # their links are related_urls
 FIGURE_CREDIT_CLASSES = ("credit", "copyright", "source", "author")  # inside a <figure>: a caption credit
 CREDIT_CLASSES = ("photo-credit", "image-credit", "caption-credit", "media-credit", "credits ")  # anywhere
