@@ -57,6 +57,7 @@ ARTICLE_TYPES = re.compile(r"\w*(?:Article|Posting)|Report|Recipe|HowTo", re.IGN
 UPDATE_LABEL = re.compile(r"updated|aktualisiert|mis à jour|actualizad[oa]|aggiornat[oa]|bijgewerkt|zaktualizowan|"
                           r"обновлен|atualizad[oa]|güncelle|opdateret|uppdaterad|oppdatert|päivitetty|"
                           r"更新|수정|업데이트", re.IGNORECASE)
+UPDATE_CLASS = re.compile(r"updated|modified")  # the class of an update's date line ("date-updated")
 MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura found is a navigation or stub page
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
@@ -305,6 +306,11 @@ def _time_rank(element: lxml.html.HtmlElement) -> int | None:
     return 2 if in_article else 3
 
 
+def _under_a_headline(element: lxml.html.HtmlElement) -> bool:
+    """Whether an <h1> of a headline's length (not a section's name) comes before ``element``."""
+    return any(count_words(_text(h)) >= MIN_HEADLINE_WORDS for h in _PRECEDING_H1(element))
+
+
 def _line(first: str, following: Iterable[lxml.html.HtmlElement]) -> str:
     """``first`` and what follows it up to the end of its line (a <br>, a block, a picture)."""
     pieces = [first]
@@ -495,8 +501,12 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     out["html_title"] = _HTML_TITLE(tree).strip() or None
     out["headlines"], out["site_logos"] = _headings(h1s)
     dated = cast(list[lxml.html.HtmlElement], classes.dated)  # the page's elements are HtmlElements (_PARSER)
-    out["date_lines"] = [line for e in dated if 0 < len(line := _text(e)) < MAX_DATE_LINE
-                         and any(c.isdigit() for c in line) and _time_rank(e) is not None][:MAX_DATE_LINES]
+    # (line, where it sits: _time_rank, and 2 for a line under a headline outside an
+    # <article>), the line cut where an update's label starts
+    out["date_lines"] = [(line, 2 if rank == 3 and _under_a_headline(e) else rank) for e in dated
+                         if 0 < len(line := UPDATE_LABEL.split(_text(e), 1)[0].strip()) < MAX_DATE_LINE
+                         and any(c.isdigit() for c in line) and not UPDATE_CLASS.search(_class_words(e))
+                         and (rank := _time_rank(e)) is not None][:MAX_DATE_LINES]
     # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:").
     blocks: dict[str, list[tuple[str, str | None]]] = {"tags": [], "dossier": [], "related": []}
     for heading in _SHORT_TEXTS(tree):

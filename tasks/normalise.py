@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import courlan
 from babel.core import get_global
 from dateutil import parser as dateparser
+from htmldate.extractors import try_date_expr
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from dossier_pipeline.tasks.dedup import simhash
@@ -53,6 +54,10 @@ NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023:
 # A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
 CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:hH時시]\s*([0-5]\d)(?!\d)(?:\s*([ap])\.?\s*m\b)?", re.IGNORECASE)
 NUMBER = re.compile(r"\d+")
+# A day written in CJK ("2019年4月4日", "2019년 4월 4일"), which htmldate's expression parser does not read
+CJK_DAY = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(1[0-2]|0?[1-9])\s*[月월]\s*(3[01]|[12]\d|0?[1-9])\s*[日일]")
+MIN_DATE = datetime(1990, 1, 1)  # parse_date refuses earlier years
+HEADER_RANK = 2  # a date line ranked up to this (extract._time_rank) sits in the article's header or body
 CLOCK_SKEW = timedelta(minutes=10)
 # Two fillers of the fields a date string lacks: a field in which the two readings differ is missing.
 DEFAULTS = (datetime(2000, 1, 1), datetime(2000, 2, 2))
@@ -195,7 +200,7 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
     else:
         result = ParsedDate(datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC), "day",
                             parsed.date().isoformat())
-    if result.at > not_after + CLOCK_SKEW or parsed.year < 1990:
+    if result.at > not_after + CLOCK_SKEW or parsed.year < MIN_DATE.year:
         return None
     return result
 
@@ -209,6 +214,7 @@ def date_evidence(ex: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, str
                   *[(f"meta:{key}", v) for key in PUBLISHED_META for v in meta.get(key, [])],
                   *[("time", v) for v in signals.get("times", [])],
                   ("htmldate", ex.get("date")),
+                  *[("dateline", line) for line, rank in signals.get("date_lines", []) if rank <= HEADER_RANK],
                   *[(key, hints.get(key)) for key in HINT_PUBLISHED],
                   ("jsonld:dateModified", ld.get("dateModified")),
                   *[(f"meta:{key}", v) for key in MODIFIED_META for v in meta.get(key, [])],
@@ -227,7 +233,8 @@ _PUBLISHED_SOURCES = frozenset(["jsonld:datePublished", *[f"meta:{key}" for key 
 
 
 def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, dayfirst: bool = False,
-                 date_lines: list[str] | None = None) -> tuple[ParsedDate | None, str | None, ParsedDate | None]:
+                 date_lines: list[tuple[str, int]] | None = None
+                 ) -> tuple[ParsedDate | None, str | None, ParsedDate | None]:
     """(published, its source kind, modified) from the evidence, the first usable candidate
     of each in order of trust, except that a publication date from a tag which htmldate's
     search of the whole page (URL, header, text) puts more than a day away, and which no
@@ -241,6 +248,8 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
                   if item["source"] in _PUBLISHED_SOURCES | _MODIFIED_SOURCES
                   and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst))]
     published = next(((p, s.split(":")[0]) for s, p in parsed_all if s in _PUBLISHED_SOURCES), None)
+    if published is None and (shown := line_day(date_lines or [], fetched_at)):
+        published = shown, "dateline"
     modified = next((p for s, p in parsed_all if s in _MODIFIED_SOURCES), None)
 
     def in_own_offset(chosen: ParsedDate | None) -> ParsedDate | None:
@@ -257,7 +266,26 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     if htmldate is not None and kind != "time" and not _near(first, htmldate) and not any(
             _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):
         first, kind = next((p, k) for p, k in candidates if _near(p, htmldate))
-    return in_own_offset(timed(first, date_lines or [], tz)), kind, in_own_offset(modified)
+    lines = [line for line, _ in date_lines or []]
+    if kind == "htmldate" and (shown := line_day(date_lines or [], fetched_at)) and not _near(shown, first):
+        first, kind = shown, "dateline"
+    return in_own_offset(timed(first, lines, tz)), kind, in_own_offset(modified)
+
+
+def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDate | None:
+    """The day the first date line in the article's header or body (HEADER_RANK) states, read
+    by htmldate's parser of date expressions (in many languages)."""
+    for line, rank in date_lines:
+        if rank > HEADER_RANK:
+            continue
+        day: str | None
+        if found := CJK_DAY.search(line):
+            day = f"{found[1]}-{int(found[2]):02d}-{int(found[3]):02d}"
+        else:
+            day = try_date_expr(line, "%Y-%m-%d", True, MIN_DATE, not_after.replace(tzinfo=None))
+        if day:
+            return parse_date(day, "UTC", not_after)
+    return None
 
 
 def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:

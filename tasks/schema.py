@@ -70,7 +70,8 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("published_at", _TS, "Publication time in UTC, never later than fetched_at; a date-only value is "
        "that day at 00:00.", "first usable of: JSON-LD datePublished, published-time meta, `<time>`, htmldate, "
        "then the news sitemap, feed or listing date; one that htmldate's search puts more than a day away and no "
-       "other kind of source confirms gives way to the first that agrees with htmldate",
+       "other kind of source confirms gives way to the first that agrees with htmldate; the day a date line "
+       "under the headline states (htmldate's date-expression parser) stands against htmldate alone",
        "no source gives a usable date"),
     _f("published_at_local", pa.string(), "The same publication time as the source states it, ISO 8601 with "
        "its UTC offset ('2022-05-03T22:46:08-03:00'; a time given without one carries the offset of the "
@@ -84,11 +85,12 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "modified_at is null, or rows written before schema 4"),
     _f("date_precision", pa.string(), "'second' when the chosen value has a time of day, 'day' for a "
        "date-only value.", "computed", "published_at is null"),
-    _f("date_source", pa.string(), "Where published_at came from: jsonld, meta, time, htmldate, "
+    _f("date_source", pa.string(), "Where published_at came from: jsonld, meta, time, htmldate, dateline, "
        "news_sitemap_date, feed_date, listing_date (the first part of its date_evidence source).", "computed",
        "published_at is null"),
     _f("date_evidence", DATE_EVIDENCE, "Every date candidate seen, as found (source, raw value): publication "
-       "candidates in order of trust (jsonld:datePublished, `meta:<name>`, time, htmldate, news_sitemap_date, "
+       "candidates in order of trust (jsonld:datePublished, `meta:<name>`, time, htmldate, dateline (a date "
+       "line under the headline), news_sitemap_date, "
        "feed_date, listing_date), then jsonld:dateModified, modified-time meta, sitemap_lastmod and "
        "http:last-modified.",
        "page, discovery, HTTP response", "rows written before schema 2"),

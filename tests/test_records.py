@@ -477,8 +477,37 @@ def test_an_update_time_is_not_the_publication(tmp_path: Path, update: str) -> N
     ("7 comments, 12:30", "UTC", "2019-05-07"),  # no year before the time
 ])
 def test_a_day_takes_the_time_its_date_line_gives_it(line: str, tz: str, local: str) -> None:
-    published, _, _ = choose_dates(_evidence("htmldate", "2019-05-07"), tz, FETCHED, date_lines=[line])
+    published, _, _ = choose_dates(_evidence("htmldate", "2019-05-07"), tz, FETCHED, date_lines=[(line, 3)])
     assert published.local == local
+
+
+@pytest.mark.parametrize(("evidence", "lines", "local"), [
+    # the day a date line under the headline states stands against htmldate's alone (publickey1.jp, folha.uol.com.br)
+    (["htmldate", "2017-01-01"], [("2019年4月4日", 2)], "2019-04-04"),
+    (["htmldate", "2017-02-02"], [("30/01/2017 02h02", 1)], "2017-01-30T02:02:00+00:00"),
+    ([], [("Publié le 7 mai 2019", 2)], "2019-05-07"),  # htmldate found nothing
+    # a line elsewhere (a masthead's date of the day) does not; nor does any line against a tag
+    (["htmldate", "2017-01-30"], [("Thursday, 02-Feb-2017 15:37:30", 3)], "2017-01-30"),
+    (["meta:article:published_time", "2017-01-30"], [("2 février 2017", 1)], "2017-01-30"),
+])
+def test_a_date_line_under_the_headline_stands_against_htmldate(evidence: list[str], lines: list[tuple[str, int]],
+                                                               local: str) -> None:
+    published, _, _ = choose_dates(_evidence(*evidence), "UTC", FETCHED, date_lines=lines)
+    assert published.local == local
+
+
+def test_a_masthead_date_is_not_the_article_date_line(tmp_path: Path) -> None:
+    """A date line after the headline is the article's; the date of the day in a masthead,
+    above it and under a section's <h1>, is not; an update's part of a line is cut off."""
+    page = tmp_path / "page.html"
+    story = " ".join([STORIES["en"]] * 4)
+    page.write_text("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Tram</title></head><body>"
+                    "<header><h1>Science</h1><div class='date'>Thursday, 02-Feb-2017 15:37:30</div></header>"
+                    "<div class='story'><h1>Tram line approved after a long night</h1>"
+                    "<p class='date'>30 January 2017 02:02, updated 1 February 2017 10:00</p>"
+                    f"<p>{story}</p><p>{story}</p></div></body></html>", encoding="utf-8")
+    published = record(str(page), "https://www.example.com/news/tram-line/", timezone="UTC")["published_at_local"]
+    assert published == "2017-01-30T02:02:00+00:00"
 
 
 @pytest.mark.parametrize(("language", "host", "dayfirst"), [
