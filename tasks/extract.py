@@ -645,20 +645,26 @@ def _opens_with_a_menu(text: str | None) -> bool:
 
 
 def as_the_page_spells(authors: str | None, html: str) -> str | None:
-    """trafilatura's byline ("Nelson D Schwartz; Juan Carlos Muñoz C; ThE PaiN") with each
-    name as the page writes it ("Nelson D. Schwartz", "Juan Carlos Muñoz C.", "ThE_PaiN"): its
-    author normalisation turns the dots of initials and abbreviations, and the underscores
-    of user names, into spaces. A name is restored only from the same words, in the same
-    order, parted by dots or underscores in the page's source."""
+    """trafilatura's byline ("Nelson D Schwartz; Juan Carlos Muñoz C; ThE PaiN; राहुल शर्म") with
+    each name as the page writes it ("Nelson D. Schwartz", "Juan Carlos Muñoz C.", "ThE_PaiN",
+    "राहुल शर्मा"): its author normalisation turns the dots of initials and abbreviations, and the
+    underscores of user names, into spaces, and drops the combining marks that end a name. A
+    name is restored only from the same words, in the same order, parted by dots or underscores
+    in the page's source, and followed there by nothing but combining marks."""
     if not authors:
         return authors
     names = []
     for name in authors.split("; "):
         words = name.split()
         initial = r"\.?" if len(words[-1]) == 1 else ""
-        found = len(words) > 1 and re.search(
-            r"(?<!\w)" + r"(?:\.\s*|_|\s+)".join(map(re.escape, words)) + initial + r"(?![\w.])", html)
-        names.append(" ".join(found[0].split()) if found and found[0] != name else name)
+        found = re.search(r"(?<!\w)" + r"(?:\.\s*|_|\s+)".join(map(re.escape, words)) + initial + r"(?![\w.])", html)
+        if not found:
+            names.append(name)
+            continue
+        end = found.end()
+        while end < len(html) and unicodedata.category(html[end]).startswith("M"):
+            end += 1  # the vowel signs that end a name in Indic scripts ("शर्मा"), which \w leaves out
+        names.append(" ".join(html[found.start():end].split()) if len(words) > 1 or end > found.end() else name)
     return "; ".join(names)
 
 

@@ -603,6 +603,9 @@ def test_a_broken_jsonld_block_is_read_as_the_page_means_it(tmp_path: Path) -> N
     ('By <a href="/by/nds">Nelson D. Schwartz</a>, <a href="/by/jsac">James S.A. Corey</a> and '
      '<a href="/by/jcm">Juan Carlos Muñoz C.</a>', ["Nelson D. Schwartz", "James S.A. Corey", "Juan Carlos Muñoz C."]),
     ('Geschrieben von <a href="/author/herr_rein" rel="author">Herr_Rein</a>', ["Herr_Rein"]),
+    # the vowel sign that ends a Hindi or Bengali name (trafilatura's normalisation drops it)
+    ('<span class="author-name">राहुल शर्मा</span>', ["राहुल शर्मा"]),
+    ('<span class="author-name">সীমা</span>', ["সীমা"]),
 ])
 def test_a_byline_as_the_page_spells_it(tmp_path: Path, byline: str, authors: list[str]) -> None:
     """A byline only trafilatura finds (its author normalisation turns the dots of initials
