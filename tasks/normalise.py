@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
 import courlan
-from babel.core import get_global
+from babel.core import Locale, get_global
 from dateutil import parser as dateparser
 from htmldate.extractors import try_date_expr
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -120,6 +120,7 @@ NOT_PERSON_WORDS = frozenset((
     "submitted", "posted", "published", "updated", "lesedauer", "veröffentlicht", "aktualisiert", "publié", "publiée",
     "publicado", "actualizado", "pubblicato", "aggiornato", "gepubliceerd", "bijgewerkt",
 ))
+WEEKDAY_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da", "nb", "fi", "cs", "tr", "ru")
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
                             "ter", "ten", "al", "el", "bin", "ibn"))
 MAX_NAME_WORDS = 5
@@ -492,12 +493,28 @@ def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
         rest = DATE_THEN_NAME.sub("", line)
         if rest == line and not AUTHOR_PREFIX.match(line):
             continue  # a date line that names no one
-        people = [name for name in byline_parts([rest], site_names)[0]
+        people = [name for name in map(_without_weekday, byline_parts([rest], site_names)[0])
                   if len(words := name.split()) >= 2 and words[0].casefold() not in NOT_NAME_START
                   and all(_capital(w) for w in words)]
         if people:
             return people
     return []
+
+
+def _without_weekday(name: str) -> str:
+    """A name from a byline line without the weekday its date opens with ("Bryan Walsh Tuesday,
+    Aug. 17, 2010"), when two words stay ("Plácido Domingo" stays)."""
+    words = name.split()
+    if len(words) > 2 and words[-1].casefold() in _weekdays():
+        return " ".join(words[:-1])
+    return name
+
+
+@cache
+def _weekdays() -> frozenset[str]:
+    """The weekdays' full names in the languages of the furniture rules (babel's CLDR data)."""
+    return frozenset(day.casefold() for code in WEEKDAY_LANGUAGES for context in ("format", "stand-alone")
+                     for day in Locale.parse(code).days[context]["wide"].values())
 
 
 def _capital(word: str) -> bool:
@@ -524,9 +541,11 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     """Persons from the first byline source that names one (JSON-LD, scholarly author tags,
     each author meta, trafilatura's byline), else the first desk named ("Redaktion"); agencies from all of
     them. A JSON-LD Person may bear the site's name (a personal blog); any other byline
-    equal to the site name is the site. A page with none of these: the persons its visible
-    byline names (visible_authors of ``byline_lines()``, only called then: finding them
-    scans the page's text)."""
+    equal to the site name is the site. The persons the visible byline names ("Par …":
+    visible_authors of ``byline_lines()``, only called then, as finding them scans the page's
+    text) win over trafilatura's byline, a guess from class names that may be another
+    article's teaser; on a page with no byline source, or one-word names, they name or spell
+    out the writers."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
     guessed = (ex.get("author") or "").split(";")  # trafilatura's byline: its heuristics may take a phrase
@@ -545,13 +564,17 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     desks: list[str] = []
     agencies = [AGENCIES[name.casefold()] for name, kinds in ld_authors
                 if "Person" not in kinds and name.casefold() in AGENCIES]
+    from_guess = False
     for raw, sites in sources:
         persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites)
         if raw is guessed:
             persons = [name for name in persons if not _phrase(name)]
+            from_guess = not people and bool(persons)
         agencies += credited
         people = people or persons
         desks = desks or credited_desks
+    if byline_lines is not None and from_guess and (shown := visible_authors(byline_lines(), site_names)):
+        return shown, ", ".join(dedupe(agencies)) or None
     if byline_lines is not None and (not (people or desks) or any(" " not in name for name in people)):
         shown = visible_authors(byline_lines(), site_names)
         people = [_as_shown(name, shown) for name in people] if people else shown

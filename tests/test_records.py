@@ -615,6 +615,21 @@ def test_a_byline_as_the_page_spells_it(tmp_path: Path, byline: str, authors: li
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
+@pytest.mark.parametrize(("byline", "authors"), [
+    ('<p class="meta">Par <a href="/signataires/cd/">Cécile Ducourtieux</a></p>', ["Cécile Ducourtieux"]),
+    ('<p class="meta">By Bryan Walsh Tuesday, Aug. 17, 2010</p>', ["Bryan Walsh"]),
+])
+def test_the_visible_byline_over_a_guess_from_class_names(tmp_path: Path, byline: str, authors: list[str]) -> None:
+    """With no byline tag, the writer the page shows ("Par …", "By …", without the weekday of
+    its date) wins over trafilatura's guess from class names, which took another article's
+    writer in a teaser (lemonde.fr)."""
+    teaser = ('<div class="teaser"><p>Quand la baigneuse heurte l’hélice</p>'
+              '<div class="article__author-name">Raphaël Melka</div></div>')
+    page = tmp_path / "page.html"
+    page.write_text(_page("", byline).replace("</article>", f"</article>{teaser}"), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
+
+
 @pytest.mark.parametrize(("tagged", "authors"), [
     ("arianschlichenmayer", ["Arian Schlichenmayer"]), ("Arian", ["Arian Schlichenmayer"]), ("Bo2man", ["Bo2man"])])
 def test_a_one_word_name_in_a_tag_as_the_byline_shows_it(tmp_path: Path, tagged: str, authors: list[str]) -> None:
