@@ -41,7 +41,7 @@ from dossier_pipeline.tasks.furniture import (
     prune_body,
     rules_for,
 )
-from dossier_pipeline.tasks.normalise import MIN_HEADLINE_WORDS, build_record
+from dossier_pipeline.tasks.normalise import MIN_HEADLINE_WORDS, UPDATE_LABEL, UPDATE_RANK, build_record
 from dossier_pipeline.tasks.pagemeta import trafilatura_metadata
 from dossier_pipeline.tasks.textcount import count_words
 
@@ -54,9 +54,6 @@ JSON_TRAILING_COMMA = re.compile(r",(?=\s*[}\]])")
 # DiscussionForumPosting …), and the works a recipe or how-to page is.
 ARTICLE_TYPES = re.compile(r"\w*(?:Article|Posting)|Report|Recipe|HowTo", re.IGNORECASE)
 # "Updated" in the languages of the corpus: the label of a date that is not the publication's.
-UPDATE_LABEL = re.compile(r"updated|aktualisiert|mis à jour|actualizad[oa]|aggiornat[oa]|bijgewerkt|zaktualizowan|"
-                          r"обновлен|atualizad[oa]|güncelle|opdateret|uppdaterad|oppdatert|päivitetty|"
-                          r"更新|수정|업데이트", re.IGNORECASE)
 UPDATE_CLASS = re.compile(r"updated|modified")  # the class of an update's date line ("date-updated")
 MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura found is a navigation or stub page
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
@@ -83,6 +80,7 @@ ELSEWHERE = re.compile(r"(?<![a-z])(?<!has[-_])(?<!with[-_])(?<!no[-_])(?<!one[-
 # Where a lead candidate stands: the page's <h1>s before it; the elements before it whose
 # own text starts as the extracted body does.
 _PRECEDING_H1 = etree.XPath("preceding::h1")
+_UNLINKED_TEXT = etree.XPath("descendant::text()[not(ancestor::a)]")
 _BODY_BEFORE = etree.XPath("preceding::*[starts-with(normalize-space(text()), $start)]")
 MIN_LEAD = 40  # characters: a lead is a sentence, not a label ("Zusammenfassung")
 MAX_LEAD = 1200  # characters: more is a body, or a block holding one
@@ -242,9 +240,6 @@ def _block_links(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
         return _links(parent)
     following = heading.getnext()
     return _links(following) if following is not None else []
-
-
-_UNLINKED_TEXT = etree.XPath("descendant::text()[not(ancestor::a)]")
 
 
 def _links(element: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
@@ -501,11 +496,11 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     out["html_title"] = _HTML_TITLE(tree).strip() or None
     out["headlines"], out["site_logos"] = _headings(h1s)
     dated = cast(list[lxml.html.HtmlElement], classes.dated)  # the page's elements are HtmlElements (_PARSER)
-    # (line, where it sits: _time_rank, and 2 for a line under a headline outside an
-    # <article>), the line cut where an update's label starts
-    out["date_lines"] = [(line, 2 if rank == 3 and _under_a_headline(e) else rank) for e in dated
-                         if 0 < len(line := UPDATE_LABEL.split(_text(e), 1)[0].strip()) < MAX_DATE_LINE
-                         and any(c.isdigit() for c in line) and not UPDATE_CLASS.search(_class_words(e))
+    # (line, where it sits: _time_rank; 2 for a line under a headline outside an <article>,
+    # UPDATE_RANK for an update's line by its class)
+    out["date_lines"] = [(line, UPDATE_RANK if UPDATE_CLASS.search(_class_words(e))
+                          else 2 if rank == 3 and _under_a_headline(e) else rank) for e in dated
+                         if 0 < len(line := _text(e)) < MAX_DATE_LINE and any(c.isdigit() for c in line)
                          and (rank := _time_rank(e)) is not None][:MAX_DATE_LINES]
     # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:").
     blocks: dict[str, list[tuple[str, str | None]]] = {"tags": [], "dossier": [], "related": []}

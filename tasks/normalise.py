@@ -58,6 +58,11 @@ NUMBER = re.compile(r"\d+")
 CJK_DAY = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(1[0-2]|0?[1-9])\s*[月월]\s*(3[01]|[12]\d|0?[1-9])\s*[日일]")
 MIN_DATE = datetime(1990, 1, 1)  # parse_date refuses earlier years
 HEADER_RANK = 2  # a date line ranked up to this (extract._time_rank) sits in the article's header or body
+UPDATE_RANK = 9  # the rank of a date line whose class names an update ("date-updated")
+# The label of an update's date ("Mis à jour le …", "Aktualisiert:", "更新")
+UPDATE_LABEL = re.compile(r"updated|aktualisiert|mis à jour|actualizad[oa]|aggiornat[oa]|bijgewerkt|zaktualizowan|"
+                          r"обновлен|atualizad[oa]|güncelle|opdateret|uppdaterad|oppdatert|päivitetty|"
+                          r"更新|수정|업데이트", re.IGNORECASE)
 CLOCK_SKEW = timedelta(minutes=10)
 # Two fillers of the fields a date string lacks: a field in which the two readings differ is missing.
 DEFAULTS = (datetime(2000, 1, 1), datetime(2000, 2, 2))
@@ -274,10 +279,11 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
 
 
 def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDate | None:
-    """The day the first date line in the article's header or body (HEADER_RANK) states, read
-    by htmldate's parser of date expressions (in many languages)."""
-    for line, rank in date_lines:
-        if rank > HEADER_RANK:
+    """The day the first date line in the article's header or body (HEADER_RANK) states before
+    any update's label, read by htmldate's parser of date expressions (in many languages)."""
+    for whole, rank in date_lines:
+        line = UPDATE_LABEL.split(whole, 1)[0]
+        if rank > HEADER_RANK or not line.strip():
             continue
         day: str | None
         if found := CJK_DAY.search(line):
