@@ -81,8 +81,10 @@ def on_self(expression: etree.XPath) -> etree.XPath:
     return etree.XPath(f"boolean({' | '.join(tests)})", namespaces={"re": xpaths.REGEXP_NS})
 
 
-_AUTHOR_EACH = [on_self(x) for x in xpaths.AUTHOR_XPATHS]
-_DISCARDED = [on_self(x) for x in xpaths.AUTHOR_DISCARD_XPATHS]
+# Built only from the XPaths AUTHOR_WORDS was read off: others may not be whole-tree searches.
+_READ_OFF = _sources() == AUTHOR_SOURCES
+_AUTHOR_EACH = [on_self(x) for x in xpaths.AUTHOR_XPATHS] if _READ_OFF else []
+_DISCARDED = [on_self(x) for x in xpaths.AUTHOR_DISCARD_XPATHS] if _READ_OFF else []
 
 
 def _discarded(element: etree._Element) -> bool:
@@ -106,7 +108,7 @@ def _author_search(tree: lxml.html.HtmlElement) -> str | None:
     return None
 
 
-extract_author = _author_search if _sources() == AUTHOR_SOURCES else metadata.extract_author
+extract_author = _author_search if _READ_OFF else metadata.extract_author
 
 
 def trafilatura_metadata(tree: lxml.html.HtmlElement, url: str) -> Document:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import lxml.etree
 import pytest
 import trafilatura
 from conftest import EXPECTATIONS, PAGES, SITE
-from trafilatura import metadata
+from trafilatura import metadata, xpaths
 
 from dossier_pipeline.tasks import pagemeta
 from dossier_pipeline.tasks.demo.site import DemoSite
@@ -90,6 +91,18 @@ def test_author_search_finds_what_trafilaturas_finds() -> None:
                        ("<p><rel>me</rel> Jane Roe</p>", "Me Jane Roe")):  # trafilatura's rel='me': a child
         tree = parse_html(f"<html><body>{html}</body></html>")
         assert pagemeta.extract_author(tree) == metadata.extract_author(tree) == name
+
+
+def test_author_search_is_trafilaturas_own_with_other_xpaths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trafilatura whose author XPaths are not those pagemeta was read off (here one that is
+    no whole-tree search) gets its own extract_author, and the module still imports."""
+    monkeypatch.setattr(xpaths, "AUTHOR_XPATHS", [lxml.etree.XPath("(//a)[1]")])
+    try:
+        assert importlib.reload(pagemeta).extract_author is metadata.extract_author
+    finally:
+        monkeypatch.undo()
+        importlib.reload(pagemeta)
+    assert pagemeta.extract_author is not metadata.extract_author
 
 
 def test_class_name_rules() -> None:
