@@ -6,8 +6,9 @@ licence searches that the pipeline never reads (two scans of the whole tree).
 Its author search (``extract_author``) is trafilatura's too, run faster. trafilatura copies the
 whole page, prunes the copy (AUTHOR_DISCARD_XPATHS), then runs each of AUTHOR_XPATHS on it until
 one finds an element with a name's length of text. That is seven walks of the page in libxml2's
-XPath engine, which reads every attribute a predicate names once per element: 3.8 ms for each
-page it runs on, which is half the pages, or a sixth of the pipeline's CPU time.
+XPath engine, which reads every attribute a predicate names once per element: 5.0 ms on each
+page it runs on (the half of the pages without a byline tag), a sixth of the pipeline's CPU time;
+1.1 ms here.
 
 Here the page is walked once, in Python. Only the elements with an attribute holding a word that
 trafilatura's tests look for (AUTHOR_WORDS) go on to those same XPaths, rewritten as tests of
@@ -38,8 +39,8 @@ from trafilatura.utils import trim
 
 DATE_PARAMS = {"extensive_search": True, "original_date": True}  # htmldate: also search the text; the first date
 
-# Every attribute value that one of trafilatura's author or discard tests matches holds one of
-# these (a test on the tag, <author>, or on a child, <rel>, is taken apart).
+# Every attribute value that one of trafilatura's author tests (AUTHOR_XPATHS) matches holds one
+# of these (a test on the tag, <author>, or on a child, <rel>, is taken apart).
 AUTHOR_WORDS = re.compile("uthor|byl|BBL|username|zuozhe|bianji|xiaobian|channel-name|submitted-by|posted-by"
                           "|journalist-name|screenname|writer|yline")
 AUTHOR_SOURCES = "2af94d4a6e04e948"  # sha256 of AUTHOR_XPATHS and AUTHOR_DISCARD_XPATHS, one per line, first 16
