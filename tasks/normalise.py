@@ -248,8 +248,10 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     htmldate (a meta or JSON-LD stamped by a later edit); a <time> the page shows stands.
     When another candidate states the same instant in the publisher's own offset (a meta
     in UTC, a visible <time> at -04:00), that statement is kept as the local value: it
-    holds the publisher's calendar day. A publication date without time takes the one the
-    article's ``date_lines`` give that day (timed)."""
+    holds the publisher's calendar day. The day a date line in the article's header states
+    (line_day) stands against htmldate's alone, and gives the day when no source does. A
+    publication date without time takes the one the article's ``date_lines`` give that day
+    (timed)."""
     parsed_all = [(item["source"], parsed) for item in evidence
                   if item["source"] in _PUBLISHED_SOURCES | _MODIFIED_SOURCES
                   and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst))]
