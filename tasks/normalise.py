@@ -581,11 +581,9 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         agencies += credited
         people = people or persons
         desks = desks or credited_desks
-    if byline_lines is not None and from_guess and (shown := visible_authors(byline_lines(), site_names)):
-        return shown, ", ".join(dedupe(agencies)) or None
-    if byline_lines is not None and (not (people or desks) or any(" " not in name for name in people)):
-        shown = visible_authors(byline_lines(), site_names)
-        people = [_as_shown(name, shown) for name in people] if people else shown
+    if byline_lines is not None and (from_guess or not (people or desks) or any(" " not in name for name in people)):
+        shown = visible_authors(byline_lines(), site_names)  # one scan of the page's text
+        people = shown if from_guess and shown else [_as_shown(name, shown) for name in people] if people else shown
     return people or desks, ", ".join(dedupe(agencies)) or None
 
 
