@@ -90,6 +90,8 @@ SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por"
 CJK_PREFIX = r"(?:文|撰文|记者|記者|作者|編集|编辑|기자)\s*[/／:：]?\s*"
 AUTHOR_PREFIX = re.compile(rf"^(?:(?:{'|'.join(BYLINE_PREFIXES)})(?:\s*:\s*|\s+)|{CJK_PREFIX}|"
                            rf"(?:{'|'.join(SHORT_BYLINE_PREFIXES)})(?:\s*:\s*|\s+)(?=\S+\s+\S))", re.IGNORECASE)
+# A CJK byline's role after the name (송유민 기자, 王小明 记者, 田中太郎 特派員)
+CJK_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|객원기자|记者|記者|特派员|特派員|通讯员|編集委員)$")
 CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af·・]{2,6}$")  # a name of one unspaced word
 # "A, B, and C": the serial comma goes with its conjunction
 AUTHOR_SPLIT = re.compile(r"\s*(?:,?\s+(?:et|and|und|и|y|e|avec|with|mit)\s+|[;,&|/•·、，،]|\s[-–—]\s)\s*",
@@ -121,6 +123,9 @@ NOT_PERSON_WORDS = frozenset((
     "text", "texte", "interview", "foto", "photo", "fotos", "photos", "datum", "date", "artikel", "article",
     "e.v.", "e.v", "gmbh", "ag", "inc.", "inc", "ltd.", "ltd", "llc", "publisher", "editor", "webmaster",
     "verlag", "herausgeber", "contributor", "contributors", "guest",
+    # "News" in a byline is a desk or a section (a JSON-LD Person named "חדשות", "Fox News")
+    "news", "nachrichten", "actualités", "noticias", "notizie", "nieuws", "notícias", "wiadomości", "новости",
+    "haberler", "חדשות", "أخبار", "ニュース", "新闻", "新聞", "뉴스",
     # labels of a byline box that extractors take for its name ("Submitted on …", "Lesedauer: 3 Minuten")
     "submitted", "posted", "published", "updated", "lesedauer", "veröffentlicht", "aktualisiert", "publié", "publiée",
     "publicado", "actualizado", "pubblicato", "aggiornato", "gepubliceerd", "bijgewerkt",
@@ -129,7 +134,7 @@ WEEKDAY_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da",
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
                             "ter", "ten", "al", "el", "bin", "ibn"))
 MAX_NAME_WORDS = 5
-AUTHOR_META = ("article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
+AUTHOR_META = ("article:author", "og:article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
 # One author a tag, often "Family, Given" (Highwire/Google Scholar tags of scholarly pages).
 SCHOLARLY_AUTHOR_META = ("citation_author", "dcterms.creator")
 # A visible line that opens with a date and then names the writer ("11.12.2019 - Amelie Loevenich",
@@ -465,7 +470,7 @@ def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[
         for inner in PARENTHESES.findall(value):
             if inner.strip().casefold() in AGENCIES:
                 agencies.append(AGENCIES[inner.strip().casefold()])
-        parts = [AUTHOR_PREFIX.sub("", p).strip(" ·-–—:") for p in
+        parts = [CJK_ROLE_SUFFIX.sub("", AUTHOR_PREFIX.sub("", p)).strip(" ·-–—:") for p in
                  AUTHOR_SPLIT.split(AUTHOR_PREFIX.sub("", PARENTHESES.sub(" ", value).strip()))]
         parts = [p for p in parts if p]
         for part in parts:

@@ -276,6 +276,8 @@ def test_a_phrase_is_no_writer(page: str, url: str) -> None:
     ("anyway-walla-3648139.html", "https://news.walla.co.il/break/3648139", ["אלי אשכנזי"]),
     # the publisher's desk as the only byline (japan.zdnet.com)
     ("mercury-japan.zdnet.com.html", "https://japan.zdnet.com/article/35136396/", ["ZDNet Japan Staff"]),
+    # og:article:author names the reporter ("송유민 기자"); the site's JSON-LD Person is the site (newstown.co.kr)
+    ("graby-newstown.html", "http://www.newstown.co.kr/news/articleView.html?idxno=243722", ["송유민"]),
 ])
 def test_real_bylines_in_scripts_without_capitals_and_desks(page: str, url: str, authors: list[str]) -> None:
     assert record(f"../corpus/pages/{page}", url)["authors"] == authors
@@ -808,6 +810,10 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("Door Jan de Vries", ["Jan de Vries"], []),
     ("文/王小明", ["王小明"], []),
     ("記者 王小明、李四", ["王小明", "李四"], []),
+    ("송유민 기자", ["송유민"], []),  # a CJK role after the name
+    ("田中太郎 特派員", ["田中太郎"], []),
+    ("חדשות", [], []),  # "News": a desk or a section, in any language
+    ("Fox News", [], []),
 ])
 def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], agencies: list[str]) -> None:
     assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
