@@ -58,6 +58,14 @@ NUMBER = re.compile(r"\d+")
 CJK_DAY = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(1[0-2]|0?[1-9])\s*[月월]\s*(3[01]|[12]\d|0?[1-9])\s*[日일]")
 MIN_DATE = datetime(1990, 1, 1)  # parse_date refuses earlier years
 HEADER_RANK = 2  # a date line ranked up to this (extract._time_rank) sits in the article's header or body
+# A date opening one of the first paragraphs of the article's text, before a bracket or a dash
+# (press releases, local news): "(21. November 2022) Energieverbraucher …", "Berlin, 21.11.2022 – …",
+# "PARIS, 3 mai 2021 : …", "March 3, 2021 - …". Not d/m/y with slashes: month-first in the US.
+LEAD_DATELINE = re.compile(
+    r"\(?(?:[^\W\d_][\w'.-]*(?:[ /-][^\W\d_][\w'.-]*){0,3},\s+)?"
+    r"(\d{1,2}\.\s?\d{1,2}\.\s?(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d|\d{1,2}\.?\s+[^\W\d_]{3,10}\.?\s+(?:19|20)\d\d"
+    r"|[^\W\d_]{3,10}\.?\s+\d{1,2},?\s+(?:19|20)\d\d)\s*(?:\)|\s[-–—:|]\s)")
+LEAD_PARAGRAPHS = 3
 UPDATE_RANK = 9  # the rank of a date line whose class names an update ("date-updated")
 # The label of an update's date ("Mis à jour le …", "Aktualisiert:", "更新")
 UPDATE_LABEL = re.compile(r"updated|aktualisiert|mis à jour|actualizad[oa]|aggiornat[oa]|bijgewerkt|zaktualizowan|"
@@ -216,7 +224,16 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
     return result
 
 
-def date_evidence(ex: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, str]]:
+def lead_dateline(text: str) -> list[tuple[str, int]]:
+    """The date that opens one of the text's first paragraphs (LEAD_DATELINE), as a date
+    line of the article's body (HEADER_RANK), or none."""
+    for paragraph in text.split("\n\n", LEAD_PARAGRAPHS)[:LEAD_PARAGRAPHS]:
+        if found := LEAD_DATELINE.match(paragraph):
+            return [(found[1], HEADER_RANK)]
+    return []
+
+
+def date_evidence(ex: dict[str, Any], ctx: dict[str, Any], date_lines: list[tuple[str, int]]) -> list[dict[str, str]]:
     """Every date candidate as (source, raw value): the page's own in order of trust for
     the publication date, then the discovery hints, then modification dates and HTTP."""
     signals, meta, ld = ex["signals"], ex["signals"]["meta"], ex["signals"]["jsonld"]
@@ -225,7 +242,7 @@ def date_evidence(ex: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, str
                   *[(f"meta:{key}", v) for key in PUBLISHED_META for v in meta.get(key, [])],
                   *[("time", v) for v in signals.get("times", [])],
                   ("htmldate", ex.get("date")),
-                  *[("dateline", line) for line, rank in signals.get("date_lines", []) if rank <= HEADER_RANK],
+                  *[("dateline", line) for line, rank in date_lines if rank <= HEADER_RANK],
                   *[(key, hints.get(key)) for key in HINT_PUBLISHED],
                   ("jsonld:dateModified", ld.get("dateModified")),
                   *[(f"meta:{key}", v) for key in MODIFIED_META for v in meta.get(key, [])],
@@ -774,11 +791,13 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
     text = ex["text"]
     declared = iso_language(_first(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale")))
     language = detect_language(text, declared, ctx.get("language"))
-    evidence = date_evidence(ex, ctx)
+    # the page's date lines by their class names, then one that opens the text
+    date_lines = signals.get("date_lines", []) + lead_dateline(text)
+    evidence = date_evidence(ex, ctx, date_lines)
     host = site_host(signals, canonical)
     published, date_source, modified = choose_dates(evidence, page_zone(host, language or declared, ctx["timezone"]),
                                                     fetched_at, numeric_day_first(language or declared, host),
-                                                    signals.get("date_lines"))
+                                                    date_lines)
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
     # an author tag naming the publisher ("Deutsche Welle (www.dw.com)" in both) names no writer

@@ -90,7 +90,7 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "published_at is null"),
     _f("date_evidence", DATE_EVIDENCE, "Every date candidate seen, as found (source, raw value): publication "
        "candidates in order of trust (jsonld:datePublished, `meta:<name>`, time, htmldate, dateline (a date "
-       "line under the headline), news_sitemap_date, "
+       "line under the headline, or opening the text), news_sitemap_date, "
        "feed_date, listing_date), then jsonld:dateModified, modified-time meta, sitemap_lastmod and "
        "http:last-modified.",
        "page, discovery, HTTP response", "rows written before schema 2"),

@@ -25,8 +25,10 @@ from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.extract import Page, extract_page
 from dossier_pipeline.tasks.furniture import is_furniture, related_article, rules_for, site_rules
 from dossier_pipeline.tasks.normalise import (
+    HEADER_RANK,
     choose_dates,
     detect_language,
+    lead_dateline,
     numeric_day_first,
     page_zone,
     parse_date,
@@ -510,6 +512,32 @@ def test_a_masthead_date_is_not_the_article_date_line(tmp_path: Path) -> None:
                     f"<p>{story}</p><p>{story}</p></div></body></html>", encoding="utf-8")
     published = record(str(page), "https://www.example.com/news/tram-line/", timezone="UTC")["published_at_local"]
     assert published == "2017-01-30T02:02:00+00:00"
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("Gaspreise\n\n(21. November 2022) Energieverbraucher erhalten eine Preiserhöhung", "21. November 2022"),
+    ("Berlin, 21.11.2022 – Die Stadt hat", "21.11.2022"), ("PARIS, 3 mai 2021 : Le conseil", "3 mai 2021"),
+    ("New York, Jan. 5, 2020 — The council", "Jan. 5, 2020"),
+    ("Am 14. Juni 2005 hielt Steve Jobs eine Rede", None),  # a date the story tells of
+    ("WASHINGTON (AP) — The council", None), ("3/5/2021 - The council", None),  # d/m or m/d: unknown
+    ("One\n\nTwo\n\nThree\n\nBerlin, 21.11.2022 – Die Stadt", None),  # not in the lead
+])
+def test_a_date_opening_the_text_is_a_date_line(text: str, line: str | None) -> None:
+    assert lead_dateline(text) == ([(line, HEADER_RANK)] if line else [])
+
+
+def test_a_date_opening_the_text_stands_against_htmldate(tmp_path: Path) -> None:
+    """energieverbraucher.de: the newest teaser's date in the sidebar is htmldate's guess; the
+    article's first paragraph opens with its own day."""
+    story = " ".join([STORIES["en"]] * 4)
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Tram</title></head><body>"
+                    "<aside><span class='newsitem-time'>29.11.2022</span></aside><div class='story'>"
+                    f"<h1>Tram line approved after a long night</h1><p>(21 November 2022) {story}</p>"
+                    f"<p>{story}</p></div></body></html>", encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/", timezone="UTC")
+    assert {"source": "htmldate", "value": "2022-11-29"} in rec["date_evidence"]
+    assert (rec["published_at_local"], rec["date_source"]) == ("2022-11-21", "dateline")
 
 
 @pytest.mark.parametrize(("language", "host", "dayfirst"), [
