@@ -130,7 +130,7 @@ NOT_PERSON_WORDS = frozenset((
     "korrespondent", "korrespondentin", "redakteur", "redakteurin", "корреспондент", "редактор", "обозреватель",
     "text", "texte", "interview", "foto", "photo", "fotos", "photos", "datum", "date", "artikel", "article",
     "e.v.", "e.v", "gmbh", "ag", "inc.", "inc", "ltd.", "ltd", "llc", "publisher", "editor", "webmaster",
-    "verlag", "herausgeber", "contributor", "contributors", "guest",
+    "verlag", "herausgeber", "contributor", "contributors", "guest", "media", "group", "gruppe", "network",
     # "News" in a byline is a desk or a section (a JSON-LD Person named "חדשות", "Fox News")
     "news", "nachrichten", "actualités", "noticias", "notizie", "nieuws", "notícias", "wiadomości", "новости",
     "haberler", "חדשות", "أخبار", "ニュース", "新闻", "新聞", "뉴스",
@@ -152,6 +152,8 @@ DATE_THEN_NAME = re.compile(r"^(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d
 # First words that open a phrase, not a name: "By The Numbers", "Von Der Leyen" aside (a particle).
 NOT_NAME_START = frozenset(("the", "a", "an", "this", "these", "our", "my", "your", "all", "die", "das", "dem",
                             "ein", "eine", "einem", "einer", "les", "un", "une", "el", "los", "las", "il", "una"))
+HOST = re.compile(r"(?:www\.)?([\w-]+(?:\.[\w-]+)+)")
+URL_LIKE = re.compile(r"https?:|//|[\w.-]+\.[a-z]{2,24}/", re.IGNORECASE)  # a profile's address, "facebook.com/x"
 DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
 NOT_ALNUM = re.compile(r"[\W_]+")
 SITE_NAME_PARTS = re.compile(r"\s+[/|–—-]\s+")
@@ -482,7 +484,7 @@ def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[
     agencies: list[str] = []
     for value in raw:
         value = " ".join(value.split())
-        if value.startswith("http"):
+        if URL_LIKE.match(value):
             continue
         for inner in PARENTHESES.findall(value):
             if inner.strip().casefold() in AGENCIES:
@@ -595,10 +597,15 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     agencies = [AGENCIES[name.casefold()] for name, kinds in ld_authors
                 if "Person" not in kinds and name.casefold() in AGENCIES]
     from_guess = False
+    # trafilatura's byline reads the same tags: a name it made of a value refused here is refused
+    # ("facebook.com/vegolosi" in article:author is its "Facebook Com")
+    # (of an address, its host: "facebook.com/vegolosi" is no name, a profile's slug "/titiou-lecoq" may be)
+    tagged = {_squash(part) for raw, _ in sources[:-1] for value in raw
+              for part in (HOST.findall(value)[:1] if URL_LIKE.match(value) else AUTHOR_SPLIT.split(value))}
     for raw, sites in sources:
         persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites)
         if raw is guessed:
-            persons = [name for name in persons if not _phrase(name)]
+            persons = [name for name in persons if not _phrase(name) and _squash(name) not in tagged]
             from_guess = not people and bool(persons)
         agencies += credited
         people = people or persons

@@ -285,6 +285,19 @@ def test_real_bylines_in_scripts_without_capitals_and_desks(page: str, url: str,
     assert record(f"../corpus/pages/{page}", url)["authors"] == authors
 
 
+@pytest.mark.parametrize(("page", "url", "authors"), [
+    # article:author "facebook.com/vegolosi": an address, which trafilatura's byline makes "Facebook Com"
+    ("shared-vegolosi-climate.html", "https://www.vegolosi.it/news/climate-clock/", []),
+    # the author tag names the publishing company (sportowefakty.wp.pl)
+    ("shared-sportowefakty-falubaz.html",
+     "https://sportowefakty.wp.pl/zuzel/relacja/110331/fogo-unia-leszno-rm-solar-falubaz-zielona-gora", []),
+    # an address in article:author whose slug is the writer's name, named on the page (slate.fr)
+    ("goose-issue4.html", "http://www.slate.fr/story/64063/tapie-mougeotte-la-provence", ["Titiou Lecoq"]),
+])
+def test_no_writer_made_of_an_address_or_a_company(page: str, url: str, authors: list[str]) -> None:
+    assert record(f"../corpus/pages/{page}", url)["authors"] == authors
+
+
 def test_short_fast_mode_text_is_extracted_again() -> None:
     """chemie.de: trafilatura's fast mode keeps only a teaser box; its default mode, which the
     pipeline runs again on short fast-mode texts, finds the article."""
