@@ -19,13 +19,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from html import unescape
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import lxml.html
 import trafilatura
+import trafilatura.utils
 from lxml import etree
 from trafilatura.metadata import Document
 from trafilatura.xml import xmltotxt
@@ -81,7 +82,9 @@ ELSEWHERE = re.compile(r"(?<![a-z])(?<!has[-_])(?<!with[-_])(?<!no[-_])(?<!one[-
 # own text starts as the extracted body does.
 _PRECEDING_H1 = etree.XPath("preceding::h1")
 _UNLINKED_TEXT = etree.XPath("descendant::text()[not(ancestor::a)]")
-_BODY_BEFORE = etree.XPath("preceding::*[starts-with(normalize-space(text()), $start)]")
+# (a paragraph by its whole text: it may open with a dateline in bold, "<p><strong>नई दिल्ली:</strong> …")
+_BODY_BEFORE = etree.XPath("preceding::*[starts-with(normalize-space(text()), $start)"
+                           " or self::p[starts-with(normalize-space(.), $start)]]")
 MIN_LEAD = 40  # characters: a lead is a sentence, not a label ("Zusammenfassung")
 MAX_LEAD = 1200  # characters: more is a body, or a block holding one
 # What a lead holds: its text, in a paragraph or two; more (a <div>, a <figure>) is a block of blocks.
@@ -156,6 +159,21 @@ HOME_PATHS = frozenset(("", "index.html", "index.htm", "index.php"))
 NEWLINES = re.compile(r"\s*\n\s*")
 SPACES = re.compile(r"[ \t\r\f\v]+")  # not no-break spaces: they are text
 BLANK_LINES = re.compile(r"\n{3,}")
+# Format characters that are text: trafilatura drops every character str.isprintable refuses,
+# so that no control character reaches its XML trees, and these with them. Persian writes its
+# half-space with U+200C ("می‌شود" is one word; "میشود" misspells it), Indic scripts choose a
+# conjunct's form and emoji sequences join with U+200D.
+JOINERS = frozenset("\u200c\u200d")
+
+
+@lru_cache(maxsize=2**14)  # as trafilatura's own: one call a character
+def _printable_or_joiner(char: str) -> str:
+    """trafilatura's filter of characters (utils.return_printables_and_spaces), joiners kept."""
+    return char if char.isprintable() or char.isspace() or char in JOINERS else ""
+
+
+# trafilatura's remove_control_characters looks its filter up by name in its module
+trafilatura.utils.return_printables_and_spaces = _printable_or_joiner
 
 
 @dataclass

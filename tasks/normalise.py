@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
 import courlan
+import jdatetime
 from babel.core import Locale, get_global
 from dateutil import parser as dateparser
 from htmldate.extractors import try_date_expr
@@ -57,6 +58,17 @@ NUMBER = re.compile(r"\d+")
 # A day written in CJK ("2019年4月4日", "2019년 4월 4일"), which htmldate's expression parser does not read
 CJK_DAY = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(1[0-2]|0?[1-9])\s*[月월]\s*(3[01]|[12]\d|0?[1-9])\s*[日일]")
 MIN_DATE = datetime(1990, 1, 1)  # parse_date refuses earlier years
+# Eastern Arabic and Persian digits ("۱۳۹۶/۰۲/۲۸"), and the Arabic letters Persian text may be typed with
+ARABIC_SCRIPT = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹يك", "0123456789" * 2 + "یک")
+# A date of the Solar Hijri calendar (Iran, Afghanistan), numeric ("1396/02/28 - 22:57") or with
+# the month's Iranian or Afghan name ("۲۸ اردیبهشت ۱۳۹۶"). Its years from 1369 (1990) to 1409
+# (2030); a Lunar Hijri year of those days is 1410 or later, and is left alone.
+SOLAR_HIJRI_YEAR = r"(13[6-9]\d|140\d)"
+SOLAR_HIJRI = re.compile(rf"^{SOLAR_HIJRI_YEAR}[/.-](\d{{1,2}})[/.-](\d{{1,2}})(?:\D+?(\d{{1,2}}:\d\d(?::\d\d)?))?")
+SOLAR_HIJRI_MONTHS = {name: i % 12 + 1 for i, name in enumerate((
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+    "حمل", "ثور", "جوزا", "سرطان", "اسد", "سنبله", "میزان", "عقرب", "قوس", "جدی", "دلو", "حوت"))}
+SOLAR_HIJRI_DAY = re.compile(rf"(\d{{1,2}})\s+({'|'.join(SOLAR_HIJRI_MONTHS)})\s+{SOLAR_HIJRI_YEAR}")
 HEADER_RANK = 2  # a date line ranked up to this (extract._time_rank) sits in the article's header or body
 # A date opening one of the first paragraphs of the article's text, before a bracket or a dash
 # (press releases, local news): "(21. November 2022) Energieverbraucher …", "Berlin, 21.11.2022 – …",
@@ -70,7 +82,7 @@ UPDATE_RANK = 9  # the rank of a date line whose class names an update ("date-up
 # The label of an update's date ("Mis à jour le …", "Aktualisiert:", "更新")
 UPDATE_LABEL = re.compile(r"updated|aktualisiert|mis à jour|actualizad[oa]|aggiornat[oa]|bijgewerkt|zaktualizowan|"
                           r"обновлен|atualizad[oa]|güncelle|opdateret|uppdaterad|oppdatert|päivitetty|"
-                          r"更新|수정|업데이트", re.IGNORECASE)
+                          r"更新|수정|업데이트|تحديث|به‌روز|بروز", re.IGNORECASE)
 CLOCK_SKEW = timedelta(minutes=10)
 # Two fillers of the fields a date string lacks: a field in which the two readings differ is missing.
 DEFAULTS = (datetime(2000, 1, 1), datetime(2000, 2, 2))
@@ -89,7 +101,8 @@ BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted
                    "zum profil von", "artikel von", "ein beitrag von", "geschrieben von", "verfasst von", "publié par",
                    "par", "by", "von", "vom", "por", "door", "avec", "with", "mit", "texte", "text", "interview",
                    "auteur", "auteure", "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил",
-                   "подготовила")
+                   "подготовила", "מאת", "بقلم", "بواسطة", "كتب", "كتبت", "به قلم", "نویسنده", "خبرنگار", "लेखक",
+                   "yazan", "yazar")
 # Short prefixes that are also the first word of names ("Di Maio", "Av"): stripped only
 # before a name of two words at least.
 SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por", "scritto da", "geschreven door",
@@ -137,6 +150,8 @@ NOT_PERSON_WORDS = frozenset((
     # labels of a byline box that extractors take for its name ("Submitted on …", "Lesedauer: 3 Minuten")
     "submitted", "posted", "published", "updated", "lesedauer", "veröffentlicht", "aktualisiert", "publié", "publiée",
     "publicado", "actualizado", "pubblicato", "aggiornato", "gepubliceerd", "bijgewerkt",
+    # an editor's credit, not the writer's (ISNA's "دبیر", the desk editor who published the piece)
+    "دبیر", "ویراستار", "محرر", "संपादक",
 ))
 WEEKDAY_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da", "nb", "fi", "cs", "tr", "ru")
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
@@ -197,7 +212,7 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
     on pages of most of the world (see numeric_day_first); dotted dates (16.10.2019) always are."""
     if not value or not isinstance(value, str):
         return None
-    value = value.strip()
+    value = gregorian(value.strip())
     try:  # ISO 8601, the form of nearly every meta and JSON-LD date, basic (20180619T055000+0900) included
         parsed, has_time = datetime.fromisoformat(value), bool(ISO_TIME.search(value))
     except ValueError:
@@ -224,6 +239,28 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
     if result.at > not_after + CLOCK_SKEW or parsed.year < MIN_DATE.year:
         return None
     return result
+
+
+def gregorian(value: str) -> str:
+    """A date of the Solar Hijri calendar (SOLAR_HIJRI) as ISO 8601 in the Gregorian one
+    ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, Arabic-script
+    digits read."""
+    value = value.translate(ARABIC_SCRIPT)
+    if not (found := SOLAR_HIJRI.match(value)):
+        return value
+    try:
+        day = jdatetime.date(int(found[1]), int(found[2]), int(found[3])).togregorian()
+    except ValueError:  # no such day ("1396/13/40")
+        return value
+    return f"{day.isoformat()}T{found[4]}" if found[4] else day.isoformat()
+
+
+def solar_hijri_day(line: str) -> str | None:
+    """The day a line states in the Solar Hijri calendar, with the month's name ("پنجشنبه ۲۸
+    ارديبهشت ۱۳۹۶"), as an ISO 8601 Gregorian date, or None."""
+    if not (found := SOLAR_HIJRI_DAY.search(line.translate(ARABIC_SCRIPT))):
+        return None
+    return gregorian(f"{found[3]}/{SOLAR_HIJRI_MONTHS[found[2]]}/{found[1]}")
 
 
 def lead_dateline(text: str) -> list[tuple[str, int]]:
@@ -314,8 +351,9 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDa
         day: str | None
         if found := CJK_DAY.search(line):
             day = f"{found[1]}-{int(found[2]):02d}-{int(found[3]):02d}"
-        else:
-            day = try_date_expr(line, "%Y-%m-%d", True, MIN_DATE, not_after.replace(tzinfo=None))
+        elif not (day := solar_hijri_day(line)):
+            day = try_date_expr(line.translate(ARABIC_SCRIPT), "%Y-%m-%d", True, MIN_DATE,
+                                not_after.replace(tzinfo=None))
         if day:
             return parse_date(day, "UTC", not_after)
     return None

@@ -17,6 +17,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 import trafilatura
+import trafilatura.meta
+import trafilatura.utils
 from conftest import write_config
 
 from dossier_pipeline.flows.scrape import scrape_dossier
@@ -28,10 +30,12 @@ from dossier_pipeline.tasks.normalise import (
     HEADER_RANK,
     choose_dates,
     detect_language,
+    gregorian,
     lead_dateline,
     numeric_day_first,
     page_zone,
     parse_date,
+    solar_hijri_day,
     split_byline,
 )
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION
@@ -298,6 +302,39 @@ def test_no_writer_made_of_an_address_or_a_company(page: str, url: str, authors:
     assert record(f"../corpus/pages/{page}", url)["authors"] == authors
 
 
+def test_persian_keeps_its_zero_width_non_joiners(monkeypatch: pytest.MonkeyPatch) -> None:
+    """isna.ir: Persian writes a word's parts apart with U+200C ("بین‌المللی", "international");
+    trafilatura's own filter of unprintable characters (which its module meta still holds)
+    drops it and misspells every such word."""
+    page = Path(__file__).parent / "corpus" / "pages" / "citer-isna-barjam.html"
+    word = "بین\u200cالمللی"
+    with monkeypatch.context() as patch:
+        patch.setattr(trafilatura.utils, "return_printables_and_spaces", trafilatura.meta.return_printables_and_spaces)
+        trafilatura.utils.line_processing.cache_clear()
+        assert word not in trafilatura.extract(page.read_bytes())
+    trafilatura.utils.line_processing.cache_clear()
+    rec = record(str(page), "http://www.isna.ir/news/95110603890/")
+    assert word in rec["text"] and word in rec["text_markdown"]
+
+
+@pytest.mark.parametrize(("page", "url", "local"), [
+    # article:published_time "۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷": Solar Hijri, Persian digits, Tehran's summer time
+    ("citer-irinn-election96.html", "http://www.irinn.ir/fa/news/499654/", "2017-05-18T22:57:00+04:30"),
+    ("citer-shoragc-asl73.html", "https://www.shora-gc.ir/fa/news/1815/", "2011-02-12T09:05:00+03:30"),
+])
+def test_solar_hijri_dates(page: str, url: str, local: str) -> None:
+    assert record(f"../corpus/pages/{page}", url, timezone="UTC")["published_at_local"] == local
+
+
+def test_a_summary_under_the_article_is_not_its_lead() -> None:
+    """hindi.oneindia.com: an "English summary" box under the article is no lead; the article's
+    first paragraph opens with its dateline in bold ("<strong>नई दिल्ली:</strong> …")."""
+    url = ("https://web.archive.org/web/20220721143833/https://hindi.oneindia.com/amphtml/news/india/"
+           "aam-aadmi-party-reaction-on-amit-shah-statement-on-corona-case-in-delhi-567287.html")
+    text = record("../corpus/pages/mcmeta-oneindia-hindi.html", url)["text"]
+    assert text.startswith("नई दिल्ली: राजधानी") and "aam aadmi party reaction" not in text
+
+
 def test_short_fast_mode_text_is_extracted_again() -> None:
     """chemie.de: trafilatura's fast mode keeps only a teaser box; its default mode, which the
     pipeline runs again on short fast-mode texts, finds the article."""
@@ -551,6 +588,25 @@ def test_a_date_opening_the_text_stands_against_htmldate(tmp_path: Path) -> None
     rec = record(str(page), "https://www.example.com/news/tram-line/", timezone="UTC")
     assert {"source": "htmldate", "value": "2022-11-29"} in rec["date_evidence"]
     assert (rec["published_at_local"], rec["date_source"]) == ("2022-11-21", "dateline")
+
+
+@pytest.mark.parametrize(("value", "iso"), [
+    ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷", "2017-05-18T22:57"), ("1402-12-29", "2024-03-19"), ("1403/01/01", "2024-03-20"),
+    ("٢٠٢٣-٠٥-١٨", "2023-05-18"),  # Gregorian, in Eastern Arabic digits
+    ("1445/06/15", "1445/06/15"),  # a Lunar Hijri year (2023): not converted
+    ("1396/13/40", "1396/13/40"), ("2017-01-25T06:13:47Z", "2017-01-25T06:13:47Z"),
+])
+def test_solar_hijri_dates_are_read_as_gregorian(value: str, iso: str) -> None:
+    assert gregorian(value) == iso
+
+
+@pytest.mark.parametrize(("line", "day"), [
+    ("تاریخ انتشار: پنجشنبه ۲۸ ارديبهشت ۱۳۹۶ - ۲۲:۵۷", "2017-05-18"),  # an Arabic ي in the month's name
+    ("۱۵ حوت ۱۴۰۲", "2024-03-05"),  # the Afghan name of the month
+    ("28 May 2017", None),
+])
+def test_solar_hijri_days_in_date_lines(line: str, day: str | None) -> None:
+    assert solar_hijri_day(line) == day
 
 
 @pytest.mark.parametrize(("language", "host", "dayfirst"), [
@@ -851,6 +907,9 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("Door Jan de Vries", ["Jan de Vries"], []),
     ("文/王小明", ["王小明"], []),
     ("記者 王小明、李四", ["王小明", "李四"], []),
+    ("מאת יוסי כהן", ["יוסי כהן"], []), ("بقلم محمد علي", ["محمد علي"], []),
+    ("نویسنده: علی رضایی", ["علی رضایی"], []), ("लेखक: राहुल शर्मा", ["राहुल शर्मा"], []),
+    ("دبیر فاطمه ابوطالبی", [], []),  # the desk editor's credit (isna.ir), not the writer's
     ("송유민 기자", ["송유민"], []),  # a CJK role after the name
     ("田中太郎 特派員", ["田中太郎"], []),
     ("חדשות", [], []),  # "News": a desk or a section, in any language
