@@ -209,7 +209,8 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
     day (a reference's "2019", an issue's "March 2019"), or lies after the fetch. A time
     without offset is in ``tz``; a date-only value is kept as that day, whatever the zone.
     ``dayfirst``: an ambiguous numeric date (01-11-2023, 01/11/2023) is read day first, as
-    on pages of most of the world (see numeric_day_first); dotted dates (16.10.2019) always are."""
+    on pages of most of the world (see numeric_day_first); dotted dates (16.10.2019) always are.
+    A Solar Hijri date is read in the Gregorian calendar (gregorian)."""
     if not value or not isinstance(value, str):
         return None
     value = gregorian(value.strip())
@@ -636,8 +637,8 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
                 if "Person" not in kinds and name.casefold() in AGENCIES]
     from_guess = False
     # trafilatura's byline reads the same tags: a name it made of a value refused here is refused
-    # ("facebook.com/vegolosi" in article:author is its "Facebook Com")
-    # (of an address, its host: "facebook.com/vegolosi" is no name, a profile's slug "/titiou-lecoq" may be)
+    # ("facebook.com/vegolosi" in article:author is its "Facebook Com"); of an address, only the
+    # host, as a profile's slug may be the writer's name ("/source/titiou-lecoq")
     tagged = {_squash(part) for raw, _ in sources[:-1] for value in raw
               for part in (HOST.findall(value)[:1] if URL_LIKE.match(value) else AUTHOR_SPLIT.split(value))}
     for raw, sites in sources:
