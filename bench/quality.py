@@ -46,13 +46,14 @@ from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import trafilatura
+import trafilatura.utils
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 from dossier_pipeline.tasks.config import Settings  # noqa: E402
 from dossier_pipeline.tasks.demo.server import LocalServer, Response  # noqa: E402
-from dossier_pipeline.tasks.extract import Page  # noqa: E402
+from dossier_pipeline.tasks.extract import TRAFILATURA_FILTER, Page  # noqa: E402
 from dossier_pipeline.tasks.fetch import Politeness, fetch_all  # noqa: E402
 from dossier_pipeline.tasks.normalise import publisher_day  # noqa: E402
 from dossier_pipeline.tasks.workers import ExtractorPool  # noqa: E402
@@ -117,6 +118,13 @@ def fetch_pages(urls: dict[str, str]) -> dict[str, tuple[str, bytes, Page]]:
         page = Page(key, result.final_url or urls[name], result.body, result.headers.get("content-type"), None, ctx)
         pages[name] = (urls[name], result.body, page)
     return pages
+
+
+def as_plain_trafilatura() -> None:
+    """A worker's trafilatura as installed: importing this module imported the pipeline's
+    extraction, which keeps the zero-width joiners trafilatura drops (extract.TRAFILATURA_FILTER)."""
+    trafilatura.utils.return_printables_and_spaces = TRAFILATURA_FILTER
+    trafilatura.utils.line_processing.cache_clear()
 
 
 def plain_trafilatura(item: tuple[str, str, bytes]) -> tuple[str, dict[str, Any]]:
@@ -195,7 +203,7 @@ def main() -> None:
     extracted = time.monotonic()
 
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(args.workers, mp_context=context) as executor:
+    with ProcessPoolExecutor(args.workers, mp_context=context, initializer=as_plain_trafilatura) as executor:
         items = [(name, url, body) for name, (url, body, _) in pages.items()]
         theirs = dict(executor.map(plain_trafilatura, items, chunksize=8))
     finished = time.monotonic()
@@ -374,7 +382,7 @@ def corpus_main(root: Path, workers: int, per_page: bool = False, dump_to: str |
     extracted = time.monotonic()
 
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context) as executor:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=as_plain_trafilatura) as executor:
         items = [(name, url, body) for name, (url, body, _) in pages.items()]
         plain = dict(executor.map(plain_trafilatura, items, chunksize=8))
     theirs = {name: {"stored": bool(out["text"].strip()), "text": out["text"], "day": out["date"],

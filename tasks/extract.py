@@ -172,7 +172,9 @@ def _printable_or_joiner(char: str) -> str:
     return char if char.isprintable() or char.isspace() or char in JOINERS else ""
 
 
-# trafilatura's remove_control_characters looks its filter up by name in its module
+# trafilatura's remove_control_characters looks its filter up by name in its module; its own is
+# kept for what compares the pipeline with plain trafilatura (bench/quality.py)
+TRAFILATURA_FILTER = trafilatura.utils.return_printables_and_spaces
 trafilatura.utils.return_printables_and_spaces = _printable_or_joiner
 
 

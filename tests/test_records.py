@@ -23,7 +23,7 @@ from conftest import write_config
 from dossier_pipeline.flows.scrape import scrape_dossier
 from dossier_pipeline.tasks.blocks import classify
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
-from dossier_pipeline.tasks.extract import Page, extract_page
+from dossier_pipeline.tasks.extract import TRAFILATURA_FILTER, Page, extract_page
 from dossier_pipeline.tasks.furniture import is_furniture, related_article, rules_for, site_rules
 from dossier_pipeline.tasks.normalise import (
     HEADER_RANK,
@@ -303,13 +303,11 @@ def test_no_writer_made_of_an_address_or_a_company(page: str, url: str, authors:
 
 def test_persian_keeps_its_zero_width_non_joiners(monkeypatch: pytest.MonkeyPatch) -> None:
     """isna.ir: Persian writes a word's parts apart with U+200C ("بین‌المللی", "international");
-    trafilatura's own filter of unprintable characters (utils.return_printables_and_spaces, as
-    trafilatura 2.x writes it) drops it and misspells every such word."""
+    trafilatura's own filter of unprintable characters drops it and misspells every such word."""
     page = Path(__file__).parent / "corpus" / "pages" / "citer-isna-barjam.html"
     word = "بین\u200cالمللی"
     with monkeypatch.context() as patch:
-        patch.setattr(trafilatura.utils, "return_printables_and_spaces",
-                      lambda char: char if char.isprintable() or char.isspace() else "")
+        patch.setattr(trafilatura.utils, "return_printables_and_spaces", TRAFILATURA_FILTER)
         trafilatura.utils.line_processing.cache_clear()
         assert word not in trafilatura.extract(page.read_bytes())
     trafilatura.utils.line_processing.cache_clear()
