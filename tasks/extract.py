@@ -147,7 +147,13 @@ SHORT_FAST_TEXT = 1000
 # finds the article there (4 of 441 real pages; none where the fast text was right).
 MENU_LINES = 15
 MENU_ITEMS = 12
-MENU_ITEM = re.compile(r"[^\n]{1,20}(?<![.!?。！？…:;\"'”»)）」।॥؟۔])")
+SENTENCE_END = ".!?。！？…:;\"'”»)）」।॥؟۔"  # what ends a sentence, or a line that reads as one
+MENU_ITEM = re.compile(rf"[^\n]{{1,20}}(?<![{SENTENCE_END}])")
+# A fast-mode text of LINK_LIST_LINES lines or more, of which under a quarter end as sentences do,
+# and more than half of whose characters are the page's link texts, line for line, is a list of
+# teasers or job ads that the main extractor took for the body (golem.de: 1 of 459 real pages),
+# extracted again in the default mode. Links are looked at only on such a listy text.
+LINK_LIST_LINES = 8
 LONG_TEXT = ".//p[string-length(normalize-space()) > 200]"  # a block holding this is content
 # Candidate block headings ("Tags:", "Lire aussi"): the elements whose own leading text is
 # short and not blank (their regexes then match that text).
@@ -608,13 +614,22 @@ def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules
                          prune_xpath=rules.prune_xpath)
     text = extraction(fast=True)
     if (not isinstance(text, Document) or len(text.text or "") < SHORT_FAST_TEXT or _opens_with_a_menu(text.text)
-            or (paywalled and count_words(text.text or "") <= PAYWALL_STUB_WORDS)):
+            or (paywalled and count_words(text.text or "") <= PAYWALL_STUB_WORDS) or _a_list_of_links(text.text, tree)):
         text = extraction() or text
     if not isinstance(text, Document) or text.body is None:
         return None
     doc = trafilatura_metadata(tree, url)  # bare_extraction pruned its own copy of the tree, not this one
     doc.body, doc.text = text.body, text.text
     return doc
+
+
+def _a_list_of_links(text: str | None, tree: lxml.html.HtmlElement) -> bool:
+    """Whether a text is mostly the page's link texts, one a line (LINK_LIST_LINES)."""
+    lines = [" ".join(line.split()) for line in (text or "").splitlines() if line.strip()]
+    if len(lines) < LINK_LIST_LINES or 4 * sum(line[-1] in SENTENCE_END for line in lines) >= len(lines):
+        return False
+    links = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    return 2 * sum(len(line) for line in lines if line in links) > sum(map(len, lines))
 
 
 def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str,

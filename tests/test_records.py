@@ -333,6 +333,15 @@ def test_a_summary_under_the_article_is_not_its_lead() -> None:
     assert text.startswith("नई दिल्ली: राजधानी") and "aam aadmi party reaction" not in text
 
 
+def test_a_fast_mode_text_of_link_texts_is_extracted_again() -> None:
+    """golem.de: trafilatura's fast mode takes the job ads and teaser list for the body (its
+    lines are the page's link texts); its default mode finds the article."""
+    page = Path(__file__).parent / "corpus" / "pages" / "snacktory-golem.html"
+    assert "Embedded Systeme" in trafilatura.extract(page.read_bytes(), fast=True)
+    text = record(str(page), "http://www.golem.de/1104/82797.html")["text"]
+    assert text.startswith("Mozilla hat Firefox 5.0a2 veröffentlicht") and "Embedded Systeme" not in text
+
+
 def test_short_fast_mode_text_is_extracted_again() -> None:
     """chemie.de: trafilatura's fast mode keeps only a teaser box; its default mode, which the
     pipeline runs again on short fast-mode texts, finds the article."""
