@@ -151,7 +151,7 @@ SENTENCE_END = ".!?。！？…:;\"'”»)）」।॥؟۔"  # what ends a sente
 MENU_ITEM = re.compile(rf"[^\n]{{1,20}}(?<![{SENTENCE_END}])")
 # A fast-mode text of LINK_LIST_LINES lines or more, of which under a quarter end as sentences do,
 # and more than half of whose characters are the page's link texts, line for line, is a list of
-# teasers or job ads that the main extractor took for the body (golem.de: 1 of 459 real pages),
+# teasers or job ads that the main extractor took for the body (golem.de: 1 of 452 real pages),
 # extracted again in the default mode. Links are looked at only on such a listy text.
 LINK_LIST_LINES = 8
 LONG_TEXT = ".//p[string-length(normalize-space()) > 200]"  # a block holding this is content
