@@ -58,8 +58,10 @@ NUMBER = re.compile(r"\d+")
 # A day written in CJK ("2019年4月4日", "2019년 4월 4일"), which htmldate's expression parser does not read
 CJK_DAY = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(1[0-2]|0?[1-9])\s*[月월]\s*(3[01]|[12]\d|0?[1-9])\s*[日일]")
 MIN_DATE = datetime(1990, 1, 1)  # parse_date refuses earlier years
-# Eastern Arabic and Persian digits ("۱۳۹۶/۰۲/۲۸"), and the Arabic letters Persian text may be typed with
-ARABIC_SCRIPT = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹يك", "0123456789" * 2 + "یک")
+# Eastern Arabic and Persian digits ("۱۳۹۶/۰۲/۲۸"); and, for Persian month names only, the Arabic
+# letters Persian text may be typed with ("ارديبهشت"; Arabic's own month names keep theirs)
+ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+PERSIAN_LETTERS = str.maketrans("يك", "یک")
 # A date of the Solar Hijri calendar (Iran, Afghanistan), numeric ("1396/02/28 - 22:57") or with
 # the month's Iranian or Afghan name ("۲۸ اردیبهشت ۱۳۹۶"). Its years from 1369 (1990) to 1409
 # (2030); a Lunar Hijri year of those days is 1410 or later, and is left alone.
@@ -246,7 +248,7 @@ def gregorian(value: str) -> str:
     """A date of the Solar Hijri calendar (SOLAR_HIJRI) as ISO 8601 in the Gregorian one
     ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, Arabic-script
     digits read."""
-    value = value.translate(ARABIC_SCRIPT)
+    value = value.translate(ARABIC_DIGITS)
     if not (found := SOLAR_HIJRI.match(value)):
         return value
     try:
@@ -259,7 +261,7 @@ def gregorian(value: str) -> str:
 def solar_hijri_day(line: str) -> str | None:
     """The day a line states in the Solar Hijri calendar, with the month's name ("پنجشنبه ۲۸
     ارديبهشت ۱۳۹۶"), as an ISO 8601 Gregorian date, or None."""
-    if not (found := SOLAR_HIJRI_DAY.search(line.translate(ARABIC_SCRIPT))):
+    if not (found := SOLAR_HIJRI_DAY.search(line.translate(ARABIC_DIGITS).translate(PERSIAN_LETTERS))):
         return None
     return gregorian(f"{found[3]}/{SOLAR_HIJRI_MONTHS[found[2]]}/{found[1]}")
 
@@ -353,7 +355,7 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDa
         if found := CJK_DAY.search(line):
             day = f"{found[1]}-{int(found[2]):02d}-{int(found[3]):02d}"
         elif not (day := solar_hijri_day(line)):
-            day = try_date_expr(line.translate(ARABIC_SCRIPT), "%Y-%m-%d", True, MIN_DATE,
+            day = try_date_expr(line.translate(ARABIC_DIGITS), "%Y-%m-%d", True, MIN_DATE,
                                 not_after.replace(tzinfo=None))
         if day:
             return parse_date(day, "UTC", not_after)
