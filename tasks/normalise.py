@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
@@ -58,9 +59,11 @@ NUMBER = re.compile(r"\d+")
 # A day written in CJK ("2019年4月4日", "2019년 4월 4일"), which htmldate's expression parser does not read
 CJK_DAY = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(1[0-2]|0?[1-9])\s*[月월]\s*(3[01]|[12]\d|0?[1-9])\s*[日일]")
 MIN_DATE = datetime(1990, 1, 1)  # parse_date refuses earlier years
-# Eastern Arabic and Persian digits ("۱۳۹۶/۰۲/۲۸"); and, for Persian month names only, the Arabic
-# letters Persian text may be typed with ("ارديبهشت"; Arabic's own month names keep theirs)
-ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+# Every script's decimal digits as ASCII ones: Persian "۱۳۹۶/۰۲/۲۸", Eastern Arabic, Devanagari "२८ जून २०२०",
+# Bengali "০২ জানুয়ারি ২০২০"; and, for Persian month names only, the Arabic letters Persian text may be typed
+# with ("ارديبهشت"; Arabic's own month names keep theirs)
+DECIMAL_DIGITS = {code: str(unicodedata.digit(chr(code))) for code in range(128, 0x10000)
+                  if unicodedata.category(chr(code)) == "Nd"}
 PERSIAN_LETTERS = str.maketrans("يك", "یک")
 # A date of the Solar Hijri calendar (Iran, Afghanistan), numeric ("1396/02/28 - 22:57") or with
 # the month's Iranian or Afghan name ("۲۸ اردیبهشت ۱۳۹۶"). Its years from 1369 (1990) to 1409
@@ -84,7 +87,7 @@ UPDATE_RANK = 9  # the rank of a date line whose class names an update ("date-up
 # The label of an update's date ("Mis à jour le …", "Aktualisiert:", "更新")
 UPDATE_LABEL = re.compile(r"updated|aktualisiert|mis à jour|actualizad[oa]|aggiornat[oa]|bijgewerkt|zaktualizowan|"
                           r"обновлен|atualizad[oa]|güncelle|opdateret|uppdaterad|oppdatert|päivitetty|"
-                          r"更新|수정|업데이트|تحديث|به‌روز|بروز", re.IGNORECASE)
+                          r"更新|수정|업데이트|تحديث|به‌روز|بروز|अपडेट|আপডেট", re.IGNORECASE)
 CLOCK_SKEW = timedelta(minutes=10)
 # Two fillers of the fields a date string lacks: a field in which the two readings differ is missing.
 DEFAULTS = (datetime(2000, 1, 1), datetime(2000, 2, 2))
@@ -246,9 +249,9 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
 
 def gregorian(value: str) -> str:
     """A date of the Solar Hijri calendar (SOLAR_HIJRI) as ISO 8601 in the Gregorian one
-    ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, Arabic-script
-    digits read."""
-    value = value.translate(ARABIC_DIGITS)
+    ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, its digits in ASCII
+    (DECIMAL_DIGITS)."""
+    value = value.translate(DECIMAL_DIGITS)
     if not (found := SOLAR_HIJRI.match(value)):
         return value
     try:
@@ -261,7 +264,7 @@ def gregorian(value: str) -> str:
 def solar_hijri_day(line: str) -> str | None:
     """The day a line states in the Solar Hijri calendar, with the month's name ("پنجشنبه ۲۸
     ارديبهشت ۱۳۹۶"), as an ISO 8601 Gregorian date, or None."""
-    if not (found := SOLAR_HIJRI_DAY.search(line.translate(ARABIC_DIGITS).translate(PERSIAN_LETTERS))):
+    if not (found := SOLAR_HIJRI_DAY.search(line.translate(DECIMAL_DIGITS).translate(PERSIAN_LETTERS))):
         return None
     return gregorian(f"{found[3]}/{SOLAR_HIJRI_MONTHS[found[2]]}/{found[1]}")
 
@@ -355,7 +358,7 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDa
         if found := CJK_DAY.search(line):
             day = f"{found[1]}-{int(found[2]):02d}-{int(found[3]):02d}"
         elif not (day := solar_hijri_day(line)):
-            day = try_date_expr(line.translate(ARABIC_DIGITS), "%Y-%m-%d", True, MIN_DATE,
+            day = try_date_expr(line.translate(DECIMAL_DIGITS), "%Y-%m-%d", True, MIN_DATE,
                                 not_after.replace(tzinfo=None))
         if day:
             return parse_date(day, "UTC", not_after)
@@ -373,7 +376,7 @@ def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
     if day.precision != "day":
         return day
     when = date.fromisoformat(day.local)
-    for line in date_lines:
+    for line in (line.translate(DECIMAL_DIGITS) for line in date_lines):
         if not (clock := CLOCK.search(line)):
             continue
         numbers = [int(n) for n in NUMBER.findall(line[:clock.start()])]

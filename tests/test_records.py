@@ -548,6 +548,7 @@ def test_a_day_takes_the_time_its_date_line_gives_it(line: str, tz: str, local: 
     (["htmldate", "2017-02-02"], [("30/01/2017 02h02", 1)], "2017-01-30T02:02:00+00:00"),
     ([], [("Publié le 7 mai 2019", 2)], "2019-05-07"),  # htmldate found nothing
     ([], [("١٨ مايو ٢٠٢٣", 2)], "2023-05-18"),  # Arabic, in Eastern Arabic digits
+    ([], [("प्रकाशित: २८/०६/२०२० ११:३४", 2)], "2020-06-28T11:34:00+00:00"),  # Hindi, in Devanagari digits
     ([], [("تاریخ انتشار: ۲۸ ارديبهشت ۱۳۹۶", 2)], "2017-05-18"),  # Solar Hijri, typed with an Arabic ي
     # a line elsewhere (a masthead's date of the day) does not; nor does any line against a tag
     (["htmldate", "2017-01-30"], [("Thursday, 02-Feb-2017 15:37:30", 3)], "2017-01-30"),
