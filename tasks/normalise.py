@@ -65,6 +65,11 @@ MIN_DATE = datetime(1990, 1, 1)  # parse_date refuses earlier years
 DECIMAL_DIGITS = {code: str(unicodedata.digit(chr(code))) for code in range(128, 0x10000)
                   if unicodedata.category(chr(code)) == "Nd"}
 PERSIAN_LETTERS = str.maketrans("يك", "یک")
+# A year of the Buddhist era in Thai text ("7 ธ.ค. 2567", พ.ศ.): 543 years ahead of the Common Era's
+THAI = re.compile(r"[\u0e00-\u0e7f]")
+BUDDHIST_YEAR = re.compile(r"(?<!\d)25[3-7]\d(?!\d)")
+BUDDHIST_ERA_MARK = re.compile(r"พ\.\s?ศ\.\s*")  # "พ.ศ. 2567", which date parsers do not expect before a year
+BUDDHIST_ERA = 543
 # A date of the Solar Hijri calendar (Iran, Afghanistan), numeric ("1396/02/28 - 22:57") or with
 # the month's Iranian or Afghan name ("۲۸ اردیبهشت ۱۳۹۶"). Its years from 1369 (1990) to 1409
 # (2030); a Lunar Hijri year of those days is 1410 or later, and is left alone.
@@ -250,8 +255,10 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
 def gregorian(value: str) -> str:
     """A date of the Solar Hijri calendar (SOLAR_HIJRI) as ISO 8601 in the Gregorian one
     ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, its digits in ASCII
-    (DECIMAL_DIGITS)."""
+    (DECIMAL_DIGITS) and, in Thai, its years of the Buddhist era in the Common one (BUDDHIST_YEAR)."""
     value = value.translate(DECIMAL_DIGITS)
+    if THAI.search(value):
+        value = BUDDHIST_YEAR.sub(lambda year: str(int(year[0]) - BUDDHIST_ERA), BUDDHIST_ERA_MARK.sub("", value))
     if not (found := SOLAR_HIJRI.match(value)):
         return value
     try:
@@ -358,7 +365,7 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDa
         if found := CJK_DAY.search(line):
             day = f"{found[1]}-{int(found[2]):02d}-{int(found[3]):02d}"
         elif not (day := solar_hijri_day(line)):
-            day = try_date_expr(line.translate(DECIMAL_DIGITS), "%Y-%m-%d", True, MIN_DATE,
+            day = try_date_expr(gregorian(line), "%Y-%m-%d", True, MIN_DATE,
                                 not_after.replace(tzinfo=None))
         if day:
             return parse_date(day, "UTC", not_after)
@@ -376,7 +383,7 @@ def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
     if day.precision != "day":
         return day
     when = date.fromisoformat(day.local)
-    for line in (line.translate(DECIMAL_DIGITS) for line in date_lines):
+    for line in map(gregorian, date_lines):
         if not (clock := CLOCK.search(line)):
             continue
         numbers = [int(n) for n in NUMBER.findall(line[:clock.start()])]

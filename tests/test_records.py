@@ -549,6 +549,7 @@ def test_a_day_takes_the_time_its_date_line_gives_it(line: str, tz: str, local: 
     ([], [("Publié le 7 mai 2019", 2)], "2019-05-07"),  # htmldate found nothing
     ([], [("١٨ مايو ٢٠٢٣", 2)], "2023-05-18"),  # Arabic, in Eastern Arabic digits
     ([], [("प्रकाशित: २८/०६/२०२० ११:३४", 2)], "2020-06-28T11:34:00+00:00"),  # Hindi, in Devanagari digits
+    ([], [("๗ ธ.ค. ๒๕๖๗ ๑๐:๓๐ น.", 2)], "2024-12-07T10:30:00+00:00"),  # Thai: the Buddhist era, Thai digits
     ([], [("تاریخ انتشار: ۲۸ ارديبهشت ۱۳۹۶", 2)], "2017-05-18"),  # Solar Hijri, typed with an Arabic ي
     # a line elsewhere (a masthead's date of the day) does not; nor does any line against a tag
     (["htmldate", "2017-01-30"], [("Thursday, 02-Feb-2017 15:37:30", 3)], "2017-01-30"),
@@ -605,8 +606,11 @@ def test_a_date_opening_the_text_stands_against_htmldate(tmp_path: Path) -> None
     ("٢٠٢٣-٠٥-١٨", "2023-05-18"),  # Gregorian, in Eastern Arabic digits
     ("1445/06/15", "1445/06/15"),  # a Lunar Hijri year (2023): not converted
     ("1396/13/40", "1396/13/40"), ("2017-01-25T06:13:47Z", "2017-01-25T06:13:47Z"),
+    # Thai: the Buddhist era's years (2567 is 2024), Thai digits, the era's mark dropped
+    ("๗ ธ.ค. ๒๕๖๗", "7 ธ.ค. 2024"), ("7 ธันวาคม พ.ศ. 2567", "7 ธันวาคม 2024"),
+    ("Artikel 2567 vom 3.4.2020", "Artikel 2567 vom 3.4.2020"),  # a number, in a text that is not Thai
 ])
-def test_solar_hijri_dates_are_read_as_gregorian(value: str, iso: str) -> None:
+def test_other_calendars_and_digits_are_read_as_gregorian(value: str, iso: str) -> None:
     assert gregorian(value) == iso
 
 
