@@ -56,6 +56,7 @@ NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023:
 # A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
 CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:hH時시]\s*([0-5]\d)(?!\d)(?:\s*([ap])\.?\s*m\b)?", re.IGNORECASE)
 NUMBER = re.compile(r"\d+")
+FIRST_DIGIT = re.compile(r"\d")
 # A day written in CJK ("2019年4月4日", "2019년 4월 4일"), which htmldate's expression parser does not read
 CJK_DAY = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(1[0-2]|0?[1-9])\s*[月월]\s*(3[01]|[12]\d|0?[1-9])\s*[日일]")
 MIN_DATE = datetime(1990, 1, 1)  # parse_date refuses earlier years
@@ -356,7 +357,10 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
 
 def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDate | None:
     """The day the first date line in the article's header or body (HEADER_RANK) states before
-    any update's label, read by htmldate's parser of date expressions (in many languages)."""
+    any update's label, read by htmldate's parser of date expressions (in many languages;
+    from the line's first digit when a label in another script opens it: "Опубликовано: 5
+    марта 2021", "نشر في: 18 مايو 2023", which it reads only without)."""
+    latest = not_after.replace(tzinfo=None)
     for whole, rank in date_lines:
         line = UPDATE_LABEL.split(whole, 1)[0]
         if rank > HEADER_RANK or not line.strip():
@@ -365,8 +369,10 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDa
         if found := CJK_DAY.search(line):
             day = f"{found[1]}-{int(found[2]):02d}-{int(found[3]):02d}"
         elif not (day := solar_hijri_day(line)):
-            day = try_date_expr(gregorian(line), "%Y-%m-%d", True, MIN_DATE,
-                                not_after.replace(tzinfo=None))
+            text = gregorian(line)
+            day = try_date_expr(text, "%Y-%m-%d", True, MIN_DATE, latest)
+            if not day and (digit := FIRST_DIGIT.search(text)) and digit.start():
+                day = try_date_expr(text[digit.start():], "%Y-%m-%d", True, MIN_DATE, latest)
         if day:
             return parse_date(day, "UTC", not_after)
     return None

@@ -550,6 +550,9 @@ def test_a_day_takes_the_time_its_date_line_gives_it(line: str, tz: str, local: 
     ([], [("١٨ مايو ٢٠٢٣", 2)], "2023-05-18"),  # Arabic, in Eastern Arabic digits
     ([], [("प्रकाशित: २८/०६/२०२० ११:३४", 2)], "2020-06-28T11:34:00+00:00"),  # Hindi, in Devanagari digits
     ([], [("๗ ธ.ค. ๒๕๖๗ ๑๐:๓๐ น.", 2)], "2024-12-07T10:30:00+00:00"),  # Thai: the Buddhist era, Thai digits
+    # a label in another script before the date, which htmldate reads only without it
+    ([], [("Опубликовано: 5 марта 2021", 2)], "2021-03-05"), ([], [("نشر في: 18 مايو 2023", 2)], "2023-05-18"),
+    ([], [("วันที่ 7 ธันวาคม พ.ศ. 2567", 2)], "2024-12-07"),
     ([], [("تاریخ انتشار: ۲۸ ارديبهشت ۱۳۹۶", 2)], "2017-05-18"),  # Solar Hijri, typed with an Arabic ي
     # a line elsewhere (a masthead's date of the day) does not; nor does any line against a tag
     (["htmldate", "2017-01-30"], [("Thursday, 02-Feb-2017 15:37:30", 3)], "2017-01-30"),
