@@ -107,7 +107,8 @@ MAX_BYLINE_LINES = 5
 BYLINE_LABELS = ("von", "by", "par", "por", "door", "av", "af", "przez", "di", "autor", "autorin", "author", "auteur",
                  "text:", "texte:", "tekst:", "written by", "posted by", "reported by", "geschrieben von",
                  "verfasst von", "ein beitrag von", "scritto da", "escrito por", "geschreven door", "skrevet av",
-                 "skrevet af", "napisał", "napisała", "автор", "текст:")
+                 "skrevet af", "napisał", "napisała", "автор", "текст:", "מאת", "بقلم", "كتب", "نویسنده", "लेखक",
+                 "yazan", "yazar")
 BYLINE_START = re.compile(rf"^\s*(?:(?:{'|'.join(map(re.escape, BYLINE_LABELS))})(?=[\s:]|$)|\d)", re.IGNORECASE)
 # Cheap in XPath (a full scan of the text nodes costs ~0.5 ms a page; 35 case-folded prefix tests
 # on each node cost 25): a node whose first two letters open a label, in any case, or a date

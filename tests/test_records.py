@@ -783,6 +783,8 @@ def test_a_writer_named_only_in_the_visible_byline(page: str) -> None:
     ("<byline>Von David Hutzler, dpa</byline>", "", ["David Hutzler"]),
     ("<div>Datum: 19.11.2021<br>Autor: Fritz Imhof<br>Quelle: Livenet</div>", "", ["Fritz Imhof"]),
     ("<p>(wird fortgesetzt)<br><strong>Text:</strong> Klausmartin Friedrich</p>", "", ["Klausmartin Friedrich"]),
+    ("<p>מאת יוסי כהן</p>", "", ["יוסי כהן"]), ("<p>بقلم محمد علي</p>", "", ["محمد علي"]),  # scripts without capitals
+    ("<p>लेखक: राहुल शर्मा</p>", "", ["राहुल शर्मा"]), ("<p>Yazan: Ahmet Yılmaz</p>", "", ["Ahmet Yılmaz"]),
     # phrases, and bylines of other places: no writer
     ("<h2>By The Numbers</h2><p>Von Montag an gilt der neue Fahrplan.</p>", "", []),
     ("", "<div class='comments'><p>par Jean Dupont</p></div><footer>Theme by Anders Norén</footer>"
