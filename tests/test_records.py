@@ -31,6 +31,7 @@ from dossier_pipeline.tasks.normalise import (
     detect_language,
     gregorian,
     lead_dateline,
+    line_day,
     numeric_day_first,
     page_zone,
     parse_date,
@@ -562,6 +563,17 @@ def test_a_date_line_under_the_headline_stands_against_htmldate(evidence: list[s
                                                                local: str) -> None:
     published, _, _ = choose_dates(_evidence(*evidence), "UTC", FETCHED, date_lines=lines)
     assert published.local == local
+
+
+@pytest.mark.parametrize("line", [
+    "5 Μαρτίου 2021", "Δημοσίευση: 5 Μαρτίου 2021, 10:30", "5. března 2021", "5 marca 2021", "2021. március 5.",
+    "5 Mart 2021 Cuma", "Thứ sáu, 5/3/2021 10:30", "Jumat, 5 Maret 2021 10:30 WIB", "Опубліковано: 5 березня 2021",
+    "5 martie 2021", "5 mars 2021", "5.3.2021 klo 10.30", "2021.03.05 10:30", "2021年3月5日 10時30分", "2021년 3월 5일",
+    "Publicado el 5 de marzo de 2021", "5 de março de 2021", "March 5, 2021", "5 maart 2021", "5. März 2021",
+    "5 במרץ 2021", "5 مارس 2021", "৫ মার্চ ২০২১", "5 മാർച്ച് 2021", "5 मार्च 2021",
+])
+def test_date_lines_in_many_languages(line: str) -> None:
+    assert line_day([(line, HEADER_RANK)], FETCHED).local == "2021-03-05"
 
 
 def test_a_masthead_date_is_not_the_article_date_line(tmp_path: Path) -> None:
