@@ -161,6 +161,9 @@ LONG_TEXT = ".//p[string-length(normalize-space()) > 200]"  # a block holding th
 _SHORT_TEXTS = etree.XPath("//body//*[not(self::a)][normalize-space(text())]"
                            "[string-length(normalize-space(text())) < 40]")
 _HTML_TITLE = etree.XPath("string(/html/head/title)")  # where the parser puts it: no walk of the tree
+# A kicker opening an <h1> in an element of its own ("<span class='article-heading__kicker'>Klimaschutz</span>",
+# a "topline" with the date): a label above the headline, not part of it
+KICKER_CLASS = re.compile(r"kicker|dachzeile|spitzmarke|topline|overline|eyebrow|roofline|supertitle|h1small")
 MAX_HEADLINE = 300  # characters: a longer <h1> holds more than a headline (a whole teaser, a style sheet)
 HOME_PATHS = frozenset(("", "index.html", "index.htm", "index.php"))
 NEWLINES = re.compile(r"\s*\n\s*")
@@ -277,7 +280,7 @@ def _headings(h1s: list[lxml.html.HtmlElement]) -> tuple[list[str], list[str]]:
     """(headlines, site logos): the texts of the page's <h1>s. An <h1> whose whole text links
     to the site's home page is the site's logo (a blog theme's header), not a headline. A link
     that opens or closes an <h1> with more text (an edition's name, a section's kicker) is not
-    the headline's."""
+    the headline's, nor is a kicker in an element of its own that opens it (KICKER_CLASS)."""
     headlines: list[str] = []
     logos: list[str] = []
     for heading in h1s:
@@ -291,6 +294,11 @@ def _headings(h1s: list[lxml.html.HtmlElement]) -> tuple[list[str], list[str]]:
             own = " ".join("".join(_UNLINKED_TEXT(heading)).split())
             if len(own.split()) >= MIN_HEADLINE_WORDS and (text.startswith(own) or text.endswith(own)):
                 text = own
+        if (kicker := next((e for e in heading if isinstance(e.tag, str) and KICKER_CLASS.search(_class_words(e))),
+                           None)) is not None:
+            rest = text.removeprefix(_text(kicker)).lstrip(" :|–—-·")
+            if rest != text and len(rest.split()) >= MIN_HEADLINE_WORDS:
+                text = rest
         headlines.append(text)
     return headlines, logos
 

@@ -257,6 +257,15 @@ def _titled(head: str, header: str) -> str | None:
     ("<title>Why Ohio voted late again - Example News</title>",
      "<h1>Why <a href='/tags/ohio'>Ohio</a> voted late again</h1>",
      "Why Ohio voted late again"),
+    # a kicker in an element of its own opens the <h1> (zeit.de, cicero.de): a label above the headline
+    ("<meta property='og:title' content='Klimaschutz: Bohren, bis es heiß wird'>",
+     "<h1><span class='article-heading__kicker'>Klimaschutz</span><span class='visually-hidden'>: </span>"
+     "<span class='article-heading__title'>Bohren, bis es heiß wird</span></h1>", "Bohren, bis es heiß wird"),
+    ("<title>Initiative EnergieEffizienz Kostenloser Stromcheck</title>",
+     "<h1><span class='h1small'>Initiative EnergieEffizienz</span> Kostenloser Stromcheck für private Haushalte</h1>",
+     "Kostenloser Stromcheck für private Haushalte"),
+    ("<title>Climate Short one</title>",  # what stays would be too short for a headline: the whole <h1>
+     "<h1><span class='kicker'>Climate</span> Short one</h1>", "Climate Short one"),
 ])
 def test_the_title_is_the_headline_the_page_shows(head: str, header: str, title: str) -> None:
     assert _titled(head, header) == title
