@@ -187,6 +187,8 @@ TITLE_SEPARATORS = r"[|–—:·•›»‹«~⁄*⋆-]{1,2}"  # between a headl
 # What follows a headline that a title candidate extends ("Headline | Site", "見出し：朝日新聞",
 # "标题-新华网", "标题_科技_腾讯网"): a separator between spaces, or, written without spaces,
 # CJK punctuation, an underscore, or (after a CJK headline) any separator.
+SITE_DOMAIN = re.compile(r"(?:www\.)?([\w-]+)\.[a-z]{2,24}", re.IGNORECASE)  # "lastampa.it": its name, "lastampa"
+LAST_SEGMENT = re.compile(rf"\s+{TITLE_SEPARATORS}\s+([^|–—:·•›»‹«~⁄*⋆-]{{2,40}})$")  # "… - La Stampa"
 HEADLINE_END = re.compile(rf"\s+{TITLE_SEPARATORS}(?:\s|$)|\s*[_：｜]")
 CJK_HEADLINE_END = re.compile(rf"\s*{TITLE_SEPARATORS}")
 MIN_HEADLINE_WORDS = 3  # a lone <h1> shorter than this is a label ("About us", a section), not a headline
@@ -713,6 +715,10 @@ def _trimmed(title: str, sites: set[str], others: list[str]) -> str | None:
             continue
         title = re.sub(rf"^\s*{name}\s*{TITLE_SEPARATORS}\s+|\s+{TITLE_SEPARATORS}\s*{name}"
                        rf"(?:\s+{TITLE_SEPARATORS}\s.*)?$", "", title, flags=re.IGNORECASE)
+    # a site named by its domain ("lastampa.it") and written out in the title ("… - La Stampa")
+    domains = {_squash(found[1]) for site in sites if (found := SITE_DOMAIN.fullmatch(site.strip()))}
+    if (last := LAST_SEGMENT.search(title)) and _squash(last[1]) in domains:
+        title = title[:last.start()]
     return title.strip() or None
 
 

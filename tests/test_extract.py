@@ -257,6 +257,9 @@ def _titled(head: str, header: str) -> str | None:
     ("<title>Why Ohio voted late again - Example News</title>",
      "<h1>Why <a href='/tags/ohio'>Ohio</a> voted late again</h1>",
      "Why Ohio voted late again"),
+    # the site, named by its domain, written out after the headline (lastampa.it)
+    ("<meta property='og:title' content='Il Nord mantiene temperature alte - La Stampa'>"
+     "<meta property='og:site_name' content='lastampa.it'>", "", "Il Nord mantiene temperature alte"),
     # a kicker in an element of its own opens the <h1> (zeit.de, cicero.de): a label above the headline
     ("<meta property='og:title' content='Klimaschutz: Bohren, bis es heiß wird'>",
      "<h1><span class='article-heading__kicker'>Klimaschutz</span><span class='visually-hidden'>: </span>"
