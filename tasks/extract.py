@@ -637,7 +637,7 @@ def _a_list_of_links(text: str | None, tree: lxml.html.HtmlElement) -> bool:
     lines = [" ".join(line.split()) for line in (text or "").splitlines() if line.strip()]
     if len(lines) < LINK_LIST_LINES or 4 * sum(line[-1] in SENTENCE_END for line in lines) >= len(lines):
         return False
-    links = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    links = {_text(a) for a in tree.iter("a")}
     return 2 * sum(len(line) for line in lines if line in links) > sum(map(len, lines))
 
 

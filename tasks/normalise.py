@@ -183,14 +183,15 @@ URL_LIKE = re.compile(r"https?:|//|[\w.-]+\.[a-z]{2,24}/", re.IGNORECASE)  # a p
 DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
 NOT_ALNUM = re.compile(r"[\W_]+")
 SITE_NAME_PARTS = re.compile(r"\s+[/|–—-]\s+")
-TITLE_SEPARATORS = r"[|–—:·•›»‹«~⁄*⋆-]{1,2}"  # between a headline and what a page adds to it ("--", "›" too)
+TITLE_SEPARATOR_CHARS = "|–—:·•›»‹«~⁄*⋆-"
+TITLE_SEPARATORS = rf"[{TITLE_SEPARATOR_CHARS}]{{1,2}}"  # between a headline and what a page adds to it ("--", "›" too)
 # What follows a headline that a title candidate extends ("Headline | Site", "見出し：朝日新聞",
 # "标题-新华网", "标题_科技_腾讯网"): a separator between spaces, or, written without spaces,
 # CJK punctuation, an underscore, or (after a CJK headline) any separator.
-SITE_DOMAIN = re.compile(r"(?:www\.)?([\w-]+)\.[a-z]{2,24}", re.IGNORECASE)  # "lastampa.it": its name, "lastampa"
-LAST_SEGMENT = re.compile(rf"\s+{TITLE_SEPARATORS}\s+([^|–—:·•›»‹«~⁄*⋆-]{{2,40}})$")  # "… - La Stampa"
 HEADLINE_END = re.compile(rf"\s+{TITLE_SEPARATORS}(?:\s|$)|\s*[_：｜]")
 CJK_HEADLINE_END = re.compile(rf"\s*{TITLE_SEPARATORS}")
+SITE_DOMAIN = re.compile(r"(?:www\.)?([\w-]+)\.[a-z]{2,24}", re.IGNORECASE)  # "lastampa.it": its name, "lastampa"
+LAST_SEGMENT = re.compile(rf"\s+{TITLE_SEPARATORS}\s+([^{TITLE_SEPARATOR_CHARS}]{{2,40}})$")  # "… - La Stampa"
 MIN_HEADLINE_WORDS = 3  # a lone <h1> shorter than this is a label ("About us", a section), not a headline
 KICKER_END = re.compile(r"^.{0,60}\w\s?[:：]\s*$")  # "Klimaschutz: " before a headline
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]")
