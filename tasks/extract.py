@@ -42,7 +42,13 @@ from dossier_pipeline.tasks.furniture import (
     prune_body,
     rules_for,
 )
-from dossier_pipeline.tasks.normalise import MIN_HEADLINE_WORDS, UPDATE_LABEL, UPDATE_RANK, build_record
+from dossier_pipeline.tasks.normalise import (
+    MIN_HEADLINE_WORDS,
+    TEXT_AND_PICTURES,
+    UPDATE_LABEL,
+    UPDATE_RANK,
+    build_record,
+)
 from dossier_pipeline.tasks.pagemeta import trafilatura_metadata
 from dossier_pipeline.tasks.textcount import count_words
 
@@ -109,7 +115,8 @@ BYLINE_LABELS = ("von", "by", "par", "por", "door", "av", "af", "przez", "di", "
                  "verfasst von", "ein beitrag von", "scritto da", "escrito por", "geschreven door", "skrevet av",
                  "skrevet af", "napisał", "napisała", "автор", "текст:", "מאת", "بقلم", "كتب", "نویسنده", "लेखक",
                  "yazan", "yazar")
-BYLINE_START = re.compile(rf"^\s*(?:(?:{'|'.join(map(re.escape, BYLINE_LABELS))})(?=[\s:]|$)|\d)", re.IGNORECASE)
+BYLINE_START = re.compile(rf"^\s*(?:{TEXT_AND_PICTURES}|(?:{'|'.join(map(re.escape, BYLINE_LABELS))})(?=[\s:]|$)|\d)",
+                          re.IGNORECASE)
 # Cheap in XPath (a full scan of the text nodes costs ~0.5 ms a page; 35 case-folded prefix tests
 # on each node cost 25): a node whose first two letters open a label, in any case, or a date
 # line with a separator; BYLINE_START then checks the few that pass.
@@ -369,8 +376,12 @@ def visible_bylines(tree: lxml.html.HtmlElement) -> list[str]:
             continue
         if node.is_text:
             line = _line(str(node), owner)
-            if line == " ".join(str(node).split()) and owner.tag in ("strong", "b", "em", "i", "span", "label"):
-                line = _line(f"{line} {owner.tail or ''}", owner.itersiblings())  # "<b>Text:</b> Jane Doe"
+            # "<b>Text:</b> Jane Doe", and a label in any inline element ("<nonbold>Text & Fotos:</nonbold>")
+            if line == " ".join(str(node).split()) and (owner.tag in ("strong", "b", "em", "i", "span", "label") or (
+                    line.endswith(":") and owner.tag not in LINE_ENDS)):
+                line = _line(f"{line} {owner.tail or ''}", owner.itersiblings())
+            elif owner.tag == "dt" and (value := owner.getnext()) is not None and value.tag == "dd":
+                line = " ".join(f"{line} {value.text_content()}".split())  # <dt>Auteur</dt><dd>Jane Doe</dd>
         else:
             line = _line(str(node), owner.itersiblings())
         if len(line) <= MAX_BYLINE_LINE and line not in lines:

@@ -795,6 +795,13 @@ def test_a_writer_named_only_in_the_visible_byline(page: str) -> None:
     ("<byline>Von David Hutzler, dpa</byline>", "", ["David Hutzler"]),
     ("<div>Datum: 19.11.2021<br>Autor: Fritz Imhof<br>Quelle: Livenet</div>", "", ["Fritz Imhof"]),
     ("<p>(wird fortgesetzt)<br><strong>Text:</strong> Klausmartin Friedrich</p>", "", ["Klausmartin Friedrich"]),
+    # a credit for text and pictures, its label in an element of the site's own (petri-heil.ch); a definition
+    # list's term and value (legrandcontinent.eu)
+    ("<table><tr><td>26 | 01 | 2022</td><td><nonbold>Text & Fotos:</nonbold> Ivan Valetny</td></tr></table>", "",
+     ["Ivan Valetny"]),
+    ("<p>Texte et photos : Jeanne Martin</p>", "", ["Jeanne Martin"]),
+    ("<dl><dt>Date</dt><dd>3 mars 2021</dd><dt>Auteur</dt><dd><a href='/staff/u'>Uriel Gadessaud</a></dd></dl>", "",
+     ["Uriel Gadessaud"]),
     ("<p>מאת יוסי כהן</p>", "", ["יוסי כהן"]), ("<p>بقلم محمد علي</p>", "", ["محمد علي"]),  # scripts without capitals
     ("<p>लेखक: राहुल शर्मा</p>", "", ["राहुल शर्मा"]), ("<p>Yazan: Ahmet Yılmaz</p>", "", ["Ahmet Yılmaz"]),
     # phrases, and bylines of other places: no writer
