@@ -43,8 +43,8 @@ from dossier_pipeline.tasks.furniture import (
     rules_for,
 )
 from dossier_pipeline.tasks.normalise import (
+    BYLINE_PHRASES,
     MIN_HEADLINE_WORDS,
-    TEXT_AND_PICTURES,
     UPDATE_LABEL,
     UPDATE_RANK,
     build_record,
@@ -115,7 +115,7 @@ BYLINE_LABELS = ("von", "by", "par", "por", "door", "av", "af", "przez", "di", "
                  "verfasst von", "ein beitrag von", "scritto da", "escrito por", "geschreven door", "skrevet av",
                  "skrevet af", "napisał", "napisała", "автор", "текст:", "מאת", "بقلم", "كتب", "نویسنده", "लेखक",
                  "yazan", "yazar")
-BYLINE_START = re.compile(rf"^\s*(?:{TEXT_AND_PICTURES}|(?:{'|'.join(map(re.escape, BYLINE_LABELS))})(?=[\s:]|$)|\d)",
+BYLINE_START = re.compile(rf"^\s*(?:{BYLINE_PHRASES}|(?:{'|'.join(map(re.escape, BYLINE_LABELS))})(?=[\s:]|$)|\d)",
                           re.IGNORECASE)
 # Cheap in XPath (a full scan of the text nodes costs ~0.5 ms a page; 35 case-folded prefix tests
 # on each node cost 25): a node whose first two letters open a label, in any case, or a date
@@ -325,22 +325,34 @@ def _time_rank(element: lxml.html.HtmlElement) -> int | None:
     None in comments, sidebars and lists of other articles (their dates are theirs)."""
     marks: list[str] = []
     in_article = False
+    ancestors = []
     for ancestor in element.iterancestors():
         if ancestor.tag in ("body", "html"):
             break
+        ancestors.append(ancestor)
         marks.append(_class_words(ancestor))
         if ancestor.tag == "article":
             in_article = True
         elif ancestor.tag == "header":
             marks.append("header")
-    where = " ".join(marks).lower()
-    if ELSEWHERE.search(where):
+    where = " ".join(marks)
+    # a block holding the headline is the article's, whatever its layout's modifiers say
+    # ("post-wrap sidebar-on sidebar-right", a WordPress post's "category-popular")
+    if ELSEWHERE.search(where) and any(ELSEWHERE.search(_class_words(a)) and not _holds_headline(a) for a in ancestors):
         return None
     if element.get("itemprop") == "datePublished" or element.get("pubdate") is not None:
         return 0
     if BYLINE_AREA.search(where) and (in_article or "header" not in where or "author" in where):
         return 1
     return 2 if in_article else 3
+
+
+def _holds_headline(element: lxml.html.HtmlElement) -> bool:
+    """Whether the page's first <h1> of a headline's length (not a widget's title; a sidebar's
+    teasers come after it) is inside ``element``."""
+    headline = next((h for h in element.getroottree().iter("h1") if count_words(_text(h)) >= MIN_HEADLINE_WORDS),
+                    None)
+    return headline is not None and any(a is element for a in headline.iterancestors())
 
 
 def _under_a_headline(element: lxml.html.HtmlElement) -> bool:

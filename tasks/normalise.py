@@ -120,10 +120,12 @@ SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por"
                          "skrevet av", "skrevet af", "napisał", "napisała", "autore", "autora")
 # CJK bylines: 文/王小明, 記者 王小明, 作者：…
 CJK_PREFIX = r"(?:文|撰文|记者|記者|作者|編集|编辑|기자)\s*[/／:：]?\s*"
-# a credit for the text and the pictures together ("Text & Fotos:", "Texte et photos :", "Words and pictures by")
-TEXT_AND_PICTURES = (r"(?:text|texte|tekst|testo|texto|words)\s*(?:&|\+|/|und|and|et|e|y|en|og|och|i)\s*"
-                     r"(?:fotos?|photos?|bilder?|pictures?|images?|foto's)(?:\s*:\s*|\s+by\s+|\s+von\s+|\s+par\s+)")
-AUTHOR_PREFIX = re.compile(rf"^(?:{TEXT_AND_PICTURES}|(?:{'|'.join(BYLINE_PREFIXES)})(?:\s*:\s*|\s+)|{CJK_PREFIX}|"
+# A credit for the text and the pictures together ("Text & Fotos:", "Texte et photos :", "Words and
+# pictures by"), and a German piece's kind before its writer ("Eine Kolumne von", "Ein Gastbeitrag von")
+BYLINE_PHRASES = (r"(?:(?:text|texte|tekst|testo|texto|words)\s*(?:&|\+|/|und|and|et|e|y|en|og|och|i)\s*"
+                  r"(?:fotos?|photos?|bilder?|pictures?|images?|foto's)(?:\s*:\s*|\s+by\s+|\s+von\s+|\s+par\s+)"
+                  r"|eine?\s+\w+\s+von\s+)")
+AUTHOR_PREFIX = re.compile(rf"^(?:{BYLINE_PHRASES}|(?:{'|'.join(BYLINE_PREFIXES)})(?:\s*:\s*|\s+)|{CJK_PREFIX}|"
                            rf"(?:{'|'.join(SHORT_BYLINE_PREFIXES)})(?:\s*:\s*|\s+)(?=\S+\s+\S))", re.IGNORECASE)
 # A CJK byline's role after the name (송유민 기자, 王小明 记者, 田中太郎 特派員)
 CJK_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|객원기자|记者|記者|特派员|特派員|通讯员|編集委員)$")

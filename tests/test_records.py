@@ -800,6 +800,7 @@ def test_a_writer_named_only_in_the_visible_byline(page: str) -> None:
     ("<table><tr><td>26 | 01 | 2022</td><td><nonbold>Text & Fotos:</nonbold> Ivan Valetny</td></tr></table>", "",
      ["Ivan Valetny"]),
     ("<p>Texte et photos : Jeanne Martin</p>", "", ["Jeanne Martin"]),
+    ("<p><strong>Eine Kolumne von Nils Pickert</strong></p>", "", ["Nils Pickert"]),  # pinkstinks.de
     ("<dl><dt>Date</dt><dd>3 mars 2021</dd><dt>Auteur</dt><dd><a href='/staff/u'>Uriel Gadessaud</a></dd></dl>", "",
      ["Uriel Gadessaud"]),
     ("<p>מאת יוסי כהן</p>", "", ["יוסי כהן"]), ("<p>بقلم محمد علي</p>", "", ["محمد علي"]),  # scripts without capitals
@@ -815,9 +816,11 @@ def test_visible_bylines(tmp_path: Path, byline: str, elsewhere: str, authors: l
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
-@pytest.mark.parametrize("layout", ["main has-double-sidebar", "zen-one-sidebar-second", "page with-comments"])
+@pytest.mark.parametrize("layout", ["main has-double-sidebar", "zen-one-sidebar-second", "page with-comments",
+                                    "post-wrap sidebar-on sidebar-right", "post type-post category-popular"])
 def test_a_layout_naming_its_sidebar_is_not_one(tmp_path: Path, layout: str) -> None:
-    """A page's wrapper saying it has a sidebar beside it holds the byline all the same."""
+    """A page's wrapper saying it has a sidebar beside it (or a WordPress post's category named
+    like one) holds the byline all the same: it holds the headline."""
     page = tmp_path / "page.html"
     html = _page("", "<p>Par Jean Dupont</p>").replace("<body>", f"<body><div class='{layout}'>")
     page.write_text(html.replace("</body>", "<aside><p>By Jane Doe</p></aside></div></body>"), encoding="utf-8")
