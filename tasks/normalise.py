@@ -645,7 +645,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     out the writers."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
-    guessed = (ex.get("author") or "").split(";")  # trafilatura's byline: its heuristics may take a phrase
+    guessed = [ex.get("author") or ""]  # trafilatura's byline ("A; B"): its heuristics may take a phrase
     sources = [
         # a JSON-LD Person may bear the site's name (a personal blog), not an Organization's that publishes it
         ([name for name, kinds in ld_authors if "Person" in kinds],
