@@ -26,7 +26,8 @@ truth and both outputs to a JSON file, to study the misses.
 
 Dates are compared as the page states the day (the local date of the chosen source value,
 which published_at holds converted to UTC); titles and authors after whitespace and case
-normalisation, authors as sets of names.
+normalisation, authors as sets of names; titles also with typographic quotes as plain ones (a
+truth may write "you’ve" where the page writes "you've", or the other way round).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from dossier_pipeline.tasks.config import Settings  # noqa: E402
 from dossier_pipeline.tasks.demo.server import LocalServer, Response  # noqa: E402
 from dossier_pipeline.tasks.extract import TRAFILATURA_FILTER, Page  # noqa: E402
 from dossier_pipeline.tasks.fetch import Politeness, fetch_all  # noqa: E402
-from dossier_pipeline.tasks.normalise import publisher_day  # noqa: E402
+from dossier_pipeline.tasks.normalise import QUOTES, publisher_day  # noqa: E402
 from dossier_pipeline.tasks.workers import ExtractorPool  # noqa: E402
 
 NAME_SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
@@ -63,6 +64,10 @@ NAME_SPLIT = re.compile(r"\s*(?:;|,|&|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE
 
 def _norm(text: str | None) -> str:
     return unicodedata.normalize("NFC", " ".join((text or "").split())).casefold()
+
+
+def _same_title(expected: str | None, found: str | None) -> bool:
+    return _norm(expected).translate(QUOTES) == _norm(found).translate(QUOTES)
 
 
 def _names(value: str | None) -> frozenset[str]:
@@ -146,7 +151,7 @@ def score(expectations: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> 
         for key, snippets, hit in (("with kept", exp["with"], True), ("without removed", exp["without"], False)):
             figures[key][0] += sum((s in text) == hit for s in snippets)
             figures[key][1] += len(snippets)
-        for key, same in (("date", lambda e, o: e == o), ("title", lambda e, o: _norm(e) == _norm(o)),
+        for key, same in (("date", lambda e, o: e == o), ("title", lambda e, o: _same_title(e, o)),
                           ("author", lambda e, o: _names(e) == _names(o))):
             if exp.get(key):
                 figures[key][0] += bool(out[key]) and same(exp[key], out[key])
@@ -297,7 +302,7 @@ def score_corpus(truth: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> 
         if exp.get("datetime") and out.get("datetime", False) is not False:
             marks["datetime"] = float(_minute(out["datetime"]) == _minute(exp["datetime"]))
         if exp.get("title") and cls == "article":
-            marks["title"] = float(_norm(exp["title"]) == _norm(out["title"]))
+            marks["title"] = float(_same_title(exp["title"], out["title"]))
         if "authors" in exp and cls == "article":
             marks["author tokens F1"] = _f1(_tokens(exp["authors"]), _tokens(out["authors"]))
             marks["author set F1"] = _f1({_norm(a) for a in exp["authors"]}, {_norm(a) for a in out["authors"]})

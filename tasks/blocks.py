@@ -92,7 +92,10 @@ RULES: tuple[BlockRule, ...] = (
 )
 
 TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-PAYWALL_RE = re.compile(r'"isaccessibleforfree"\s*:\s*"?false', re.IGNORECASE)
+# schema.org's property, in JSON-LD ("isAccessibleForFree": false, "False") or microdata
+# (itemprop="isAccessibleForFree" content="false"), read after each place the name occurs
+ACCESSIBLE_FOR_FREE = "sAccessibleForFree"
+NOT_FREE = re.compile(r'"\s*(?::\s*"?|content\s*=\s*")false', re.IGNORECASE)
 
 
 def classify(body: bytes, result: Extraction) -> str | None:
@@ -139,5 +142,11 @@ def access_of(declared_paywall: bool, text: str, words: int) -> str:
 
 def declares_paywall(html: str) -> bool:
     """The page says (schema.org isAccessibleForFree: false) that part of its text is for
-    subscribers: that text is often in the markup, hidden."""
-    return PAYWALL_RE.search(html, 0, HEAD_BYTES) is not None
+    subscribers: that text is often in the markup, hidden. Read anywhere in the page (a JSON-LD
+    script may come after 400 kB of inline styles); a plain search for the name is fast."""
+    at = html.find(ACCESSIBLE_FOR_FREE)
+    while at >= 0:
+        if NOT_FREE.match(html, at + len(ACCESSIBLE_FOR_FREE)):
+            return True
+        at = html.find(ACCESSIBLE_FOR_FREE, at + 1)
+    return False

@@ -531,10 +531,12 @@ def _person(part: str, alone: bool, sites: set[str]) -> str | None:
 
 
 def _institution(part: str, sites: set[str]) -> str | None:
-    """A byline part naming the publisher's desk ("Redaktion", "Staff Writer"), or None."""
+    """A byline part naming the publisher's desk ("Redaktion", "Staff Writer"), or a role at
+    the site ("Jewish Business News Correspondent"), or None."""
     words = part.split()
     if (not words or len(words) > MAX_NAME_WORDS or _is_site(part, sites) or any(c in "@/:" for c in part)
-            or not any(w.casefold() in INSTITUTION_WORDS for w in words)):
+            or not (any(w.casefold() in INSTITUTION_WORDS for w in words)
+                    or (words[-1].casefold() in NOT_PERSON_WORDS and _is_site(" ".join(words[:-1]), sites)))):
         return None
     return part.title() if part.isupper() else part
 

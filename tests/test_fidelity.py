@@ -15,6 +15,7 @@ import pytest
 from conftest import write_config
 
 from dossier_pipeline.flows.scrape import scrape_dossier
+from dossier_pipeline.tasks.blocks import declares_paywall
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.textcount import count_words
@@ -262,6 +263,15 @@ def test_interstitials_are_recognised_by_what_they_are_and_paywalled_articles_ke
     ledger = pd.read_parquet(tmp_path / "out" / "open" / "urls").set_index("url")
     assert (ledger.loc[listed[1], "state"], ledger.loc[listed[1], "reason"]) == ("blocked", "consent_wall")
     assert (free["counts"]["written"], free["counts"]["skipped"]) == (1, 1)
+
+
+def test_a_paywall_is_read_where_the_page_declares_it() -> None:
+    """bostonglobe.com writes its JSON-LD after 400 kB of inline styles; microdata says it too."""
+    globe = (TESTS / "corpus" / "pages" / "ms-the-boston-globe.html").read_text(encoding="utf-8")
+    assert globe.find("isAccessibleForFree") > 400_000 and declares_paywall(globe)
+    assert declares_paywall('<meta itemprop="isAccessibleForFree" content="False">')
+    assert declares_paywall('{"isAccessibleForFree" : "false"}')
+    assert not declares_paywall('{"isAccessibleForFree": true, "x": false}')
 
 
 @pytest.mark.usefixtures("prefect_api")

@@ -282,6 +282,8 @@ def test_a_phrase_is_no_writer(page: str, url: str) -> None:
     ("anyway-walla-3648139.html", "https://news.walla.co.il/break/3648139", ["אלי אשכנזי"]),
     # the publisher's desk as the only byline (japan.zdnet.com)
     ("mercury-japan.zdnet.com.html", "https://japan.zdnet.com/article/35136396/", ["ZDNet Japan Staff"]),
+    ("ms-jewish-business-news.html", "https://jewishbusinessnews.com/2016/01/20/israeli-startup-jfrog-raises-50-million-in-c-round/",
+     ["Jewish Business News Correspondent"]),
     # og:article:author names the reporter ("송유민 기자"); the site's JSON-LD Person is the site (newstown.co.kr)
     ("graby-newstown.html", "http://www.newstown.co.kr/news/articleView.html?idxno=243722", ["송유민"]),
     # "নিজস্ব প্রতিবেদক, ঢাকা" ("Staff Reporter, Dhaka", prothomalo.com): trafilatura's byline splits it in two
