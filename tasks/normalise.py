@@ -41,6 +41,9 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepu
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified")
 # Discovery hints (DiscoveredURL.hints) that date the article, as publication dates of last
 # resort, then the ones that only say when something changed.
+# More distinct values of one publication tag than this are the dates of a list of other
+# articles (itemprop="datePublished" in each teaser), not the article's own and its restatement
+MAX_OWN_DATES = 2
 HINT_PUBLISHED = ("news_sitemap_date", "feed_date", "listing_date")
 HINT_CHANGED = ("sitemap_lastmod",)
 # Zone abbreviations dateutil does not know (it would silently read them as local time).
@@ -300,7 +303,8 @@ def date_evidence(ex: dict[str, Any], ctx: dict[str, Any], date_lines: list[tupl
     signals, meta, ld = ex["signals"], ex["signals"]["meta"], ex["signals"]["jsonld"]
     hints = ctx.get("hints") or {}
     candidates = [("jsonld:datePublished", ld.get("datePublished")),
-                  *[(f"meta:{key}", v) for key in PUBLISHED_META for v in meta.get(key, [])],
+                  *[(f"meta:{key}", v) for key in PUBLISHED_META for v in meta.get(key, [])
+                    if len(set(meta[key])) <= MAX_OWN_DATES],
                   *[("time", v) for v in signals.get("times", [])],
                   ("htmldate", ex.get("date")),
                   *[("dateline", line) for line, rank in date_lines if rank <= HEADER_RANK],

@@ -330,6 +330,13 @@ def test_solar_hijri_dates(page: str, url: str, local: str) -> None:
     assert record(f"../corpus/pages/{page}", url, timezone="UTC")["published_at_local"] == local
 
 
+def test_the_dates_of_a_list_of_other_articles_are_not_the_articles() -> None:
+    """cio.com: six itemprop="datePublished" of five days, one in each teaser of a list; the JSON-LD
+    datePublished is days away from the day the page prints ("Sep 5, 2025", its meta date)."""
+    rec = record("../corpus/pages/ms-cio.html", "https://www.cio.com/article/4049199/the-partnership-enabling-pegasystems-to-maximize-open-source-potential.html")
+    assert rec["published_at_local"] == "2025-09-05"
+
+
 def test_a_summary_under_the_article_is_not_its_lead() -> None:
     """hindi.oneindia.com: an "English summary" box under the article is no lead; the article's
     first paragraph opens with its dateline in bold ("<strong>नई दिल्ली:</strong> …")."""
