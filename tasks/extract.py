@@ -35,16 +35,17 @@ from dossier_pipeline.tasks.blocks import PAYWALL_STUB_WORDS, access_of, declare
 from dossier_pipeline.tasks.contracts import Extraction, ExtractionStatus
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.furniture import (
+    MIN_HEADLINE_WORDS,
     PRUNE_MARK,
     ClassMatches,
     CompiledRules,
+    headline_holders,
     match_classes,
     prune_body,
     rules_for,
 )
 from dossier_pipeline.tasks.normalise import (
     BYLINE_PHRASES,
-    MIN_HEADLINE_WORDS,
     UPDATE_LABEL,
     UPDATE_RANK,
     build_record,
@@ -336,23 +337,15 @@ def _time_rank(element: lxml.html.HtmlElement) -> int | None:
         elif ancestor.tag == "header":
             marks.append("header")
     where = " ".join(marks)
-    # a block holding the headline is the article's, whatever its layout's modifiers say
-    # ("post-wrap sidebar-on sidebar-right", a WordPress post's "category-popular")
-    if ELSEWHERE.search(where) and any(ELSEWHERE.search(_class_words(a)) and not _holds_headline(a) for a in ancestors):
-        return None
+    if ELSEWHERE.search(where):
+        holders = headline_holders(element.getroottree().getroot())  # the article's, whatever their classes say
+        if any(ELSEWHERE.search(_class_words(a)) and a not in holders for a in ancestors):
+            return None
     if element.get("itemprop") == "datePublished" or element.get("pubdate") is not None:
         return 0
     if BYLINE_AREA.search(where) and (in_article or "header" not in where or "author" in where):
         return 1
     return 2 if in_article else 3
-
-
-def _holds_headline(element: lxml.html.HtmlElement) -> bool:
-    """Whether the page's first <h1> of a headline's length (not a widget's title; a sidebar's
-    teasers come after it) is inside ``element``."""
-    headline = next((h for h in element.getroottree().iter("h1") if count_words(_text(h)) >= MIN_HEADLINE_WORDS),
-                    None)
-    return headline is not None and any(a is element for a in headline.iterancestors())
 
 
 def _under_a_headline(element: lxml.html.HtmlElement) -> bool:

@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
+from dossier_pipeline.tasks.textcount import count_words
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -313,6 +315,17 @@ LEAD = re.compile(r"(?<![a-z])(?:lead|lede|intro|perex|standfirst|bajada|chapo|c
 _ANY_RE = _names_re(FURNITURE_CLASSES + RELATED_CLASSES + FIGURE_CREDIT_CLASSES + CREDIT_CLASSES)
 _CLASSED = etree.XPath("//*[@class]")
 _HOLDS_LONG_TEXT = etree.XPath("boolean(.//p[string-length(normalize-space()) > 200])")
+MIN_HEADLINE_WORDS = 3  # a lone <h1> shorter than this is a label ("About us", a section), not a headline
+
+
+def headline_holders(tree: etree._Element) -> set[etree._Element]:
+    """The elements holding the page's headline, its first <h1> of a headline's length (not a
+    widget's title; a sidebar's teasers come after it): whatever their class words say
+    ("social-ui", "post-wrap sidebar-on", a WordPress post's "category-popular"), they are the
+    article's, not a sidebar or furniture."""
+    headline = next((h for h in tree.iter("h1") if count_words(" ".join("".join(h.itertext()).split()))
+                     >= MIN_HEADLINE_WORDS), None)
+    return set(headline.iterancestors()) if headline is not None else set()
 
 
 @dataclass
@@ -330,10 +343,12 @@ def match_classes(tree: etree._Element) -> ClassMatches:
     for trafilatura to prune from its copy of the tree before it extracts the text
     (rules.prune_xpath finds them by the mark); the metadata is read from the whole page,
     as trafilatura does with its prune_xpath. A furniture or related block holding a long
-    paragraph is content whatever its class says (a wrapper named "article-with-related").
+    paragraph or the headline is content whatever its class says (a wrapper named
+    "article-with-related", LinkedIn's "social-ui" around a post of short paragraphs).
     The same pass picks the elements whose class names a date (page_signals' date lines)
     or a lead (LEAD)."""
     related, credits, dated, leads = [], [], [], []
+    holders: set[etree._Element] | None = None
     for element in _CLASSED(tree):
         names = f" {element.get('class').replace('_', '-')} "
         lowered = names.lower()
@@ -347,7 +362,8 @@ def match_classes(tree: etree._Element) -> ClassMatches:
                                         and next(element.iterancestors("figure"), None) is not None):
             credits.append(element)
         furniture, linked = _FURNITURE_RE.search(names), _RELATED_RE.search(names)
-        if (furniture or linked) and not _HOLDS_LONG_TEXT(element):
+        if (furniture or linked) and not _HOLDS_LONG_TEXT(element) and element not in (
+                holders := headline_holders(tree) if holders is None else holders):
             if furniture:
                 element.set(PRUNE_MARK, "")
             if linked:

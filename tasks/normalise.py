@@ -28,7 +28,7 @@ from htmldate.extractors import try_date_expr
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from dossier_pipeline.tasks.dedup import simhash
-from dossier_pipeline.tasks.furniture import related_article
+from dossier_pipeline.tasks.furniture import MIN_HEADLINE_WORDS, related_article
 from dossier_pipeline.tasks.textcount import count_words
 from dossier_pipeline.tasks.urls import article_id, host_of, identifying_params, identity_url, in_domains
 
@@ -200,7 +200,6 @@ HEADLINE_END = re.compile(rf"\s+{TITLE_SEPARATORS}(?:\s|$)|\s*[_：｜]")
 CJK_HEADLINE_END = re.compile(rf"\s*{TITLE_SEPARATORS}")
 SITE_DOMAIN = re.compile(r"(?:www\.)?([\w-]+)\.[a-z]{2,24}", re.IGNORECASE)  # "lastampa.it": its name, "lastampa"
 LAST_SEGMENT = re.compile(rf"\s+{TITLE_SEPARATORS}\s+([^{TITLE_SEPARATOR_CHARS}]{{2,40}})$")  # "… - La Stampa"
-MIN_HEADLINE_WORDS = 3  # a lone <h1> shorter than this is a label ("About us", a section), not a headline
 KICKER_END = re.compile(r"^.{0,60}\w\s?[:：]\s*$")  # "Klimaschutz: " before a headline
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]")
 QUOTES = str.maketrans("’‘‛‚„“”«»", "''''" + '"' * 5)

@@ -337,6 +337,13 @@ def test_the_dates_of_a_list_of_other_articles_are_not_the_articles() -> None:
     assert rec["published_at_local"] == "2025-09-05"
 
 
+def test_a_block_holding_the_headline_is_not_furniture() -> None:
+    """LinkedIn wraps a whole post in "social-ui" (a sharing widget's class word); its paragraphs
+    are tweets, none long enough to show it is content: it holds the headline."""
+    text = record("../corpus/pages/ms-linkedin-pulse.html", "https://www.linkedin.com/pulse/how-can-ai-change-financial-services-consolidation-finai-ramya-joseph")["text"]
+    assert "We had a tweetstorm today on #FinAI" in text and "Skip to main content" not in text
+
+
 def test_a_summary_under_the_article_is_not_its_lead() -> None:
     """hindi.oneindia.com: an "English summary" box under the article is no lead; the article's
     first paragraph opens with its dateline in bold ("<strong>नई दिल्ली:</strong> …")."""
