@@ -105,6 +105,9 @@ RULES: dict[str, Rules] = {
             r"(no comments( yet)?|be the first to comment)\b.{0,40}", r"categor(y|ies)\s*:.{0,120}",
             r"posted in\b[^.!?]{0,120}", r"\d+\s*min(ute)?s?\s+read", r"reading time\s*:?.{0,30}",
             r"(you (may|might) also like|more from|related posts)\b[^.!?]{0,80}",
+            # a newsletter's call ("Join our daily and weekly newsletters for …", "… in this weekly newsletter.")
+            r"(join|get|receive|click here to get|sign up for|subscribe to)\b.{0,60}\bnewsletters?\b.{0,120}",
+            r".{0,80}\bin (this|our) (free )?(daily|weekly|monthly) newsletter\.?",
         ),
     ),
     "de": Rules(

@@ -435,8 +435,11 @@ def test_tags_of_tag_metas_and_of_tag_links(tmp_path: Path) -> None:
             "Keine Kommentare", "Lesedauer: 3 Minuten"],
      ["Weitere Themen des Treffens waren die Migration und der Klimaschutz."]),
     ("fr", ["Crédits photos : Bestimage", "Pour lire la suite", "Pour accéder en illimité"], []),
-    ("en", ["5 min read", "No comments yet", "Posted in Politics, World", "You may also like"],
-     ["Posted in the mail, the ballots arrived late.", "More from the report: turnout fell by a third."]),
+    ("en", ["5 min read", "No comments yet", "Posted in Politics, World", "You may also like",
+            "Join our daily and weekly newsletters for the latest updates. Learn More",
+            "Roula Khalaf, Editor of the FT, selects her favourite stories in this weekly newsletter."],
+     ["Posted in the mail, the ballots arrived late.", "More from the report: turnout fell by a third.",
+      "The newsletter, which she founded in 2019, now has 40,000 readers."]),
     ("sv", ["Läs också: Regeringen"], []), ("cs", ["Čtěte také: Vláda schválila"], []),
 ])
 def test_furniture_lines_of_each_language(language: str, furniture: list[str], text: list[str]) -> None:
