@@ -67,7 +67,9 @@ MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura f
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
 # Metadata: <meta> content and microdata on any element (<span itemprop="datePublished" content="…">).
-_META = etree.XPath("//*[@content][self::meta or @itemprop]")  # one walk of the tree
+# one walk of the tree: metas, microdata, and microdata whose value is an <abbr>'s title
+# (Blogger's <abbr class="published" itemprop="datePublished" title="2024-02-03T20:38:00Z">)
+_META = etree.XPath("//*[@content or (@title and self::abbr)][self::meta or @itemprop]")
 # Microdata properties whose item is another work than the article, and the class or id
 # words of reference lists: the dates and authors inside them are those works'.
 OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart", "mentions", "workexample",
@@ -508,14 +510,20 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     for element in _META(tree):
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
         if key and not (element.get("itemprop") and _of_another_work(element)):
-            meta.setdefault(key, []).append(element.get("content").strip())
+            meta.setdefault(key, []).append(element.get("content", element.get("title", "")).strip())
     out: dict[str, Any] = {"meta": meta, "jsonld": {}}
     out["canonical"] = tree.xpath("string(//link[@rel='canonical']/@href)") or None
     objects = _jsonld_objects(tree)
     by_id = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
     articles = [obj for obj in objects if any(ARTICLE_TYPES.fullmatch(t) for t in _types(obj))]
+    own_address = out["canonical"] or next(iter(meta.get("og:url", [])), None)
+    if not articles and (pages := [obj for obj in objects if "WebPage" in _types(obj)]):
+        # a graph without an Article node (older Yoast): its WebPage dates the post; its author is
+        # the account that published it (an editor, a user name), its name the <title>
+        page = _own_article(pages, own_address)
+        out["jsonld"] = {"datePublished": page.get("datePublished"), "dateModified": page.get("dateModified")}
     if articles:
-        obj = _own_article(articles, out["canonical"] or next(iter(meta.get("og:url", [])), None))
+        obj = _own_article(articles, own_address)
         keywords = obj.get("keywords")
         if isinstance(keywords, str):
             keywords = re.split(r"[,;]", keywords)

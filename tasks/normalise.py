@@ -57,6 +57,8 @@ ISO_TIME = re.compile(r"\d[T ]\d\d")  # an ISO 8601 string with a time part
 DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
 NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023: which comes first depends on the page
 # A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
+# an offset written "+5.30" or "+530" (India's "2016-05-14T16:34+5.30"), which ISO 8601 writes "+05:30"
+SHORT_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-])(\d{1,2})[.:]?(\d\d)$")
 CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:hH時시]\s*([0-5]\d)(?!\d)(?:\s*([ap])\.?\s*m\b)?", re.IGNORECASE)
 NUMBER = re.compile(r"\d+")
 FIRST_DIGIT = re.compile(r"\d")
@@ -234,7 +236,7 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
     A Solar Hijri date is read in the Gregorian calendar (gregorian)."""
     if not value or not isinstance(value, str):
         return None
-    value = gregorian(value.strip())
+    value = SHORT_OFFSET.sub(_full_offset, gregorian(value.strip()))
     try:  # ISO 8601, the form of nearly every meta and JSON-LD date, basic (20180619T055000+0900) included
         parsed, has_time = datetime.fromisoformat(value), bool(ISO_TIME.search(value))
     except ValueError:
@@ -261,6 +263,10 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
     if result.at > not_after + CLOCK_SKEW or parsed.year < MIN_DATE.year:
         return None
     return result
+
+
+def _full_offset(match: re.Match[str]) -> str:
+    return f"{match[1]}{match[2]}{int(match[3]):02d}:{match[4]}"
 
 
 def gregorian(value: str) -> str:
@@ -356,6 +362,9 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
         return None, None, in_own_offset(modified)
     first, kind = published
     candidates = [(p, s.split(":")[0]) for s, p in parsed_all if s in _PUBLISHED_SOURCES]
+    if first.precision == "day":  # a bare day ("2016-05-26" in a meta), and a <time> stating its time
+        first, kind = next(((p, k) for p, k in candidates if p.precision == "second" and p.local[:10] == first.local),
+                           (first, kind))
     htmldate = next((p for p, k in candidates if k == "htmldate"), None)
     if htmldate is not None and kind != "time" and not _near(first, htmldate) and not any(
             _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):

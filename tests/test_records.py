@@ -44,6 +44,7 @@ from dossier_pipeline.tasks.urls import article_id
 
 PAGES = Path(__file__).parent / "pages"
 REAL: dict[str, dict[str, Any]] = json.loads((PAGES / "real.json").read_text(encoding="utf-8"))
+CORPUS_TRUTH: dict[str, dict[str, Any]] = json.loads((PAGES.parent / "corpus" / "truth.json").read_text("utf-8"))
 FETCHED = datetime(2026, 1, 1, tzinfo=UTC)
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -335,6 +336,34 @@ def test_the_dates_of_a_list_of_other_articles_are_not_the_articles() -> None:
     datePublished is days away from the day the page prints ("Sep 5, 2025", its meta date)."""
     rec = record("../corpus/pages/ms-cio.html", "https://www.cio.com/article/4049199/the-partnership-enabling-pegasystems-to-maximize-open-source-potential.html")
     assert rec["published_at_local"] == "2025-09-05"
+
+
+@pytest.mark.parametrize(("page", "local"), [
+    # itemprop datePublished "2016-05-14T16:34+5.30": India's offset, written short
+    ("ms-business-today", "2016-05-14T16:34:00+05:30"),
+    # article:published_time "2016-05-26" (a bare day), and a <time> of that day stating the time
+    ("ms-linkedin-pulse", "2016-05-26T19:38:36+00:00"),
+    # Blogger: <abbr class="published" itemprop="datePublished" title="2024-02-03T20:38:00Z">
+    ("ms-blogger", "2024-02-03T20:38:00+00:00"),
+    # a Yoast graph without an Article node: its WebPage's datePublished
+    ("ms-jewish-business-news", "2016-01-20T21:50:25+00:00"),
+])
+def test_the_time_of_publication_where_the_page_states_it(page: str, local: str) -> None:
+    assert record(f"../corpus/pages/{page}.html", CORPUS_TRUTH[page]["url"])["published_at_local"] == local
+
+
+def test_a_webpage_nodes_author_is_the_account_not_the_writer(tmp_path: Path) -> None:
+    """A Yoast graph without an Article node (legrandcontinent.eu): its WebPage dates the post, but
+    its author is the account that published it (an editor); the page names its writer."""
+    graph = ('<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+             '{"@type": "WebPage", "@id": "https://www.example.com/news/tram-line/", "name": "Tram line | Site",'
+             ' "datePublished": "2022-03-01T08:15:00+01:00", "author": {"@id": "#editor"}},'
+             '{"@type": "Person", "@id": "#editor", "name": "Gilles Gressani"}]}</script>')
+    page = tmp_path / "page.html"
+    page.write_text(_page(graph, "<dl><dt>Auteur</dt><dd><a href='/staff/u'>Uriel Gadessaud</a></dd></dl>"),
+                    encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    assert (rec["authors"], rec["published_at_local"]) == (["Uriel Gadessaud"], "2022-03-01T08:15:00+01:00")
 
 
 def test_a_block_holding_the_headline_is_not_furniture() -> None:
