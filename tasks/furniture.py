@@ -108,6 +108,8 @@ RULES: dict[str, Rules] = {
             # a newsletter's call ("Join our daily and weekly newsletters for …", "… in this weekly newsletter.")
             r"(join|get|receive|click here to get|sign up for|subscribe to)\b.{0,60}\bnewsletters?\b.{0,120}",
             r".{0,80}\bin (this|our) (free )?(daily|weekly|monthly) newsletter\.?",
+            # an affiliate disclosure ("… We may receive compensation if you visit partners we recommend. …")
+            r".{0,160}\bwe may (receive|earn) (compensation|a commission)\b.{0,160}",
         ),
     ),
     "de": Rules(
@@ -122,7 +124,12 @@ RULES: dict[str, Rules] = {
             r"(teilen|artikel teilen)( auf \w+)?", r"kurz-?url.*",
             # headings of other articles' lists: no sentence ("Weitere Themen waren …" is text)
             r"(auch lesen|passend (dazu|zum thema)|weitere (aktuelle )?(artikel|beiträge|themen|news))\b[^.!?]{0,80}",
-            r"(noch )?keine kommentare\b.{0,40}", r"kategorien?\s*:.{0,120}", r"lesedauer\s*:?.{0,30}",
+            r"(noch )?keine kommentare\b.{0,80}", r"kategorien?\s*:.{0,120}", r"lesedauer\s*:?.{0,30}",
+            r"video verfügbar bis\b.{0,40}", r"beiträge aus dem forum", r"vorschau auf den nächsten artikel",
+            r"inhaltsverzeichnis",
+            # an affiliate disclosure ("Letzte Aktualisierung am 2.02.2022 / Bei den Verlinkungen handelt es sich um
+            # Affiliate Links / …")
+            r".{0,60}\bbei den (verlinkungen|links) handelt es sich um (affiliate|partner).{0,200}",
         ),
     ),
     "es": Rules(
@@ -133,6 +140,7 @@ RULES: dict[str, Rules] = {
             r"(lee|lea|leer) (también|además)" + READ_ON, r"(te|le) puede (también )?interesar" + READ_ON,
             r"(contenido|noticias|artículos) relacionad[oa]s?\b[^.!?]{0,80}", r"ver también" + READ_ON,
             r"(etiquetas|temas)\s*:.*", r"suscr[ií]bete\b.{0,120}", r"hazte (miembro|socio)\b.{0,120}",
+            r".{0,80}\bcancela cuando quieras\.?",  # a membership's call
             r"\d+ comentarios?", r"comentarios?( \(\d+\))?", r"compartir( en \w+)?",
         ),
     ),
