@@ -17,10 +17,11 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from html import unescape
+from itertools import chain
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
@@ -94,6 +95,10 @@ _UNLINKED_TEXT = etree.XPath("descendant::text()[not(ancestor::a)]")
 # (a paragraph by its whole text: it may open with a dateline in bold, "<p><strong>नई दिल्ली:</strong> …")
 _BODY_BEFORE = etree.XPath("preceding::*[starts-with(normalize-space(text()), $start)"
                            " or self::p[starts-with(normalize-space(.), $start)]]")
+# the text nodes opening as the page's description does (its standfirst, shown under the headline);
+# the plain search for its longest first word spares normalising every text node of the page
+_OPENING_AS = etree.XPath("//body//text()[contains(., $word)][starts-with(normalize-space(), $start)]")
+DESCRIPTION_META = ("description", "og:description", "twitter:description")
 MIN_LEAD = 40  # characters: a lead is a sentence, not a label ("Zusammenfassung")
 MAX_LEAD = 1200  # characters: more is a body, or a block holding one
 # What a lead holds: its text, in a paragraph or two; more (a <div>, a <figure>) is a block of blocks.
@@ -665,19 +670,39 @@ def _a_list_of_links(text: str | None, tree: lxml.html.HtmlElement) -> bool:
     return 2 * sum(len(line) for line in lines if line in links) > sum(map(len, lines))
 
 
+def described(tree: lxml.html.HtmlElement, descriptions: list[str], text: str) -> Iterator[lxml.html.HtmlElement]:
+    """The elements whose whole text is one of the page's ``descriptions`` (its meta or JSON-LD
+    description), when the extracted ``text`` lacks it: many pages show it as the standfirst
+    under the headline, whatever its class (topagrar.com's "text-xl"), where trafilatura's main
+    extractor does not look."""
+    seen: set[lxml.html.HtmlElement] = set()
+    for description in dict.fromkeys(" ".join(d.split()) for d in descriptions):
+        if len(description) < MIN_LEAD or description[:MIN_LEAD] in text:
+            continue
+        start = description[:MIN_LEAD]
+        for node in _OPENING_AS(tree, word=max(start.split(), key=len), start=start):
+            element = node.getparent()
+            while element is not None and len(shown := _text(element)) < len(description):
+                element = element.getparent()
+            if element is not None and shown == description and element not in seen:
+                seen.add(element)
+                yield element
+
+
 def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str,
-                   leads: list[lxml.html.HtmlElement]) -> str | None:
+                   leads: list[lxml.html.HtmlElement], descriptions: list[str] | None = None) -> str | None:
     """The article's lead when the extracted ``text`` lacks it: the first of the elements whose
-    class names a lead (``leads``, picked by furniture.match_classes) between the headline
-    (the first of ``headlines``' <h1>s) and the start of the extracted body, with a
-    sentence's length of text, mostly not links, not in a card, comment or sidebar
-    (ELSEWHERE), nor anything else NOT_LEAD names, nor a block marked as furniture. The
-    checks of each candidate's place in the page, which walk the page before it, run last."""
+    class names a lead (``leads``, picked by furniture.match_classes), or whose text is the
+    page's description (described), between the headline (the first of ``headlines``' <h1>s)
+    and the start of the extracted body, with a sentence's length of text, mostly not links,
+    not in a card, comment or sidebar (ELSEWHERE), nor anything else NOT_LEAD names, nor a
+    block marked as furniture. The checks of each candidate's place in the page, which walk
+    the page before it, run last."""
     flat = " ".join(text.split())
-    if not leads or not headlines or len(flat) < 20:
+    if not headlines or len(flat) < 20:
         return None
     heading = None
-    for element in leads:
+    for element in chain(leads, described(tree, descriptions or [], flat)):  # the search only when no class says
         names = _class_words(element).replace("teaser_text", "").replace("teaser-text", "")  # a teaser's text: a lead
         if NOT_LEAD.search(names) or NOT_LEAD_PICTURE.search(names) or ELSEWHERE.search(names) or element.get(
                 PRUNE_MARK) is not None:
@@ -759,7 +784,8 @@ def _extract(page: Page) -> Extraction:
         return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "no_article_text"}
     doc.author = as_the_page_spells(doc.author, html)
     leads = cast(list[lxml.html.HtmlElement], classes.leads)  # the page's elements are HtmlElements (_PARSER)
-    if lead := lead_paragraph(tree, signals["headlines"], doc.text or "", leads):
+    descriptions = [signals["jsonld"].get("description"), *(signals["meta"].get(k, [""])[0] for k in DESCRIPTION_META)]
+    if lead := lead_paragraph(tree, signals["headlines"], doc.text or "", leads, [d for d in descriptions if d]):
         doc.body.insert(0, opening := etree.Element("p"))
         opening.text = lead
     text, text_markdown = article_text(doc.body, signals, rules)

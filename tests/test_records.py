@@ -373,6 +373,16 @@ def test_a_block_holding_the_headline_is_not_furniture() -> None:
     assert "We had a tweetstorm today on #FinAI" in text and "Skip to main content" not in text
 
 
+def test_the_description_shown_under_the_headline_is_the_lead() -> None:
+    """theverge.com shows its description ("Apple could open Siri to third-party apps very soon")
+    as an <h2> dek under the headline, a class naming no lead; trafilatura leaves it out."""
+    page = Path(__file__).parent / "corpus" / "pages" / "ms-the-verge.html"
+    dek = "Apple could open Siri to third-party apps very soon"
+    assert dek not in trafilatura.extract(page.read_bytes(), fast=True)
+    text = record(str(page), CORPUS_TRUTH["ms-the-verge"]["url"])["text"]
+    assert text.startswith(dek) and text.count(dek) == 1
+
+
 def test_a_summary_under_the_article_is_not_its_lead() -> None:
     """hindi.oneindia.com: an "English summary" box under the article is no lead; the article's
     first paragraph opens with its dateline in bold ("<strong>नई दिल्ली:</strong> …")."""
