@@ -202,6 +202,7 @@ HEADLINE_END = re.compile(rf"\s+{TITLE_SEPARATORS}(?:\s|$)|\s*[_：｜]")
 CJK_HEADLINE_END = re.compile(rf"\s*{TITLE_SEPARATORS}")
 SITE_DOMAIN = re.compile(r"(?:www\.)?([\w-]+)\.[a-z]{2,24}", re.IGNORECASE)  # "lastampa.it": its name, "lastampa"
 LAST_SEGMENT = re.compile(rf"\s+{TITLE_SEPARATORS}\s+([^{TITLE_SEPARATOR_CHARS}]{{2,40}})$")  # "… - La Stampa"
+FIRST_SEGMENT = re.compile(rf"^([^{TITLE_SEPARATOR_CHARS}]{{2,40}})\s+{TITLE_SEPARATORS}\s+")  # "BMAS - …"
 KICKER_END = re.compile(r"^.{0,60}\w\s?[:：]\s*$")  # "Klimaschutz: " before a headline
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]")
 QUOTES = str.maketrans("’‘‛‚„“”«»", "''''" + '"' * 5)
@@ -735,10 +736,12 @@ def _trimmed(title: str, sites: set[str], others: list[str]) -> str | None:
             continue
         title = re.sub(rf"^\s*{name}\s*{TITLE_SEPARATORS}\s+|\s+{TITLE_SEPARATORS}\s*{name}"
                        rf"(?:\s+{TITLE_SEPARATORS}\s.*)?$", "", title, flags=re.IGNORECASE)
-    # a site named by its domain ("lastampa.it") and written out in the title ("… - La Stampa")
+    # a site named by its domain ("lastampa.it") and written out in the title ("… - La Stampa", "BMAS - …")
     domains = {_squash(found[1]) for site in sites if (found := SITE_DOMAIN.fullmatch(site.strip()))}
     if (last := LAST_SEGMENT.search(title)) and _squash(last[1]) in domains:
         title = title[:last.start()]
+    if (first := FIRST_SEGMENT.match(title)) and _squash(first[1]) in domains:
+        title = title[first.end():]
     return title.strip() or None
 
 

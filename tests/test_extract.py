@@ -23,7 +23,7 @@ from dossier_pipeline.tasks.extract import (
     parse_html,
 )
 from dossier_pipeline.tasks.furniture import match_classes, rules_for
-from dossier_pipeline.tasks.normalise import clean_authors, parse_date
+from dossier_pipeline.tasks.normalise import choose_title, clean_authors, parse_date
 from dossier_pipeline.tasks.pagemeta import DATE_PARAMS, trafilatura_metadata
 
 
@@ -272,6 +272,12 @@ def _titled(head: str, header: str) -> str | None:
 ])
 def test_the_title_is_the_headline_the_page_shows(head: str, header: str, title: str) -> None:
     assert _titled(head, header) == title
+
+
+def test_a_site_named_by_its_domain_before_the_headline_is_not_part_of_it() -> None:
+    """bmas.de: "BMAS - Änderung der Anforderungen …", og:site_name "www.bmas.de"."""
+    title = "BMAS  -  Änderung der Anforderungen an Impf- und Genesenennachweise"
+    assert choose_title([title], {"www.bmas.de"}, [], {"www.bmas.de"}) == title.split("  -  ")[1]
 
 
 BODY = "The regional council approved the new tram line after a debate that lasted most of the night."
