@@ -559,6 +559,9 @@ def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[
     # a site's name, and each part of a name joined of two ("stol.it / Suedtirol Online")
     bare = [PARENTHESES.sub(" ", s) for s in site_names if s]
     sites = {" ".join(part.split()).casefold() for s in bare for part in [s, *SITE_NAME_PARTS.split(s)] if part.strip()}
+    # a site named by its host ("usatoday.com"), written out beside a writer ("Jefferson Graham, USA TODAY");
+    # alone, it may be the writer's own ("wolfgangschmale.eu")
+    hosts = {_squash(found[1]) for s in site_names if (found := SITE_DOMAIN.fullmatch(s.strip()))}
     people: list[str] = []
     desks: list[str] = []
     agencies: list[str] = []
@@ -575,6 +578,8 @@ def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[
         for part in parts:
             if part.casefold() in AGENCIES:
                 agencies.append(AGENCIES[part.casefold()])
+            elif len(parts) > 1 and _squash(part) in hosts:
+                continue
             elif name := _person(part, len(parts) == 1, sites):
                 people.append(name)
             elif desk := _institution(part, sites):
@@ -895,7 +900,7 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
     # an author tag naming the publisher ("Deutsche Welle (www.dw.com)" in both) names no writer
     site_names = {site_name or "", ld.get("publisher") or "", ex.get("sitename") or "", *meta.get("publisher", []),
-                  *meta.get("dc.publisher", [])}
+                  *meta.get("dc.publisher", []), host}
     # the names the page gives itself; an <h1> that is the site's logo is one (extract._headings)
     declared_sites = {_first(meta.get("og:site_name")) or "", ld.get("publisher") or "", *signals.get("site_logos", [])}
     authors, agency = authors_and_agency(ex, site_names, visible.bylines if visible else None)

@@ -1025,6 +1025,12 @@ def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], 
     assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
 
 
+def test_a_site_named_by_its_host_beside_a_writer_is_not_one() -> None:
+    """usatoday.com: "Jefferson Graham, USA TODAY"; alone, a name like the host is the writer's own blog."""
+    assert split_byline(["Jefferson Graham, USA TODAY"], {"www.usatoday.com"}) == (["Jefferson Graham"], [])
+    assert split_byline(["Wolfgang Schmale"], {"wolfgangschmale.eu"}) == (["Wolfgang Schmale"], [])
+
+
 def test_language_is_detected_and_checked_against_the_declarations() -> None:
     french = "Les préfectures appellent à une sobriété maximale et annoncent des contrôles renforcés en août."
     assert detect_language(french, declared="en", expected="en") == "fr"  # a confident detection wins
