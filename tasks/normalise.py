@@ -122,7 +122,10 @@ BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted
 # Short prefixes that are also the first word of names ("Di Maio", "Av"): stripped only
 # before a name of two words at least.
 SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por", "scritto da", "geschreven door",
-                         "skrevet av", "skrevet af", "napisał", "napisała", "autore", "autora")
+                         "skrevet av", "skrevet af", "napisał", "napisała", "autore", "autora",
+                         # a profession before the name ("Rechtsanwalt Sebastian Einbock")
+                         "rechtsanwalt", "rechtsanwältin", "fachanwalt", "fachanwältin", "steuerberater",
+                         "steuerberaterin", "notar", "notarin")
 # CJK bylines: 文/王小明, 記者 王小明, 作者：…
 CJK_PREFIX = r"(?:文|撰文|记者|記者|作者|編集|编辑|기자)\s*[/／:：]?\s*"
 # A credit for the text and the pictures together ("Text & Fotos:", "Texte et photos :", "Words and
@@ -178,6 +181,7 @@ WEEKDAY_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da",
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
                             "ter", "ten", "al", "el", "bin", "ibn"))
 MAX_NAME_WORDS = 5
+MIN_USER_NAME = 4  # letters of a one-word user name that a blog's name may open with ("mywakenews")
 AUTHOR_META = ("article:author", "og:article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
 # One author a tag, often "Family, Given" (Highwire/Google Scholar tags of scholarly pages).
 SCHOLARLY_AUTHOR_META = ("citation_author", "dcterms.creator")
@@ -605,7 +609,10 @@ def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
     """The persons named by the first of the page's visible bylines (extract.visible_bylines)
     that names one. Stricter than a byline tag, as a line of text may be a phrase ("By The
     Way"): a name has two words at least, each with a capital first (or a particle, or in a
-    script without capitals), and no article opens it."""
+    script without capitals), and no article opens it; or it is one word that names the site
+    ("von zahlenzauberin" on the blog Zahlenzauberin, "von mywakenews" on Mywakenews's Blog):
+    a blog's writer, whose user name the blog bears."""
+    blogs = {_squash(site) for site in site_names if site}
     for line in lines:
         rest = DATE_THEN_NAME.sub("", line)
         if rest == line and not AUTHOR_PREFIX.match(line):
@@ -615,6 +622,10 @@ def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
                   and all(_capital(w) for w in words)]
         if people:
             return people
+        user = AUTHOR_PREFIX.sub("", rest).strip()
+        if " " not in user and len(squashed := _squash(user)) >= MIN_USER_NAME and any(
+                blog.startswith(squashed) for blog in blogs):
+            return [user]
     return []
 
 

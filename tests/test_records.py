@@ -37,6 +37,7 @@ from dossier_pipeline.tasks.normalise import (
     parse_date,
     solar_hijri_day,
     split_byline,
+    visible_authors,
 )
 from dossier_pipeline.tasks.schema import ARTICLE_SCHEMA, PARTITIONING, SCHEMA_VERSION
 from dossier_pipeline.tasks.store import Store
@@ -1006,6 +1007,7 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("Lesedauer", [], []),  # a byline box's labels: "Lesedauer: 3 Minuten", Drupal's "Submitted on …"
     ("Submitted", [], []),
     ("Submitted by Jane Doe", ["Jane Doe"], []),
+    ("Rechtsanwalt Sebastian Einbock", ["Sebastian Einbock"], []),  # a profession before the name (juraforum.de)
     ("Di Mario Rossi e Anna Bianchi", ["Mario Rossi", "Anna Bianchi"], []),
     ("Di Maio", ["Di Maio"], []),  # a surname, not the Italian "by"
     ("Av Ola Nordmann", ["Ola Nordmann"], []),
@@ -1023,6 +1025,15 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
 ])
 def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], agencies: list[str]) -> None:
     assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
+
+
+@pytest.mark.parametrize(("lines", "site", "authors"), [
+    (["von zahlenzauberin"], "Zahlenzauberin", ["zahlenzauberin"]),  # a blog's writer, whose user name it bears
+    (["von mywakenews"], "Mywakenews's Blog", ["mywakenews"]),
+    (["von heute"], "Tagesblatt", []), (["By Design"], "Tagesblatt", []),  # phrases
+])
+def test_a_visible_byline_naming_the_blog_names_its_writer(lines: list[str], site: str, authors: list[str]) -> None:
+    assert visible_authors(lines, {site}) == authors
 
 
 def test_a_site_named_by_its_host_beside_a_writer_is_not_one() -> None:
