@@ -122,7 +122,8 @@ BYLINE_LABELS = ("von", "by", "par", "por", "door", "av", "af", "przez", "di", "
                  "text:", "texte:", "tekst:", "written by", "posted by", "reported by", "geschrieben von",
                  "verfasst von", "ein beitrag von", "scritto da", "escrito por", "geschreven door", "skrevet av",
                  "skrevet af", "napisał", "napisała", "автор", "текст:", "מאת", "بقلم", "كتب", "نویسنده", "लेखक",
-                 "yazan", "yazar")
+                 "yazan", "yazar", "muhabir", "kirjoittaja", "teksti:", "szerző", "írta", "oleh", "penulis", "piše",
+                 "napisao", "napisala", "tác giả", "texto:", "testo:", "reportagem de", "του", "της", "γράφει")
 BYLINE_START = re.compile(rf"^\s*(?:{BYLINE_PHRASES}|(?:{'|'.join(map(re.escape, BYLINE_LABELS))})(?=[\s:]|$)|\d)",
                           re.IGNORECASE)
 # Cheap in XPath (a full scan of the text nodes costs ~0.5 ms a page; 35 case-folded prefix tests

@@ -118,11 +118,13 @@ BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted
                    "par", "by", "von", "vom", "por", "door", "avec", "with", "mit", "texte", "text", "interview",
                    "auteur", "auteure", "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил",
                    "подготовила", "מאת", "بقلم", "بواسطة", "كتب", "كتبت", "به قلم", "نویسنده", "خبرنگار", "लेखक",
-                   "yazan", "yazar")
+                   "yazan", "yazar", "muhabir", "kirjoittaja", "szerző", "írta", "penulis", "piše", "napisao",
+                   "napisala", "tác giả", "reportagem de", "γράφει ο", "γράφει η", "γράφει", "συντάκτης")
 # Short prefixes that are also the first word of names ("Di Maio", "Av"): stripped only
 # before a name of two words at least.
 SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por", "scritto da", "geschreven door",
-                         "skrevet av", "skrevet af", "napisał", "napisała", "autore", "autora",
+                         "skrevet av", "skrevet af", "napisał", "napisała", "autore", "autora", "του", "της",
+                         "oleh", "texto", "testo", "teksti",  # "Oleh" is also a given name (Oleh Sentsov)
                          # a profession before the name ("Rechtsanwalt Sebastian Einbock")
                          "rechtsanwalt", "rechtsanwältin", "fachanwalt", "fachanwältin", "steuerberater",
                          "steuerberaterin", "notar", "notarin")
@@ -158,12 +160,13 @@ AGENCIES = {name.casefold(): label for label, names in {
 INSTITUTION_WORDS = frozenset((
     "redaktion", "rédaction", "redaction", "redactie", "redacción", "redazione", "redakcja", "redação", "redakce",
     "redaksjon", "redaktionen", "staff", "editorial", "editors", "newsroom", "desk", "team", "редакция",
-    "編集部", "编辑部", "편집부",
+    "編集部", "编辑部", "편집부", "verslaggever", "verslaggevers",  # "Van onze verslaggever"
 ))
 NOT_PERSON_WORDS = frozenset((
     "redaktion", "rédaction", "redaction", "staff", "editorial", "editors", "newsroom", "desk", "team", "admin",
     "administrator", "wordpressadmin", "anonymous", "unknown", "редакция", "correspondent", "reporter", "journalist",
     "writer", "correspondant", "correspondante", "journaliste", "envoyé", "envoyée", "rédacteur", "rédactrice",
+    "verslaggever", "verslaggevers",
     "korrespondent", "korrespondentin", "redakteur", "redakteurin", "корреспондент", "редактор", "обозреватель",
     "text", "texte", "interview", "foto", "photo", "fotos", "photos", "datum", "date", "artikel", "article",
     "e.v.", "e.v", "gmbh", "ag", "inc.", "inc", "ltd.", "ltd", "llc", "publisher", "editor", "webmaster",

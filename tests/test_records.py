@@ -1008,6 +1008,11 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("Submitted", [], []),
     ("Submitted by Jane Doe", ["Jane Doe"], []),
     ("Rechtsanwalt Sebastian Einbock", ["Sebastian Einbock"], []),  # a profession before the name (juraforum.de)
+    ("Kirjoittaja: Matti Meikäläinen", ["Matti Meikäläinen"], []), ("Szerző: Kovács János", ["Kovács János"], []),
+    ("Oleh: Budi Santoso", ["Budi Santoso"], []), ("Oleh Sentsov", ["Oleh Sentsov"], []),  # a label, a given name
+    ("Του Γιώργου Παπαδόπουλου", ["Γιώργου Παπαδόπουλου"], []), ("Piše: Ivan Horvat", ["Ivan Horvat"], []),
+    ("Tác giả: Nguyễn Văn An", ["Nguyễn Văn An"], []), ("Reportagem de Ana Silva", ["Ana Silva"], []),
+    ("Van onze verslaggever", ["Van onze verslaggever"], []),  # the paper's desk
     ("Di Mario Rossi e Anna Bianchi", ["Mario Rossi", "Anna Bianchi"], []),
     ("Di Maio", ["Di Maio"], []),  # a surname, not the Italian "by"
     ("Av Ola Nordmann", ["Ola Nordmann"], []),
