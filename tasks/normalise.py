@@ -59,6 +59,10 @@ NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023:
 # A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
 # an offset written "+5.30" or "+530" (India's "2016-05-14T16:34+5.30"), which ISO 8601 writes "+05:30"
 SHORT_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-])(\d{1,2})[.:]?(\d\d)$")
+# a time written with a dot, where a label or the half of the day says it is one ("klo 14.00",
+# "kl. 9.30" in the Nordic languages; "10.34PM"), as CLOCK reads it
+DOTTED_CLOCK = re.compile(r"\b((?:klo|kl\.?|kello)\s*\d{1,2})\.(\d\d)\b|\b(\d{1,2})\.(\d\d)(?=\s*[ap]\.?\s*m\b)",
+                          re.IGNORECASE)
 CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:hH時시]\s*([0-5]\d)(?!\d)(?:\s*([ap])\.?\s*m\b)?", re.IGNORECASE)
 NUMBER = re.compile(r"\d+")
 FIRST_DIGIT = re.compile(r"\d")
@@ -408,7 +412,8 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDa
 
 def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
     """A publication day with the time of day the article's date line gives it ("Publié le
-    07 mai 2019 à 13h59", "2023. 2. 5. 11:40"), on the page's clock ``tz``; else the day.
+    07 mai 2019 à 13h59", "2023. 2. 5. 11:40", "19.2.2020 klo 14.00"), on the page's clock
+    ``tz``; else the day.
     The line must name the day before its time (the year and the day, and the month when it
     is written in numbers), so that an update's time ("Mis à jour le 08 mai … 09h03") is
     not taken for the publication's. Hand-written: htmldate, which finds these lines in
@@ -418,6 +423,7 @@ def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
         return day
     when = date.fromisoformat(day.local)
     for line in map(gregorian, date_lines):
+        line = DOTTED_CLOCK.sub(lambda m: f"{m[1] or m[3]}:{m[2] or m[4]}", line)
         if not (clock := CLOCK.search(line)):
             continue
         numbers = [int(n) for n in NUMBER.findall(line[:clock.start()])]

@@ -753,6 +753,9 @@ def _page(head: str, byline: str, language: str = "en") -> str:
     # microdata on any element
     ("https://www.example.com/1/", "", '<span itemprop="datePublished" content="2020-01-02T14:32:00+06:00">'
      "০২ জানুয়ারি ২০২০, ১৪:৩২</span>", "2020-01-02T14:32:00+06:00"),
+    # a time written with a dot after its label (yle.fi), or before the half of the day (economictimes)
+    ("https://yle.example.fi/uutiset/1/", "", '<p class="date">19.2.2020 klo 14.00</p>', "2020-02-19T14:00:00+02:00"),
+    ("https://www.example.co.uk/1/", "", '<p class="date">12 Jan, 2016, 10.34PM</p>', "2016-01-12T22:34:00+00:00"),
 ])
 def test_the_pages_own_clock(tmp_path: Path, url: str, head: str, byline: str, local: str) -> None:
     page = tmp_path / "page.html"
