@@ -57,6 +57,7 @@ ISO_TIME = re.compile(r"\d[T ]\d\d")  # an ISO 8601 string with a time part
 DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
 NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023: which comes first depends on the page
 # A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
+EPOCH = re.compile(r"1\d{9}(?:\d{3})?")  # Unix time in seconds or milliseconds, 2001 to 2286
 # an offset written "+5.30" or "+530" (India's "2016-05-14T16:34+5.30"), which ISO 8601 writes "+05:30"
 SHORT_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-])(\d{1,2})[.:]?(\d\d)$")
 # a time written with a dot, where a label or the half of the day says it is one ("klo 14.00",
@@ -249,6 +250,9 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
     if not value or not isinstance(value, str):
         return None
     value = SHORT_OFFSET.sub(_full_offset, gregorian(value.strip()))
+    if EPOCH.fullmatch(value):  # Unix time ("1714076350", in milliseconds "1714076350000"): an instant
+        at = datetime.fromtimestamp(int(value[:10]), UTC)
+        return ParsedDate(at, "second", at.isoformat()) if at <= not_after + CLOCK_SKEW else None
     try:  # ISO 8601, the form of nearly every meta and JSON-LD date, basic (20180619T055000+0900) included
         parsed, has_time = datetime.fromisoformat(value), bool(ISO_TIME.search(value))
     except ValueError:
@@ -377,6 +381,9 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     if first.precision == "day":  # a bare day ("2016-05-26" in a meta), and a <time> stating its time
         first, kind = next(((p, k) for p, k in candidates if p.precision == "second" and p.local[:10] == first.local),
                            (first, kind))
+    elif modified is not None and first.at == modified.at:  # stamped by the last edit (pagina12.com.ar's JSON-LD)
+        first, kind = next(((p, k) for p, k in candidates if p.precision == "second" and p.at < first.at
+                            and _near(p, first)), (first, kind))
     htmldate = next((p for p, k in candidates if k == "htmldate"), None)
     if htmldate is not None and kind != "time" and not _near(first, htmldate) and not any(
             _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):

@@ -348,6 +348,8 @@ def test_the_dates_of_a_list_of_other_articles_are_not_the_articles() -> None:
     ("ms-blogger", "2024-02-03T20:38:00+00:00"),
     # a Yoast graph without an Article node: its WebPage's datePublished
     ("ms-jewish-business-news", "2016-01-20T21:50:25+00:00"),
+    # article:published_time in Unix time ("1714076350"); the JSON-LD's datePublished is its dateModified
+    ("gord-pagina12", "2024-04-25T20:19:10+00:00"),
 ])
 def test_the_time_of_publication_where_the_page_states_it(page: str, local: str) -> None:
     assert record(f"../corpus/pages/{page}.html", CORPUS_TRUTH[page]["url"])["published_at_local"] == local
