@@ -39,11 +39,11 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepu
                   "citation_publication_date", "citation_online_date", "citation_date", "prism.publicationdate",
                   "dc.date", "dcterms.issued")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified")
-# Discovery hints (DiscoveredURL.hints) that date the article, as publication dates of last
-# resort, then the ones that only say when something changed.
 # More distinct values of one publication tag than this are the dates of a list of other
 # articles (itemprop="datePublished" in each teaser), not the article's own and its restatement
 MAX_OWN_DATES = 2
+# Discovery hints (DiscoveredURL.hints) that date the article, as publication dates of last
+# resort, then the ones that only say when something changed.
 HINT_PUBLISHED = ("news_sitemap_date", "feed_date", "listing_date")
 HINT_CHANGED = ("sitemap_lastmod",)
 # Zone abbreviations dateutil does not know (it would silently read them as local time).
@@ -56,7 +56,6 @@ HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 ISO_TIME = re.compile(r"\d[T ]\d\d")  # an ISO 8601 string with a time part
 DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}")  # 16.10.2019: European order
 NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b")  # 01-11-2023: which comes first depends on the page
-# A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
 EPOCH = re.compile(r"1\d{9}(?:\d{3})?")  # Unix time in seconds or milliseconds, 2001 to 2286
 # an offset written "+5.30" or "+530" (India's "2016-05-14T16:34+5.30"), which ISO 8601 writes "+05:30"
 SHORT_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-])(\d{1,2})[.:]?(\d\d)$")
@@ -64,6 +63,7 @@ SHORT_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-])(\d{1,2})[.:]?
 # "kl. 9.30" in the Nordic languages; "10.34PM"), as CLOCK reads it
 DOTTED_CLOCK = re.compile(r"\b((?:klo|kl\.?|kello)\s*\d{1,2})\.(\d\d)\b|\b(\d{1,2})\.(\d\d)(?=\s*[ap]\.?\s*m\b)",
                           re.IGNORECASE)
+# A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
 CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:hH時시]\s*([0-5]\d)(?!\d)(?:\s*([ap])\.?\s*m\b)?", re.IGNORECASE)
 NUMBER = re.compile(r"\d+")
 FIRST_DIGIT = re.compile(r"\d")
@@ -520,6 +520,11 @@ def _squash(text: str) -> str:
     return NOT_ALNUM.sub("", text.casefold())
 
 
+def _domain_names(sites: set[str]) -> set[str]:
+    """The names of the sites given as a domain ("www.lastampa.it" is "lastampa"), squashed."""
+    return {_squash(found[1]) for site in sites if (found := SITE_DOMAIN.fullmatch(site.strip()))}
+
+
 def _is_site(name: str, sites: set[str]) -> bool:
     """The site's name, alone or as the first words of it ("The Local" of "The Local Sweden",
     not "Matthew Davis" of "Matthew Davis's Blog")."""
@@ -581,7 +586,7 @@ def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[
     sites = {" ".join(part.split()).casefold() for s in bare for part in [s, *SITE_NAME_PARTS.split(s)] if part.strip()}
     # a site named by its host ("usatoday.com"), written out beside a writer ("Jefferson Graham, USA TODAY");
     # alone, it may be the writer's own ("wolfgangschmale.eu")
-    hosts = {_squash(found[1]) for s in site_names if (found := SITE_DOMAIN.fullmatch(s.strip()))}
+    hosts = _domain_names(site_names)
     people: list[str] = []
     desks: list[str] = []
     agencies: list[str] = []
@@ -769,7 +774,7 @@ def _trimmed(title: str, sites: set[str], others: list[str]) -> str | None:
         title = re.sub(rf"^\s*{name}\s*{TITLE_SEPARATORS}\s+|\s+{TITLE_SEPARATORS}\s*{name}"
                        rf"(?:\s+{TITLE_SEPARATORS}\s.*)?$", "", title, flags=re.IGNORECASE)
     # a site named by its domain ("lastampa.it") and written out in the title ("… - La Stampa", "BMAS - …")
-    domains = {_squash(found[1]) for site in sites if (found := SITE_DOMAIN.fullmatch(site.strip()))}
+    domains = _domain_names(sites)
     if (last := LAST_SEGMENT.search(title)) and _squash(last[1]) in domains:
         title = title[:last.start()]
     if (first := FIRST_SEGMENT.match(title)) and _squash(first[1]) in domains:
