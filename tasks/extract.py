@@ -705,6 +705,8 @@ def lead_paragraph(tree: lxml.html.HtmlElement, headlines: list[str], text: str,
     heading = None
     for element in chain(leads, described(tree, descriptions or [], flat)):  # the search only when no class says
         names = _class_words(element).replace("teaser_text", "").replace("teaser-text", "")  # a teaser's text: a lead
+        if element not in leads:  # the page's description: this article's teaser ("ce-news--teaser"), not a card's
+            names = names.replace("teaser", "")
         if NOT_LEAD.search(names) or NOT_LEAD_PICTURE.search(names) or ELSEWHERE.search(names) or element.get(
                 PRUNE_MARK) is not None:
             continue

@@ -386,6 +386,19 @@ def test_the_description_shown_under_the_headline_is_the_lead() -> None:
     assert text.startswith(dek) and text.count(dek) == 1
 
 
+def test_the_description_in_a_block_named_teaser_is_the_articles_lead(tmp_path: Path) -> None:
+    """dbjr.de sets the page's description under the headline in a "ce-news--teaser" block: a class word
+    of other articles' cards, but the text is this article's own description."""
+    lead = "Bundespräsident Frank-Walter Steinmeier lädt jedes Jahr zum Neujahrsempfang ins Schloss Bellevue ein."
+    story = " ".join([STORIES["en"]] * 4)
+    page = tmp_path / "page.html"
+    page.write_text(f"<html lang='de'><head><meta charset='utf-8'><meta name='description' content='{lead}'></head>"
+                    "<body><main><article><h1>Bundespräsident würdigte das Engagement</h1><div class='ce-news'>"
+                    f"<div class='ce-news--teaser'>{lead}</div><div><p>{story}</p><p>{story}</p></div></div>"
+                    "</article></main></body></html>", encoding="utf-8")
+    assert record(str(page), "https://www.example.de/aktuelles/neujahrsempfang/")["text"].startswith(lead)
+
+
 def test_a_summary_under_the_article_is_not_its_lead() -> None:
     """hindi.oneindia.com: an "English summary" box under the article is no lead; the article's
     first paragraph opens with its dateline in bold ("<strong>नई दिल्ली:</strong> …")."""
