@@ -324,8 +324,8 @@ def date_evidence(ex: dict[str, Any], ctx: dict[str, Any], date_lines: list[tupl
     signals, meta, ld = ex["signals"], ex["signals"]["meta"], ex["signals"]["jsonld"]
     hints = ctx.get("hints") or {}
     candidates = [("jsonld:datePublished", ld.get("datePublished")),
-                  *[(f"meta:{key}", v) for key in PUBLISHED_META for v in meta.get(key, [])
-                    if len(set(meta[key])) <= MAX_OWN_DATES],
+                  *[(f"meta:{key}", v) for key in PUBLISHED_META
+                    if len(set(meta.get(key, []))) <= MAX_OWN_DATES for v in meta.get(key, [])],
                   *[("time", v) for v in signals.get("times", [])],
                   ("htmldate", ex.get("date")),
                   *[("dateline", line) for line, rank in date_lines if rank <= HEADER_RANK],
