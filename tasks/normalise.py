@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
+from html import unescape
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
@@ -229,6 +230,7 @@ LANGUAGE_SAMPLE = 2000
 COUNT_SUFFIX = re.compile(r"\s*\(\d[\d\s.,]*(?:\s+\w+)?\)\s*$")  # "Joe Biden (233)", "2020 Election (611 posts)"
 # Tag metas: article:tag, taz:tag, parsely-tags, sailthru.tags (not a video's og:video:tag).
 TAG_META = re.compile(r"(?:^|[:._-])tags?$")
+KEYWORD_SPLIT = re.compile(r"[,;，；、]")  # between the values of a <meta name="keywords"> list
 MACHINE_TOKEN = re.compile(r"[\w-]+[_:][\w:-]+")  # one word joined by "_" or ":"
 
 
@@ -936,12 +938,13 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
     # the names the page gives itself; an <h1> that is the site's logo is one (extract._headings)
     declared_sites = {_first(meta.get("og:site_name")) or "", ld.get("publisher") or "", *signals.get("site_logos", [])}
     authors, agency = authors_and_agency(ex, site_names, visible.bylines if visible else None)
-    # Editorial tags only: SEO <meta name="keywords"> lists are not the page's tags.
     tag_metas = [v for key, values in meta.items() if TAG_META.search(key) and "video" not in key for v in values]
     tags = clean_tags([t for v in ld.get("keywords", []) + tag_metas + meta.get("news_keywords", [])
                        for t in v.split(",")] + signals.get("visible_tags", []))
     if not tags and visible is not None:
         tags = clean_tags(visible.tag_links())
+    if not tags:  # last: <meta name="keywords">, the article's topics on many sites, a site-wide SEO list on some
+        tags = clean_tags([t for v in meta.get("keywords", []) for t in KEYWORD_SPLIT.split(unescape(v))])
     related = []
     for _, href in signals.get("related", []):
         if ((norm := identity_url(href, final_url)) and norm not in related and norm != canonical

@@ -105,7 +105,7 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("tags", _STRINGS, "Tags/keywords the page shows, trimmed, de-duplicated (case-folded duplicates "
        "merged, first spelling kept), without counts ('Joe Biden (233)'); no dates, numbers or analytics tokens.",
        "JSON-LD keywords, tag metas (article:tag, taz:tag, parsely-tags …), news_keywords, visible tag lists; "
-       "else the article's links to tag pages ('/tag/hotel/')",
+       "else the article's links to tag pages ('/tag/hotel/'); else <meta name=keywords>",
        "never (empty list when none)"),
     _f("dossier_labels", _STRINGS, "The site's own 'Dossier:'/topic labels shown on the page, without "
        "article counts.", "visible 'Dossier:' blocks", "never (empty list when none)"),

@@ -479,6 +479,19 @@ def test_tags_of_tag_metas_and_of_tag_links(tmp_path: Path) -> None:
     assert record(str(page), "https://www.example.com/news/tram-line/")["tags"] == ["Hotel", "Napa County"]
 
 
+def test_keywords_meta_gives_the_tags_only_when_nothing_else_does(tmp_path: Path) -> None:
+    """<meta name="keywords"> holds the article's topics on many sites (Bloomberg's, Le Monde's)
+    and a site-wide SEO list on others: it is read last, split at commas, semicolons and the
+    CJK list marks, entities left by double escaping decoded."""
+    page = tmp_path / "page.html"
+    keywords = '<meta name="keywords" content="Olivia Munn; Jon Stewart, Editor&amp;#39;s picks，两会">'
+    page.write_text(_page(keywords, ""), encoding="utf-8")
+    url = "https://www.example.com/news/tram-line/"
+    assert record(str(page), url)["tags"] == ["Olivia Munn", "Jon Stewart", "Editor's picks", "两会"]
+    page.write_text(_page(keywords + '<meta property="article:tag" content="Daily Show">', ""), encoding="utf-8")
+    assert record(str(page), url)["tags"] == ["Daily Show"]
+
+
 @pytest.mark.parametrize(("language", "furniture", "text"), [
     ("es", ["LE PUEDE INTERESAR: La ficha de Juan Orlando Hernández", "Contenido Relacionado", "Etiquetas: Honduras",
             "Tú también puedes hacer periodismo incómodo. Cancela cuando quieras."],
