@@ -14,7 +14,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache, partial
 from html import unescape
 from typing import Any, NamedTuple, Protocol
@@ -106,6 +106,8 @@ UPDATE_LABEL = re.compile(r"updated|aktualisiert|mis à jour|actualizad[oa]|aggi
                           r"обновлен|atualizad[oa]|güncelle|opdateret|uppdaterad|oppdatert|päivitetty|"
                           r"更新|수정|업데이트|تحديث|به‌روز|بروز|अपडेट|আপডেট", re.IGNORECASE)
 CLOCK_SKEW = timedelta(minutes=10)
+MAX_OFFSET = timedelta(hours=14)  # UTC+14 (Kiribati) to UTC-12
+QUARTER_HOUR = timedelta(minutes=15)  # every offset in use is a multiple ("+05:45")
 # Two fillers of the fields a date string lacks: a field in which the two readings differ is missing.
 DEFAULTS = (datetime(2000, 1, 1), datetime(2000, 2, 2))
 ONE_DAY = timedelta(days=1)
@@ -240,6 +242,7 @@ class ParsedDate(NamedTuple):
     at: datetime  # UTC; a date-only value is that day at 00:00 UTC
     precision: str  # 'second' | 'day'
     local: str  # "2022-05-03T22:46:08-03:00" (the source's offset, else the zone it was read in) or "2022-05-03"
+    zoned: bool = True  # False: a time of day the source gave without offset, read in an assumed zone
 
 
 def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool = False) -> ParsedDate | None:
@@ -274,7 +277,8 @@ def parse_date(value: str | None, tz: str, not_after: datetime, dayfirst: bool =
         return None
     if has_time:
         local = parsed.replace(tzinfo=ZoneInfo(tz)) if parsed.tzinfo is None else parsed
-        result = ParsedDate(local.astimezone(UTC), "second", local.replace(microsecond=0).isoformat())
+        result = ParsedDate(local.astimezone(UTC), "second", local.replace(microsecond=0).isoformat(),
+                            parsed.tzinfo is not None)
     else:
         result = ParsedDate(datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC), "day",
                             parsed.date().isoformat())
@@ -362,9 +366,9 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     (line_day) stands against htmldate's alone, and gives the day when no source does. A
     publication date without time takes the one the article's ``date_lines`` give that day
     (timed)."""
-    parsed_all = [(item["source"], parsed) for item in evidence
-                  if item["source"] in _PUBLISHED_SOURCES | _MODIFIED_SOURCES
-                  and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst))]
+    parsed_all = on_stated_clocks([(item["source"], parsed) for item in evidence
+                                   if item["source"] in _PUBLISHED_SOURCES | _MODIFIED_SOURCES
+                                   and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst))])
     published = next(((p, s.split(":")[0]) for s, p in parsed_all if s in _PUBLISHED_SOURCES), None)
     if published is None and (shown := line_day(date_lines or [], fetched_at)):
         published = shown, "dateline"
@@ -394,6 +398,27 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     if kind == "htmldate" and (shown := line_day(date_lines or [], fetched_at)) and not _near(shown, first):
         first, kind = shown, "dateline"
     return in_own_offset(timed(first, lines, tz)), kind, in_own_offset(modified)
+
+
+def on_stated_clocks(dated: list[tuple[str, ParsedDate]]) -> list[tuple[str, ParsedDate]]:
+    """Each time given without offset that is the instant of a time given with one, on another
+    clock (bostonherald.com's <time> "16:56:18" beside its JSON-LD "21:56:18Z"; observer.com's
+    sailthru.date "17:19:12" beside "22:19:12+00:00"), read at that offset: the publisher's
+    wall clock, not another time. Same minute and second (the minute when one has no
+    seconds), a whole number of quarter hours (MAX_OFFSET at most) apart; the nearest clock
+    when several are."""
+    zoned = [p.at for _, p in dated if p.precision == "second" and p.zoned]
+    out = []
+    for source, p in dated:
+        if p.precision == "second" and not p.zoned and p.at not in zoned:
+            wall = datetime.fromisoformat(p.local).replace(tzinfo=UTC)
+            offsets = [wall - at if wall.second and at.second else wall.replace(second=0) - at.replace(second=0)
+                       for at in zoned]
+            if offsets := [o for o in offsets if abs(o) <= MAX_OFFSET and not o % QUARTER_HOUR]:
+                stated = wall.replace(tzinfo=timezone(min(offsets, key=abs)))
+                p = ParsedDate(stated.astimezone(UTC), "second", stated.isoformat())
+        out.append((source, p))
+    return out
 
 
 def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDate | None:

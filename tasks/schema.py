@@ -74,10 +74,11 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "under the headline states (htmldate's date-expression parser) stands against htmldate alone",
        "no source gives a usable date"),
     _f("published_at_local", pa.string(), "The same publication time as the source states it, ISO 8601 with "
-       "its UTC offset ('2022-05-03T22:46:08-03:00'; a time given without one carries the offset of the "
-       "dossier's `timezone`, in which it was read), or a date alone ('2022-05-03') when the source gives no "
-       "time. Its first ten characters are the publisher's calendar day, which windows, filters and the card "
-       "use.", "the value published_at was read from", "published_at is null, or rows written before schema 4"),
+       "its UTC offset ('2022-05-03T22:46:08-03:00'; a time given without one carries the offset of a source "
+       "stating the same instant with one, else that of the page's zone, in which it was read), or a date "
+       "alone ('2022-05-03') when the source gives no time. Its first ten characters are the publisher's "
+       "calendar day, which windows, filters and the card use.", "the value published_at was read from",
+       "published_at is null, or rows written before schema 4"),
     _f("modified_at", _TS, "Last modification time in UTC, never later than fetched_at.",
        "JSON-LD dateModified, modified-time meta", "the page states no modification"),
     _f("modified_at_local", pa.string(), "The same modification time as the source states it, as "

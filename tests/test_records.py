@@ -590,6 +590,26 @@ def test_the_publishers_offset_is_kept_when_a_meta_states_the_instant_in_utc() -
                                                        "2022-05-03T23:37:37-04:00", "meta")
 
 
+@pytest.mark.parametrize(("evidence", "local"), [
+    # bostonherald.com: the <time> shows the JSON-LD's instant on Boston's clock, no earlier publication
+    (["jsonld:datePublished", "2023-11-08T21:56:18Z", "time", "2023-11-08 16:56:18",
+      "jsonld:dateModified", "2023-11-08T21:56:18Z"], "2023-11-08T16:56:18-05:00"),
+    # politico.com: the offset-less value has seconds, the JSON-LD only minutes
+    (["jsonld:datePublished", "2019-12-30T05:03-0500", "time", "2019-12-30 05:03:53",
+      "jsonld:dateModified", "2019-12-30T05:03-0500"], "2019-12-30T05:03:00-05:00"),
+    # the JSON-LD without offset, a meta with one: the JSON-LD's clock is +05:45, the day is the 9th there
+    (["jsonld:datePublished", "2023-11-09 03:30:00", "meta:article:published_time", "2023-11-08T21:45:00+00:00"],
+     "2023-11-09T03:30:00+05:45"),
+    # another minute: another time, read in the page's zone
+    (["jsonld:datePublished", "2023-11-08 16:57:18", "meta:article:published_time", "2023-11-08T21:56:18Z"],
+     "2023-11-08T16:57:18+00:00"),
+])
+def test_a_time_without_offset_is_the_instant_of_one_with_an_offset_on_another_clock(evidence: list[str],
+                                                                                     local: str) -> None:
+    published, _, _ = choose_dates(_evidence(*evidence), "UTC", FETCHED)
+    assert published.local == local
+
+
 def test_a_date_htmldate_contradicts_and_nothing_confirms_gives_way() -> None:
     """A meta stamped by a later edit (11 December) against the page's own date (15 October,
     which htmldate finds and another meta states) loses; one confirmed by a source of
