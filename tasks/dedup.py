@@ -5,7 +5,9 @@ re-post, an agency dispatch run twice); research counts it once. Each row carrie
 64-bit SimHash of its token 3-shingles (a token is a word, or one character of a script
 written without spaces: textcount.UNSPACED_CHARS, so that Japanese, Chinese or Thai text is
 shingled by character 3-grams instead of being a few clause-long "words"); two texts whose SimHashes differ in at most
-``MAX_DISTANCE`` bits are near-duplicates. Lookups stay cheap on large dossiers: the
+``MAX_DISTANCE`` bits are near-duplicates. A short text or a paywalled article's teaser may be
+the same for different articles of a site: it is one story's only under one title (text_key).
+Lookups stay cheap on large dossiers: the
 dossier's SimHashes are one array of 64-bit integers (8 bytes a row), compared with a new
 text's in one vectorised XOR and bit count (docs/benchmarks.md).
 """
@@ -79,7 +81,7 @@ class DuplicateIndex:
     """The dossier's rows by text hash and SimHash, and what was merged into each; the
     first row of a text is the one kept."""
 
-    by_sha: dict[str, tuple[str, str]] = field(default_factory=dict)  # text_sha256 -> (article_id, canonical)
+    by_sha: dict[str, tuple[str, str]] = field(default_factory=dict)  # text_key -> (article_id, canonical)
     merged: dict[str, list[str]] = field(default_factory=dict)  # kept article_id -> duplicate_urls
     hashes: array[int] = field(default_factory=lambda: array("Q"))  # SimHashes of the rows long enough to compare
     rows: list[tuple[str, str]] = field(default_factory=list)  # their (article_id, canonical), in the same order
@@ -97,9 +99,9 @@ class DuplicateIndex:
         row = (aid, url)
         if record.get("duplicate_urls"):
             self.merged[aid] = list(record["duplicate_urls"])
-        if record.get("text_sha256"):
-            self.by_sha.setdefault(record["text_sha256"], row)
-        if record.get("text_simhash") and (record.get("word_count") or 0) >= MIN_WORDS:
+        if key := text_key(record):
+            self.by_sha.setdefault(key, row)
+        if record.get("text_simhash") and _comparable(record):
             self.hashes.append(int(record["text_simhash"], 16))
             self.rows.append(row)
 
@@ -107,11 +109,11 @@ class DuplicateIndex:
         """The kept row this record duplicates (never the record's own row), or None; the
         nearest one when several are near."""
         aid = record["article_id"]
-        kept = self.by_sha.get(record["text_sha256"])
+        kept = self.by_sha.get(text_key(record) or "")
         if kept is not None and kept[0] != aid:
             return Match(kept[0], kept[1], 0)
         value = record.get("text_simhash")
-        if not value or record["word_count"] < MIN_WORDS or not self.hashes:
+        if not value or not _comparable(record) or not self.hashes:
             return None
         gaps = np.bitwise_count(np.frombuffer(self.hashes, dtype=np.uint64) ^ np.uint64(int(value, 16)))
         near = np.flatnonzero(gaps <= MAX_DISTANCE)
@@ -127,7 +129,23 @@ class DuplicateIndex:
             urls.append(record["canonical_url"])
 
 
-INDEX_COLUMNS = ("article_id", "canonical_url", "text_sha256", "text_simhash", "word_count", "duplicate_urls")
+def _comparable(record: dict[str, Any]) -> bool:
+    """Whether a row's text is the article's, long enough to be compared by SimHash: not a
+    short text, nor the teaser of a paywalled article."""
+    return (record.get("word_count") or 0) >= MIN_WORDS and record.get("access") in (None, "free")
+
+
+def text_key(record: dict[str, Any]) -> str | None:
+    """What two rows of one story share: the text's SHA-256; with the title when the text
+    may be common to different articles of a site (short, or a paywall's teaser: "Subscribe
+    to read", the same under every headline)."""
+    if not (sha := record.get("text_sha256")):
+        return None
+    return sha if _comparable(record) else f"{sha} {' '.join((record.get('title') or '').split()).casefold()}"
+
+
+INDEX_COLUMNS = ("article_id", "canonical_url", "text_sha256", "text_simhash", "word_count", "access", "title",
+                 "duplicate_urls")
 _INDEXES: weakref.WeakKeyDictionary[Store, DuplicateIndex] = weakref.WeakKeyDictionary()
 
 

@@ -98,6 +98,22 @@ def test_short_texts_are_only_compared_exactly() -> None:
     assert index.match(row("c", short)).article_id == "a"
 
 
+def test_a_short_text_or_a_paywalls_teaser_is_one_storys_only_under_one_title() -> None:
+    """Different articles of a site may show the same short text or the same teaser ("Subscribe
+    to read"): they are one story only when their titles agree too."""
+    teaser = real_text("caymancompass.com-prison.html")
+    index = DuplicateIndex()
+    index.add({**row("a", teaser), "access": "paywall", "title": "Prison official: anyone could escape"})
+    index.add({**row("b", "Watch the video."), "title": "Budget vote"})
+    assert index.match({**row("c", teaser), "access": "paywall", "title": "Another story"}) is None
+    assert index.match({**row("d", teaser + " More."), "access": "paywall", "title": "Another story"}) is None
+    same = index.match({**row("e", teaser), "access": "paywall", "title": "Prison  official: Anyone could escape"})
+    assert same is not None and same.article_id == "a"
+    assert index.match({**row("f", "Watch the video."), "title": "Storm warning"}) is None
+    assert index.match({**row("g", "Watch the video."), "title": "Budget vote"}).article_id == "b"
+    assert index.match(row("h", teaser)) is None  # the free text of another article: not the teaser's row
+
+
 def news_site(pages: dict[str, str]) -> LocalServer:
     def app(path: str, headers: dict[str, str]) -> Response:
         if path in pages:
