@@ -150,6 +150,32 @@ def test_empty_and_non_article_pages_are_not_articles() -> None:
     assert extract_page(_page(nav, "http://a.org/x"))["status"] == "not_article"
 
 
+SCRIPTED = ('<html lang="en"><head><title>Port strike ends after nine days | Daily Example</title>'
+            '<meta property="og:title" content="Port strike ends after nine days">'
+            '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+            '"headline": "Port strike ends after nine days", "datePublished": "2024-03-30T09:15:00+01:00", '
+            '"author": {"@type": "Person", "name": "Jane Doe"}, ACCESS "articleBody": "Dock workers voted on Friday '
+            'to end the strike that had closed the port for nine days.\\n\\nThe union said the agreement raises '
+            'wages by six per cent over two years and limits night shifts.\\nShipping lines expect the backlog of '
+            'containers to clear within a week."}</script></head>'
+            '<body><div id="root">BODY</div><script src="/app.js"></script></body></html>')
+
+
+@pytest.mark.parametrize("body", ["", "<h1>Port strike ends after nine days</h1><p>Loading…</p>"])
+def test_an_article_rendered_by_a_script_has_its_json_ld_body_as_text(body: str) -> None:
+    """A page whose HTML holds no article (a script renders it in the browser) is an article
+    when its JSON-LD carries the articleBody: that is its text (trafilatura's baseline reads it)."""
+    page = SCRIPTED.replace("ACCESS", "").replace("BODY", body).encode()
+    result = extract_page(_page(page, "https://daily.example/news/port-strike"))
+    assert result["status"] == "ok", result
+    record = result["record"]
+    assert record["text"].startswith("Dock workers voted on Friday")
+    assert record["text"].endswith("Shipping lines expect the backlog of containers to clear within a week.")
+    assert (record["title"], record["authors"]) == ("Port strike ends after nine days", ["Jane Doe"])
+    assert record["published_at_local"] == "2024-03-30T09:15:00+01:00"
+    paywalled = SCRIPTED.replace("ACCESS", '"isAccessibleForFree": false,').replace("BODY", body).encode()
+    assert extract_page(_page(paywalled, "https://daily.example/news/port-strike"))["record"]["access"] == "paywall"
+
 @pytest.mark.parametrize(("value", "expected", "precision"), [
     ("2015-10-01T12:30:00+03:00", datetime(2015, 10, 1, 9, 30, tzinfo=UTC), "second"),
     ("2024-03-30T12:00:00", datetime(2024, 3, 30, 11, 0, tzinfo=UTC), "second"),  # CET, naive in Europe/Paris
