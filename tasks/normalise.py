@@ -225,6 +225,10 @@ QUOTES = str.maketrans("’‘‛‚„“”«»", "''''" + '"' * 5)
 # -- language ---------------------------------------------------------------------------
 CONFIDENT = 0.9  # detector probability above which the text's language wins over any declaration
 PLAUSIBLE = 0.05  # a declared language with at least this probability is kept when detection is unsure
+# Languages a detector tells apart by a few words: the page's own declaration names which it is.
+CLOSE_LANGUAGES = {code: group for group in (frozenset(("id", "ms")), frozenset(("hr", "sr", "bs")),
+                                             frozenset(("no", "nb", "nn", "da")), frozenset(("cs", "sk")),
+                                             frozenset(("gl", "pt"))) for code in group}
 # Characters of the text the language detector reads: it walks every byte in Python, and the
 # start of an article this long decides as the whole would (docs/benchmarks.md).
 LANGUAGE_SAMPLE = 2000
@@ -870,14 +874,16 @@ def _identifier() -> LanguageIdentifier:
 
 
 def detect_language(text: str, declared: str | None = None, expected: str | None = None) -> str | None:
-    """ISO 639-1 code of the text. A confident detection wins; otherwise the page's
-    declared language, then the dossier's, when the text makes it plausible."""
+    """ISO 639-1 code of the text. A confident detection wins, except over a declared language
+    close to it (CLOSE_LANGUAGES: Malay for Indonesian, Bosnian for Croatian, Bokmål for
+    Norwegian); otherwise the page's declared language, then the dossier's, when the text
+    makes it plausible."""
     if len(text) < 20:
         return declared or expected
     ranked: list[tuple[str, float]] = _identifier().rank(text[:LANGUAGE_SAMPLE])
     best, probability = ranked[0]
     if probability >= CONFIDENT and len(best) == 2:
-        return best
+        return declared if declared in CLOSE_LANGUAGES.get(best, ()) else best
     scores = dict(ranked)
     for candidate in (declared, expected):
         if candidate and scores.get(candidate, 0.0) >= PLAUSIBLE:

@@ -96,7 +96,8 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "http:last-modified.",
        "page, discovery, HTTP response", "rows written before schema 2"),
     _f("language", pa.string(), "ISO 639-1 code detected from the text (py3langid); when detection is "
-       "unsure, the declared or the dossier's language if the text supports it.", "computed",
+       "unsure, the declared or the dossier's language if the text supports it; the declared one when it is "
+       "close to the detected one (id/ms, hr/sr/bs, no/nb/nn/da, cs/sk, gl/pt).", "computed",
        "the text is too short or in no language the detector knows"),
     _f("language_declared", pa.string(), "ISO 639-1 code the page declares; differs from language when the "
        "declaration disagrees with the text.", "JSON-LD inLanguage, `<html lang>`, og:locale",

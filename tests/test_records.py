@@ -1103,6 +1103,14 @@ def test_language_is_detected_and_checked_against_the_declarations() -> None:
     assert detect_language(french, declared="en", expected="en") == "fr"  # a confident detection wins
     assert detect_language("Merci", declared="fr") == "fr"  # too short to detect: the declaration
     assert detect_language("Nachrichten aus Berlin", declared="de") == "de"  # unsure, but the declaration fits
+    # a close language the detector mistakes it for: the page names its own
+    indonesian = ("Pemerintah mengumumkan kebijakan baru terkait harga bahan bakar minyak yang akan berlaku mulai "
+                  "bulan depan. Menteri menyatakan bahwa kenaikan harga ini diperlukan untuk menjaga anggaran negara.")
+    assert detect_language(indonesian) == "id" and detect_language(indonesian, declared="ms") == "ms"
+    assert detect_language(indonesian, declared="en") == "id"
+    norwegian = ("Regjeringen la i dag fram et forslag om å øke bevilgningene til sykehusene med to milliarder kroner "
+                 "neste år. Helseministeren sier at pengene skal brukes til å korte ned ventetidene.")
+    assert detect_language(norwegian) == "no" and detect_language(norwegian, declared="nb") == "nb"
 
 
 # -- identity: two URLs of one article are one row -----------------------------------------------
