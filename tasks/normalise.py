@@ -14,7 +14,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache, partial
 from html import unescape
 from typing import Any, NamedTuple, Protocol
@@ -47,11 +47,20 @@ MAX_OWN_DATES = 2
 # resort, then the ones that only say when something changed.
 HINT_PUBLISHED = ("news_sitemap_date", "feed_date", "listing_date")
 HINT_CHANGED = ("sitemap_lastmod",)
-# Zone abbreviations dateutil does not know (it would silently read them as local time).
-TZINFOS = {name: hours * 3600 for name, hours in {
-    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2, "MEZ": 1, "MESZ": 2,
-    "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
-    "PST": -8, "PDT": -7}.items()}
+# Zone abbreviations dateutil does not know (it would silently read them as local time): fixed
+# offsets, and the US zones that sites name without saying standard or daylight time ("2:30 PM
+# ET"). IST (India, Israel or Ireland) and AST (Atlantic or Arabia) are left to the page's zone.
+TZINFOS: dict[str, tzinfo] = {
+    **{name: timezone(timedelta(hours=hours)) for name, hours in {
+        "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2, "MEZ": 1, "MESZ": 2,
+        "EET": 2, "EEST": 3, "MSK": 3, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
+        "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10, "BRT": -3, "ART": -3, "WAT": 1, "CAT": 2,
+        "SAST": 2, "EAT": 3, "PKT": 5, "ICT": 7, "WIB": 7, "WITA": 8, "WIT": 9, "SGT": 8, "HKT": 8, "PHT": 8,
+        "AWST": 8, "JST": 9, "KST": 9, "ACST": 9.5, "ACDT": 10.5, "AEST": 10, "AEDT": 11, "NZST": 12,
+        "NZDT": 13}.items()},
+    **{name: ZoneInfo(zone) for name, zone in {"ET": "America/New_York", "CT": "America/Chicago",
+                                                "MT": "America/Denver", "PT": "America/Los_Angeles"}.items()}}
+ZONE_AFTER = re.compile(rf"\s*\(?({'|'.join(sorted(TZINFOS, key=len, reverse=True))})\b")  # "14:30 (CET)"
 HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 ISO_TIME = re.compile(r"\d[T ]\d\d")  # an ISO 8601 string with a time part
@@ -450,8 +459,8 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDa
 
 def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
     """A publication day with the time of day the article's date line gives it ("Publié le
-    07 mai 2019 à 13h59", "2023. 2. 5. 11:40", "19.2.2020 klo 14.00"), on the page's clock
-    ``tz``; else the day.
+    07 mai 2019 à 13h59", "2023. 2. 5. 11:40", "19.2.2020 klo 14.00"), on the clock the line
+    names after it ("2:30 PM ET", TZINFOS), else on the page's clock ``tz``; else the day.
     The line must name the day before its time (the year and the day, and the month when it
     is written in numbers), so that an update's time ("Mis à jour le 08 mai … 09h03") is
     not taken for the publication's. Hand-written: htmldate, which finds these lines in
@@ -468,7 +477,8 @@ def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
         if when.year in numbers and when.day in numbers and (len(numbers) < 3 or when.month in numbers):
             hour = int(clock[1]) % 12 + 12 if (clock[3] or "").lower() == "p" else int(clock[1])
             hour = 0 if (clock[3] or "").lower() == "a" and hour == 12 else hour
-            local = datetime(when.year, when.month, when.day, hour, int(clock[2]), tzinfo=ZoneInfo(tz))
+            zone = TZINFOS[named[1]] if (named := ZONE_AFTER.match(line, clock.end())) else ZoneInfo(tz)
+            local = datetime(when.year, when.month, when.day, hour, int(clock[2]), tzinfo=zone)
             return ParsedDate(local.astimezone(UTC), "second", local.isoformat())
     return day
 

@@ -182,6 +182,8 @@ def test_an_article_rendered_by_a_script_has_its_json_ld_body_as_text(body: str)
     ("2024-04-01T12:00:00", datetime(2024, 4, 1, 10, 0, tzinfo=UTC), "second"),  # CEST after the DST change
     ("2024-03-31", datetime(2024, 3, 31, tzinfo=UTC), "day"),
     ("Tue, 01 Oct 2015 08:00:00 GMT", datetime(2015, 10, 1, 8, 0, tzinfo=UTC), "second"),
+    ("Oct 1, 2015, 8:00 AM ET", datetime(2015, 10, 1, 12, 0, tzinfo=UTC), "second"),  # New York's clock, EDT
+    ("1 October 2015 08:00 AEST", datetime(2015, 9, 30, 22, 0, tzinfo=UTC), "second"),
     ("20180619T055000+0900", datetime(2018, 6, 18, 20, 50, tzinfo=UTC), "second"),  # ISO 8601 basic (Nikkei)
 ])
 def test_dates_are_converted_to_utc(value: str, expected: datetime, precision: str) -> None:

@@ -648,6 +648,10 @@ def test_an_update_time_is_not_the_publication(tmp_path: Path, update: str) -> N
     ("2019-05-07 · 2019年05月07日 09時05分", "Asia/Tokyo", "2019-05-07T09:05:00+09:00"),
     ("2019. 5. 7. 11:40", "Asia/Seoul", "2019-05-07T11:40:00+09:00"),
     ("Updated: May 07, 2019 03:49 pm IST", "Asia/Kolkata", "2019-05-07T15:49:00+05:30"),
+    # a zone the line names: US zones with their daylight time (cnbc.com, cnet.com), fixed ones
+    ("Published: Tuesday, 7 May 2019 | 4:35 PM ET", "UTC", "2019-05-07T16:35:00-04:00"),
+    ("May 7, 2019 3:21 PM PDT", "UTC", "2019-05-07T15:21:00-07:00"),
+    ("7 May 2019, 14:30 (AEST)", "Europe/London", "2019-05-07T14:30:00+10:00"),
     ("Mis à jour le 08 mai 2019 à 09h03", "Europe/Paris", "2019-05-07"),  # another day's time: the day alone
     ("2019-06-07 10:00", "UTC", "2019-05-07"),  # another month
     ("7 comments, 12:30", "UTC", "2019-05-07"),  # no year before the time
