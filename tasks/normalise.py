@@ -163,13 +163,20 @@ AUTHOR_SPLIT = re.compile(r"\s*(?:,?\s+(?:et|and|und|и|y|e|avec|with|mit)\s+|[;
 PARENTHESES = re.compile(r"\(([^()]*)\)")
 AGENCIES = {name.casefold(): label for label, names in {
     "AFP": ("AFP", "Agence France-Presse", "Agence France Presse"), "Reuters": ("Reuters",),
-    "AP": ("AP", "Associated Press"), "dpa": ("dpa",), "EFE": ("EFE",), "ANSA": ("ANSA",), "Xinhua": ("Xinhua",),
+    "AP": ("AP", "Associated Press", "The Associated Press"), "dpa": ("dpa", "Deutsche Presse-Agentur"),
+    "EFE": ("EFE", "Agencia EFE"), "ANSA": ("ANSA",), "Xinhua": ("Xinhua", "Xinhua News Agency"),
     "TASS": ("TASS",), "ТАСС": ("ТАСС",), "RIA Novosti": ("RIA Novosti",), "РИА Новости": ("РИА Новости",),
     "Interfax": ("Interfax",), "Интерфакс": ("Интерфакс",), "Bloomberg": ("Bloomberg",), "PA": ("PA", "PA Media"),
     "KNA": ("KNA",), "epd": ("epd",), "APA": ("APA",), "SDA": ("SDA", "Keystone-SDA", "ats", "Keystone-ATS"),
-    "Belga": ("Belga",), "ANP": ("ANP",), "PAP": ("PAP",), "Kyodo": ("Kyodo",), "Yonhap": ("Yonhap",),
-    "UPI": ("UPI",), "AAP": ("AAP",), "Anadolu": ("Anadolu", "AA"), "Ukrinform": ("Ukrinform",),
-    "Relaxnews": ("Relaxnews",),
+    "Belga": ("Belga",), "ANP": ("ANP",), "PAP": ("PAP",), "Kyodo": ("Kyodo", "Kyodo News"),
+    "Yonhap": ("Yonhap", "Yonhap News Agency"), "UPI": ("UPI",), "AAP": ("AAP",),
+    "Anadolu": ("Anadolu", "AA", "Anadolu Agency", "Anadolu Ajansı"), "Ukrinform": ("Ukrinform",),
+    "Relaxnews": ("Relaxnews",), "CP": ("The Canadian Press", "Canadian Press"),
+    "PTI": ("PTI", "Press Trust of India"), "IANS": ("IANS",), "ANI": ("Asian News International",),
+    "Bernama": ("Bernama",), "Antara": ("Antara",), "Europa Press": ("Europa Press",),
+    "Lusa": ("Lusa", "Agência Lusa"), "AGI": ("AGI",), "Adnkronos": ("Adnkronos",), "ČTK": ("ČTK", "CTK"),
+    "MTI": ("MTI",), "NTB": ("NTB",), "Ritzau": ("Ritzau",), "STT": ("STT",), "HINA": ("HINA",),
+    "Notimex": ("Notimex",), "Télam": ("Télam",), "IRNA": ("IRNA",),
 }.items() for name in names}
 # A byline with one of these words names a desk, a role or an organisation, not a person.
 # A byline of one of these words names the publisher's own desk ("Redaktion", "Staff Writer",

@@ -1082,6 +1082,8 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     ("田中太郎 特派員", ["田中太郎"], []),
     ("חדשות", [], []),  # "News": a desk or a section, in any language
     ("Fox News", [], []),
+    ("The Associated Press", [], ["AP"]), ("Jane Doe, The Canadian Press", ["Jane Doe"], ["CP"]),
+    ("Por Ana Lima (Agência Lusa)", ["Ana Lima"], ["Lusa"]), ("Press Trust of India", [], ["PTI"]),
 ])
 def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], agencies: list[str]) -> None:
     assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
