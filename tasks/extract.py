@@ -259,11 +259,23 @@ def _names(value: Any) -> list[str]:
 
 def _types(value: Any) -> list[str]:
     kinds = value.get("@type") if isinstance(value, dict) else None
-    return [kinds] if isinstance(kinds, str) else [k for k in kinds or [] if isinstance(k, str)]
+    return [kinds] if isinstance(kinds, str) else [k for k in kinds if isinstance(k, str)] if isinstance(
+        kinds, list) else []
+
+
+def _node(value: Any, by_id: dict[str, Any]) -> Any:
+    """The node a reference ({"@id": "#author"}) names in the page's JSON-LD, else the value."""
+    ref = value.get("@id") if isinstance(value, dict) else None
+    return by_id.get(ref, value) if isinstance(ref, str) else value
 
 
 def _string(value: Any) -> str | None:
-    """A JSON-LD text value; CMSs often leave HTML entities in it (&#8217;)."""
+    """A JSON-LD text value: a string, the first of a list, a value object's @value; CMSs
+    often leave HTML entities in it (&#8217;)."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str | dict)), None)
+    if isinstance(value, dict):
+        value = value.get("@value")
     return unescape(value) if isinstance(value, str) else None
 
 
@@ -527,26 +539,28 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
         # a graph without an Article node (older Yoast): its WebPage dates the post; its author is
         # the account that published it (an editor, a user name), its name the <title>
         page = _own_article(pages, own_address)
-        out["jsonld"] = {"datePublished": page.get("datePublished"), "dateModified": page.get("dateModified")}
+        out["jsonld"] = {"datePublished": _string(page.get("datePublished")),
+                         "dateModified": _string(page.get("dateModified"))}
     if articles:
         obj = _own_article(articles, own_address)
         keywords = obj.get("keywords")
         if isinstance(keywords, str):
             keywords = re.split(r"[,;]", keywords)
+        elif not isinstance(keywords, list):  # a number, an object
+            keywords = []
         authors = obj.get("author")
         # Yoast-style graphs name the author in a Person node the article refers to by @id.
-        authors = [by_id.get(a.get("@id"), a) if isinstance(a, dict) and "name" not in a else a
+        authors = [a if isinstance(a, dict) and "name" in a else _node(a, by_id)
                    for a in (authors if isinstance(authors, list) else [authors])]
         out["jsonld"] = {
             "headline": _string(obj.get("headline") or obj.get("name")),
-            "datePublished": obj.get("datePublished"),
-            "dateModified": obj.get("dateModified"),
+            "datePublished": _string(obj.get("datePublished")),
+            "dateModified": _string(obj.get("dateModified")),
             # (name, schema.org types): an Organization is never a person
             "authors": [(name, _types(a)) for a in authors for name in _names(a)],
             "keywords": [unescape(k) for k in keywords or [] if isinstance(k, str)],
             "section": _names(obj.get("articleSection")),
-            "publisher": next(iter(_names(publisher := by_id.get(p.get("@id"), p)
-                                          if isinstance(p := obj.get("publisher"), dict) else p)), None),
+            "publisher": next(iter(_names(publisher := _node(obj.get("publisher"), by_id))), None),
             # a blog's owner publishes it as a Person, whom a JSON-LD author of that name is
             "publisher_is_person": isinstance(publisher, dict) and "Person" in _types(publisher),
             "description": _string(obj.get("description")),

@@ -112,6 +112,9 @@ def _author_search(tree: lxml.html.HtmlElement) -> str | None:
 extract_author = _author_search if _READ_OFF else metadata.extract_author
 
 
+TEXT_FIELDS = ("title", "author", "url", "description", "sitename")
+
+
 def trafilatura_metadata(tree: lxml.html.HtmlElement, url: str) -> Document:
     """trafilatura's metadata of the page (read-only on the tree, so it runs on the page's own
     tree, before the furniture is pruned, as in trafilatura)."""
@@ -120,6 +123,10 @@ def trafilatura_metadata(tree: lxml.html.HtmlElement, url: str) -> Document:
         doc.author = None
     with contextlib.suppress(Exception):  # as extract_metadata: a bug in its JSON-LD reader loses that source only
         doc = metadata.extract_meta_json(tree, doc)
+    for name in TEXT_FIELDS:  # its JSON-LD reader passes on a list ("headline": ["…"]) or an object as it is
+        if (value := getattr(doc, name)) is not None and not isinstance(value, str):
+            first = next((v for v in value if isinstance(v, str)), None) if isinstance(value, list) else None
+            setattr(doc, name, first)
     doc.title = doc.title or metadata.extract_title(tree)
     doc.author = doc.author or extract_author(tree)
     doc.url = doc.url or metadata.extract_url(tree, url)

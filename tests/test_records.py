@@ -833,6 +833,34 @@ def test_the_pages_own_jsonld_article_among_those_it_recommends(tmp_path: Path) 
     assert (rec["published_at_local"], rec["authors"]) == ("2024-03-05T17:30:00+01:00", ["Jane Doe"])
 
 
+def test_jsonld_values_given_as_lists_or_value_objects(tmp_path: Path) -> None:
+    head = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+            '"headline": ["Tram line opens"], "datePublished": ["2024-03-05T17:30:00+01:00", "2024-03-06"], '
+            '"dateModified": {"@value": "2024-03-06T09:00:00+01:00", "@type": "DateTime"}}</script>')
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, ""), encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    assert (rec["published_at_local"], rec["modified_at_local"]) == ("2024-03-05T17:30:00+01:00",
+                                                                     "2024-03-06T09:00:00+01:00")
+
+
+@pytest.mark.parametrize("odd", [
+    '"headline": ["Tram line opens", "Tram"]',  # trafilatura passes the list on as its title
+    '"keywords": 2024', '"@type": 7', '"author": {"@id": {"@id": "#a"}}', '"publisher": {"@id": ["#p"]}',
+    '"author": [3, null, {"@type": "Person"}]', '"dateModified": {"@type": "DateTime"}',
+])
+def test_a_jsonld_value_of_an_unexpected_shape_costs_that_value_only(tmp_path: Path, odd: str) -> None:
+    """JSON-LD is hand-written by CMS templates: a value of a shape the schema does not give
+    it is ignored, and the page is still an article with its date."""
+    head = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+            f'"datePublished": "2024-03-05T17:30:00+01:00", {odd}}}</script>')
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, ""), encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    assert rec["title"] and rec["text"]
+    assert rec["published_at_local"] == "2024-03-05T17:30:00+01:00" or odd.startswith('"@type"')
+
+
 def test_a_broken_jsonld_block_is_read_as_the_page_means_it(tmp_path: Path) -> None:
     """JSON-LD that json.loads refuses (an empty value left by a template, a trailing comma,
     a raw line break in a string, a comment wrapper) still gives the article's date and
