@@ -836,7 +836,9 @@ def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict
     }
 
 
-_PARSER = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, encoding="utf-8")
+# huge_tree: unclosed tags nest some pages' text over 255 levels deep, where libxml2 otherwise
+# drops it (up to 2048 levels; the page's size and the worker's budgets bound the rest).
+_PARSER = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, encoding="utf-8", huge_tree=True)
 # Every element is an HtmlElement, found by lxml's C-level default lookup: lxml.html's own
 # lookup calls a Python method for each element Python touches (in trafilatura's tree walks,
 # every element) only to give <form>, <input> etc. classes with form helpers that nothing

@@ -37,11 +37,8 @@ def fetch_address(url: str, base: str | None = None) -> str | None:
     """The address to fetch: absolute (resolved against ``base``), http(s), without its
     fragment; scheme and host lower-cased, the default port dropped; nothing else changed.
     None when it is not an http(s) URL."""
-    url = url.strip()
-    if base:
-        url = urljoin(base, url)
-    try:
-        parts = urlsplit(url)
+    try:  # a page's link may be no URL at all ("http://[::1")
+        parts = urlsplit(urljoin(base, url.strip()) if base else url.strip())
         port = parts.port
     except ValueError:
         return None

@@ -150,6 +150,24 @@ def test_empty_and_non_article_pages_are_not_articles() -> None:
     assert extract_page(_page(nav, "http://a.org/x"))["status"] == "not_article"
 
 
+@pytest.mark.parametrize("tag", ["div", "font"])
+def test_an_article_nested_deeper_than_libxml2s_default_limit_is_read(tag: str) -> None:
+    """Unclosed tags nest a page's text hundreds of levels deep: past 255, libxml2's parser
+    (and so plain trafilatura) drops it; the page's parser allows libxml2's huge depth."""
+    story = "<p>" + "The council approved the new tram line on Monday evening after a long debate. " * 4 + "</p>"
+    body = f"<html><body><article><h1>Tram line approved</h1>{f'<{tag}>' * 600}{story}</article></body></html>"
+    result = extract_page(_page(body.encode(), "https://daily.example/news/tram"))
+    assert result["status"] == "ok" and "The council approved the new tram line" in result["record"]["text"]
+
+
+def test_a_link_that_is_no_url_costs_that_link_only() -> None:
+    story = "<p>" + "The council approved the new tram line on Monday evening after a long debate. " * 4 + "</p>"
+    body = (f"<html><head><link rel='canonical' href='http://[::1'></head><body><article><h1>Tram line approved</h1>"
+            f"{story}<p>Read also: <a href='http://[broken'>Bus strike</a></p></article></body></html>")
+    result = extract_page(_page(body.encode(), "https://daily.example/news/tram"))
+    assert result["status"] == "ok" and result["record"]["canonical_url"] == "https://daily.example/news/tram"
+
+
 SCRIPTED = ('<html lang="en"><head><title>Port strike ends after nine days | Daily Example</title>'
             '<meta property="og:title" content="Port strike ends after nine days">'
             '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
