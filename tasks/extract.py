@@ -259,8 +259,9 @@ def _names(value: Any) -> list[str]:
 
 def _types(value: Any) -> list[str]:
     kinds = value.get("@type") if isinstance(value, dict) else None
-    return [kinds] if isinstance(kinds, str) else [k for k in kinds if isinstance(k, str)] if isinstance(
-        kinds, list) else []
+    if isinstance(kinds, str):
+        return [kinds]
+    return [k for k in kinds if isinstance(k, str)] if isinstance(kinds, list) else []
 
 
 def _node(value: Any, by_id: dict[str, Any]) -> Any:
@@ -558,7 +559,7 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
             "dateModified": _string(obj.get("dateModified")),
             # (name, schema.org types): an Organization is never a person
             "authors": [(name, _types(a)) for a in authors for name in _names(a)],
-            "keywords": [unescape(k) for k in keywords or [] if isinstance(k, str)],
+            "keywords": [unescape(k) for k in keywords if isinstance(k, str)],
             "section": _names(obj.get("articleSection")),
             "publisher": next(iter(_names(publisher := _node(obj.get("publisher"), by_id))), None),
             # a blog's owner publishes it as a Person, whom a JSON-LD author of that name is
