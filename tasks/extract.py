@@ -750,6 +750,11 @@ def _opens_with_a_menu(text: str | None) -> bool:
     return len(lines) == MENU_LINES and sum(bool(MENU_ITEM.fullmatch(line)) for line in lines) >= MENU_ITEMS
 
 
+def _word_char(char: str) -> bool:
+    """What re's \\w matches in a str."""
+    return char.isalnum() or char == "_"
+
+
 def as_the_page_spells(authors: str | None, html: str) -> str | None:
     """trafilatura's byline ("Nelson D Schwartz; Juan Carlos Muñoz C; ThE PaiN; राहुल शर्म") with
     each name as the page writes it ("Nelson D. Schwartz", "Juan Carlos Muñoz C.", "ThE_PaiN",
@@ -763,7 +768,11 @@ def as_the_page_spells(authors: str | None, html: str) -> str | None:
     for name in authors.split("; "):
         words = name.split()
         initial = r"\.?" if len(words[-1]) == 1 else ""
-        found = re.search(r"(?<!\w)" + r"(?:\.\s*|_|\s+)".join(map(re.escape, words)) + initial + r"(?![\w.])", html)
+        # the words first, the word boundary before them checked by hand: a pattern that opens
+        # with its literal is found by re's fast search, one that opens with a lookbehind is
+        # tried at every character of the page (0.5 ms a page)
+        spelt = re.compile(r"(?:\.\s*|_|\s+)".join(map(re.escape, words)) + initial + r"(?![\w.])")
+        found = next((m for m in spelt.finditer(html) if not m.start() or not _word_char(html[m.start() - 1])), None)
         if not found:
             names.append(name)
             continue
