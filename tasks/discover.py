@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 import courlan
 
@@ -86,7 +85,8 @@ def listing_links(body: bytes, page_url: str, content_type: str | None, link_pat
                   domains: list[str], page_urls: set[str], source_kind: str, source_url: str
                   ) -> tuple[list[DiscoveredURL], int | None, str | None]:
     """The article links of a listing page (each with the date shown beside it), the article
-    count the page states and its rel=next page: of a live listing, and of its captures."""
+    count the page states and its rel=next page: of a live listing, and of its captures.
+    ValueError when the page holds no markup."""
     links, expected, rel_next = parse_listing(body, page_url, content_type)
     dates = listing_dates(body, page_url, content_type)
     items = []
@@ -112,7 +112,8 @@ def sitemap_links(body: bytes, url: str, domains: list[str], source_kind: str, s
     ValueError when it is not a sitemap."""
     pages, children = sitemap_entries(body)
     return ([item for loc, hints in pages
-             if (item := found(urljoin(url, loc), source_kind, source_url, hints)) and in_domains(item.url, domains)],
+             if (address := fetch_address(loc, url)) and (item := found(address, source_kind, source_url, hints))
+             and in_domains(item.url, domains)],
             [(norm, hints) for child, hints in children
              if (norm := fetch_address(child, url)) and in_domains(norm, domains)])
 
@@ -136,9 +137,13 @@ async def _listing(fetcher: Fetcher, source: ListingSource, domains: list[str], 
         if not result.ok:
             out.failures.append({"source_url": page_url, "reason": result.reason or f"http_{result.status}"})
             break
-        items, expected, rel_next = listing_links(result.body, result.final_url or page_url,
-                                                  result.headers.get("content-type"), source.link_pattern, domains,
-                                                  page_urls, "listing", page_url)
+        try:
+            items, expected, rel_next = listing_links(result.body, result.final_url or page_url,
+                                                      result.headers.get("content-type"), source.link_pattern,
+                                                      domains, page_urls, "listing", page_url)
+        except ValueError as exc:  # an empty page
+            out.failures.append({"source_url": page_url, "reason": f"bad_listing: {exc}"})
+            break
         if expected is not None and out.expected is None:
             out.expected = expected
         new = 0

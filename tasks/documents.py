@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
@@ -26,6 +25,7 @@ from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.fetch import inflate
 from dossier_pipeline.tasks.urls import fetch_address, identity_url
 
+_UTF8_HTML = lxml.html.HTMLParser(encoding="utf-8")
 EXPECTED_RE = re.compile(r"\((\d[\d\s\u00a0\u202f.,]*)\)\s*$")
 MAX_XML_BYTES = 50_000_000
 
@@ -122,15 +122,26 @@ def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> l
             hints["feed_date"] = date.strip()
         if title := (entry.get("title") or "").strip():
             hints["title"] = title
-        items.append((urljoin(url, link) if url else link, hints))
+        if address := fetch_address(link, url or None):  # None: no http(s) URL ("http://[::1")
+            items.append((address, hints))
     return items
+
+
+def _html_tree(body: bytes, content_type: str | None) -> lxml.html.HtmlElement:
+    """The page's tree, its text decoded once (decode_html) and handed to lxml as UTF-8 bytes:
+    lxml refuses a str whose XML declaration names an encoding (an XHTML page's prolog).
+    ValueError when the page holds no markup at all."""
+    try:
+        return lxml.html.fromstring(decode_html(body, content_type).encode("utf-8"), parser=_UTF8_HTML)
+    except etree.ParserError as exc:  # "Document is empty"
+        raise ValueError(f"not a parseable HTML page: {exc}") from None
 
 
 def parse_listing(body: bytes, page_url: str, content_type: str | None = None) -> tuple[list[str], int | None,
                                                                                        str | None]:
     """Links of a topic/listing page, the article count it states ("… (419)") and its
     rel=next page, if any."""
-    tree = lxml.html.fromstring(decode_html(body, content_type))
+    tree = _html_tree(body, content_type)
     base = tree.xpath("string(//base/@href)") or page_url
     links = [h for h in tree.xpath("//body//a/@href") if h and not h.startswith(("#", "javascript:", "mailto:"))]
     expected = None
@@ -145,7 +156,7 @@ def parse_listing(body: bytes, page_url: str, content_type: str | None = None) -
 def listing_dates(body: bytes, page_url: str, content_type: str | None = None) -> dict[str, str]:
     """Link -> the date a listing shows beside it: the ``<time>`` (its ``datetime``, else its
     text) of the smallest element holding both, when that element holds no other date."""
-    tree = lxml.html.fromstring(decode_html(body, content_type))
+    tree = _html_tree(body, content_type)
     base = tree.xpath("string(//base/@href)") or page_url
     dates: dict[str, str] = {}
     for stamp in tree.xpath("//body//time"):

@@ -173,11 +173,11 @@ def _links(source: WaybackSource, read: tuple[bytes, str | None], capture: Captu
         if source.format == "sitemap":
             pages, children = sitemap_links(body, page_url, domains, SOURCE_KIND, raw_url)
             return pages, [child for child, _ in children]
+        links, expected, rel_next = listing_links(body, page_url, content_type, source.link_pattern, domains,
+                                                  page_urls, SOURCE_KIND, raw_url)
     except ValueError as exc:
         out.failures.append({"source_url": raw_url, "reason": f"bad_{source.format}: {exc}"})
         return [], []
-    links, expected, rel_next = listing_links(body, page_url, content_type, source.link_pattern, domains, page_urls,
-                                              SOURCE_KIND, raw_url)
     if expected is not None and out.expected is None:
         out.expected = expected
     return links, [rel_next] if rel_next and "{page}" not in source.url else []

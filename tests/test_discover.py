@@ -12,7 +12,7 @@ import pytest
 
 from dossier_pipeline.tasks.config import Dossier, Settings
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
-from dossier_pipeline.tasks.discover import Discovery, discover
+from dossier_pipeline.tasks.discover import Discovery, discover, sitemap_links
 from dossier_pipeline.tasks.documents import parse_feed, parse_listing, parse_sitemap
 from dossier_pipeline.tasks.fetch import Politeness
 from dossier_pipeline.tasks.urls import identity_url
@@ -298,6 +298,38 @@ def test_listing_failure_is_recorded(site: Site) -> None:
     out = run(site, listing(site))
     assert out.urls == []
     assert out.failures == [{"source_url": f"{site.base}/topic/?page=1", "reason": "http_500"}]
+
+
+def test_an_empty_listing_page_is_a_failure_and_the_other_sources_are_read(site: Site) -> None:
+    site.routes["/topic/"] = lambda p, h: Response(200, b'<?xml version="1.0"?>', HTML)  # a prolog, no page
+    feed = FEED_WITH_A_BAD_LINK.replace(b"https://e.com", site.base.encode())
+    site.routes["/feed.xml"] = lambda p, h: Response(200, feed, XML)
+    out = run(site, listing(site), {"kind": "feed", "url": f"{site.base}/feed.xml"})
+    assert out.failures == [{"source_url": f"{site.base}/topic/?page=1",
+                             "reason": "bad_listing: not a parseable HTML page: Document is empty"}]
+    assert urls(out) == [norm(f"{site.base}/a/2")]
+
+
+FEED_WITH_A_BAD_LINK = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>E</title>'
+                        b"<item><title>One</title><link>http://[::1</link></item>"
+                        b"<item><title>Two</title><link>https://e.com/a/2</link></item></channel></rss>")
+
+
+def test_one_link_that_is_no_url_costs_that_link_only() -> None:
+    """A sitemap's or a feed's entry that no URL parser reads ("http://[::1") is skipped; the
+    document's other links are kept (a ValueError would have made it "not a sitemap")."""
+    sitemap = (f'<?xml version="1.0"?><urlset {SM_NS}><url><loc>http://[::1</loc></url>'
+               "<url><loc>https://e.com/a/1</loc></url></urlset>").encode()
+    assert [item.url for item in sitemap_links(sitemap, "https://e.com/s.xml", ["e.com"], "sitemap", "s")[0]] == [
+        "https://e.com/a/1"]
+    assert parse_feed(FEED_WITH_A_BAD_LINK, "https://e.com/feed.xml") == [("https://e.com/a/2", {"title": "Two"})]
+
+
+def test_an_xhtml_listing_with_an_xml_declaration_is_read() -> None:
+    body = ('<?xml version="1.0" encoding="iso-8859-1"?><!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml">'
+            '<head><title>Dossier : Syrie (2)</title></head><body><a href="/a/1">Première</a></body></html>'
+            ).encode("iso-8859-1")
+    assert parse_listing(body, "https://e.com/dossier/") == (["https://e.com/a/1"], 2, None)
 
 
 def test_links_outside_allowed_domains_are_dropped(site: Site) -> None:
