@@ -298,6 +298,8 @@ class Fetcher:
                     return await self._request(url, headers or {}, result)
                 except httpx.TimeoutException:
                     result.reason = "timeout"
+                except httpx.InvalidURL as exc:  # no HTTPError: a redirect to "javascript:…"
+                    result.reason = f"invalid_url: {exc}"
                 except httpx.HTTPError as exc:
                     result.reason = f"connection_error: {type(exc).__name__}: {exc}".rstrip(": ")
             return result

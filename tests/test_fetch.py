@@ -322,6 +322,15 @@ def test_redirect_loop(site: Site) -> None:
     assert site.count("/a") == 1 and site.count("/b") == 1
 
 
+@pytest.mark.parametrize("location", ["javascript:alert(1)", "mailto:desk@example.org"])
+def test_a_redirect_to_no_web_address_is_a_failed_fetch(site: Site, location: str) -> None:
+    """httpx raises InvalidURL (no HTTPError) on such a Location: the fetch fails with a
+    reason, the batch goes on."""
+    site.routes["/moved"] = redirect(location)
+    result = one(site.url("/moved"))
+    assert not result.ok and result.reason is not None and result.reason.startswith("invalid_url")
+
+
 def chain(site: Site, length: int) -> None:
     """/hop/0 -> /hop/1 -> ... -> /hop/<length>, which is a page."""
     def hop(path: str, headers: dict[str, str]) -> Response:
