@@ -236,6 +236,7 @@ LAST_SEGMENT = re.compile(rf"\s+{TITLE_SEPARATORS}\s+([^{TITLE_SEPARATOR_CHARS}]
 FIRST_SEGMENT = re.compile(rf"^([^{TITLE_SEPARATOR_CHARS}]{{2,40}})\s+{TITLE_SEPARATORS}\s+")  # "BMAS - …"
 KICKER_END = re.compile(r"^.{0,60}\w\s?[:：]\s*$")  # "Klimaschutz: " before a headline
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 QUOTES = str.maketrans("’‘‛‚„“”«»", "''''" + '"' * 5)
 
 # -- language ---------------------------------------------------------------------------
@@ -998,7 +999,7 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
         if ((norm := identity_url(href, final_url)) and norm not in related and norm != canonical
                 and related_article(norm, in_domains(norm, ctx["domains"]) or host_of(norm) == host_of(canonical))):
             related.append(norm)
-    return {
+    record: dict[str, Any] = well_formed({
         "article_id": article_id(canonical),
         "dossier": ctx["dossier"],
         "url": ctx["url"],
@@ -1045,4 +1046,17 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
         "run_id": ctx["run_id"],
         "archive_url": ctx.get("archive_url"),  # a page read from a web archive (tasks/wayback.py)
         "archive_captured_at": ctx.get("archive_captured_at"),
-    }
+    })
+    return record
+
+
+def well_formed(value: Any) -> Any:
+    """A record's strings (in lists and mappings too) with each lone surrogate as U+FFFD: a
+    JSON-LD escape ("\\ud800") gives one, which UTF-8, and so Parquet, cannot hold."""
+    if isinstance(value, str):
+        return value if not SURROGATE.search(value) else SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [well_formed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: well_formed(v) for k, v in value.items()}
+    return value

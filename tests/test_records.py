@@ -861,6 +861,19 @@ def test_a_jsonld_value_of_an_unexpected_shape_costs_that_value_only(tmp_path: P
     assert rec["published_at_local"] == "2024-03-05T17:30:00+01:00" or odd.startswith('"@type"')
 
 
+def test_a_lone_surrogate_in_the_json_ld_becomes_a_replacement_character(tmp_path: Path) -> None:
+    """JSON's "\\ud800" escape decodes to a lone surrogate, which no UTF-8 string (and no Parquet
+    column) can hold: the row keeps U+FFFD in its place."""
+    head = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+            '"headline": "Tram line approved \\ud800", "author": {"@type": "Person", "name": "Jane \\udfff Doe"}, '
+            '"keywords": "tram, \\ud83d"}</script>')
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, ""), encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    assert "\ufffd" in " ".join([*rec["authors"], *rec["tags"]])
+    assert pa.Table.from_pylist([rec], schema=ARTICLE_SCHEMA).num_rows == 1
+
+
 def test_a_broken_jsonld_block_is_read_as_the_page_means_it(tmp_path: Path) -> None:
     """JSON-LD that json.loads refuses (an empty value left by a template, a trailing comma,
     a raw line break in a string, a comment wrapper) still gives the article's date and
