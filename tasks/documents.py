@@ -26,6 +26,9 @@ from dossier_pipeline.tasks.fetch import inflate
 from dossier_pipeline.tasks.urls import fetch_address, identity_url
 
 _UTF8_HTML = lxml.html.HTMLParser(encoding="utf-8")
+CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+MAYBE_HALF = re.compile(rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*5[5-7][0-9]{3});")
+HALVES, HIGH, LOW = range(0xD800, 0xE000), range(0xD800, 0xDC00), range(0xDC00, 0xE000)  # UTF-16 code units
 EXPECTED_RE = re.compile(r"\((\d[\d\s\u00a0\u202f.,]*)\)\s*$")
 MAX_XML_BYTES = 50_000_000
 
@@ -33,6 +36,33 @@ MAX_XML_BYTES = 50_000_000
 def _xml_parser(recover: bool = False) -> etree.XMLParser[etree._Element]:
     """An XML parser that never resolves entities nor loads a DTD or a network resource."""
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=recover)
+
+
+def _code(ref: re.Match[bytes]) -> int:
+    return int(ref[1], 16) if ref[1] else int(ref[2])
+
+
+def without_surrogate_refs(body: bytes) -> bytes:
+    """A document whose character references to UTF-16 halves ("&#55357;&#56832;", written by
+    CMSs that escape an emoji's two code units) name the character they make, and a lone half
+    U+FFFD, as an HTML parser reads them: XML forbids them, lxml then fails on the whole
+    sitemap and feedparser on the whole feed."""
+    if not MAYBE_HALF.search(body):  # one scan; nearly every document has none
+        return body
+    out, at = [], 0
+    refs = list(CHAR_REF.finditer(body))
+    for i, ref in enumerate(refs):
+        code = _code(ref)
+        if code not in HALVES or ref.start() < at:  # another character, or the low half of a pair
+            continue
+        following = refs[i + 1] if i + 1 < len(refs) else None
+        if code in HIGH and following is not None and following.start() == ref.end() and _code(following) in LOW:
+            code, end = 0x10000 + (code - 0xD800) * 0x400 + _code(following) - 0xDC00, following.end()
+        else:
+            code, end = 0xFFFD, ref.end()
+        out += [body[at:ref.start()], b"&#x%X;" % code]
+        at = end
+    return b"".join([*out, body[at:]]) if out else body
 
 
 def _xml_root(body: bytes) -> etree._Element | None:
@@ -76,7 +106,7 @@ def sitemap_entries(body: bytes) -> tuple[list[tuple[str, dict[str, str]]], list
     if not stripped.startswith(b"<"):
         lines = stripped.decode("utf-8", errors="replace").splitlines()
         return [(u, {}) for u in (line.strip() for line in lines) if u.startswith("http")], []
-    root = _xml_root(stripped)
+    root = _xml_root(without_surrogate_refs(stripped))
     if root is None:
         raise ValueError("not a parseable XML sitemap")
     pages: list[tuple[str, dict[str, str]]] = []
@@ -106,8 +136,9 @@ def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> l
     date as written and its title). Relative links are resolved against xml:base, else
     ``url``."""
     headers = {"content-location": url, **({"content-type": content_type} if content_type else {})}
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
-                              resolve_relative_uris=False)  # both only concern the items' HTML content
+    parsed = feedparser.parse(io.BytesIO(without_surrogate_refs(body)), response_headers=headers,
+                              # both only concern the items' HTML content
+                              sanitize_html=False, resolve_relative_uris=False)
     if parsed.bozo and not parsed.entries:
         raise ValueError(f"not a parseable feed: {parsed.get('bozo_exception')}")
     items: list[tuple[str, dict[str, str]]] = []

@@ -325,6 +325,19 @@ def test_one_link_that_is_no_url_costs_that_link_only() -> None:
     assert parse_feed(FEED_WITH_A_BAD_LINK, "https://e.com/feed.xml") == [("https://e.com/a/2", {"title": "Two"})]
 
 
+def test_character_references_to_utf16_halves_cost_no_document() -> None:
+    """CMSs that escape an emoji's two UTF-16 code units write "&#55357;&#56832;": XML forbids
+    them, and lxml failed on the whole sitemap, feedparser on the whole feed. The pair is the
+    emoji, a lone half U+FFFD, as an HTML parser reads them."""
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>E</title><item><title>Bravo &#55357;&#56832; '
+            b"&#xD800;</title><link>https://e.com/a/1</link></item></channel></rss>")
+    assert parse_feed(feed, "https://e.com/feed.xml") == [("https://e.com/a/1", {"title": "Bravo \U0001F600 \ufffd"})]
+    sitemap = (f'<?xml version="1.0"?><urlset {SM_NS}><url><loc>https://e.com/a/1</loc></url>'
+               "<url><loc>https://e.com/a/2?q=&#xDE00;</loc></url></urlset>").encode()
+    assert parse_sitemap(sitemap, "https://e.com/s.xml")[0] == [("https://e.com/a/1", {}),
+                                                               ("https://e.com/a/2?q=\ufffd", {})]
+
+
 def test_an_xhtml_listing_with_an_xml_declaration_is_read() -> None:
     body = ('<?xml version="1.0" encoding="iso-8859-1"?><!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml">'
             '<head><title>Dossier : Syrie (2)</title></head><body><a href="/a/1">Première</a></body></html>'
