@@ -833,13 +833,17 @@ def test_the_pages_own_jsonld_article_among_those_it_recommends(tmp_path: Path) 
     assert (rec["published_at_local"], rec["authors"]) == ("2024-03-05T17:30:00+01:00", ["Jane Doe"])
 
 
-def test_jsonld_values_given_as_lists_or_value_objects(tmp_path: Path) -> None:
-    head = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
-            '"headline": ["Tram line opens"], "datePublished": ["2024-03-05T17:30:00+01:00", "2024-03-06"], '
-            '"dateModified": {"@value": "2024-03-06T09:00:00+01:00", "@type": "DateTime"}}</script>')
+def _jsonld_record(tmp_path: Path, fields: str) -> dict[str, Any]:
+    """The record of a page whose JSON-LD NewsArticle has ``fields`` (JSON members)."""
     page = tmp_path / "page.html"
-    page.write_text(_page(head, ""), encoding="utf-8")
-    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    page.write_text(_page('<script type="application/ld+json">{"@context": "https://schema.org", '
+                          f'"@type": "NewsArticle", {fields}}}</script>', ""), encoding="utf-8")
+    return record(str(page), "https://www.example.com/news/tram-line/")
+
+
+def test_jsonld_values_given_as_lists_or_value_objects(tmp_path: Path) -> None:
+    rec = _jsonld_record(tmp_path, '"headline": ["Tram line opens"], "datePublished": ["2024-03-05T17:30:00+01:00", '
+                         '"2024-03-06"], "dateModified": {"@value": "2024-03-06T09:00:00+01:00", "@type": "DateTime"}')
     assert (rec["published_at_local"], rec["modified_at_local"]) == ("2024-03-05T17:30:00+01:00",
                                                                      "2024-03-06T09:00:00+01:00")
 
@@ -852,11 +856,7 @@ def test_jsonld_values_given_as_lists_or_value_objects(tmp_path: Path) -> None:
 def test_a_jsonld_value_of_an_unexpected_shape_costs_that_value_only(tmp_path: Path, odd: str) -> None:
     """JSON-LD is hand-written by CMS templates: a value of a shape the schema does not give
     it is ignored, and the page is still an article with its date."""
-    head = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
-            f'"datePublished": "2024-03-05T17:30:00+01:00", {odd}}}</script>')
-    page = tmp_path / "page.html"
-    page.write_text(_page(head, ""), encoding="utf-8")
-    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    rec = _jsonld_record(tmp_path, f'"datePublished": "2024-03-05T17:30:00+01:00", {odd}')
     assert rec["title"] and rec["text"]
     assert rec["published_at_local"] == "2024-03-05T17:30:00+01:00" or odd.startswith('"@type"')
 
@@ -864,12 +864,8 @@ def test_a_jsonld_value_of_an_unexpected_shape_costs_that_value_only(tmp_path: P
 def test_a_lone_surrogate_in_the_json_ld_becomes_a_replacement_character(tmp_path: Path) -> None:
     """JSON's "\\ud800" escape decodes to a lone surrogate, which no UTF-8 string (and no Parquet
     column) can hold: the row keeps U+FFFD in its place."""
-    head = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
-            '"headline": "Tram line approved \\ud800", "author": {"@type": "Person", "name": "Jane \\udfff Doe"}, '
-            '"keywords": "tram, \\ud83d"}</script>')
-    page = tmp_path / "page.html"
-    page.write_text(_page(head, ""), encoding="utf-8")
-    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    rec = _jsonld_record(tmp_path, '"headline": "Tram line approved \\ud800", '
+                         '"author": {"@type": "Person", "name": "Jane \\udfff Doe"}, "keywords": "tram, \\ud83d"')
     assert "\ufffd" in " ".join([*rec["authors"], *rec["tags"]])
     assert pa.Table.from_pylist([rec], schema=ARTICLE_SCHEMA).num_rows == 1
 
