@@ -27,7 +27,8 @@ truth and both outputs to a JSON file, to study the misses.
 Dates are compared as the page states the day (the local date of the chosen source value,
 which published_at holds converted to UTC); titles and authors after whitespace and case
 normalisation, authors as sets of names; titles also with typographic quotes as plain ones (a
-truth may write "you’ve" where the page writes "you've", or the other way round).
+truth may write "you’ve" where the page writes "you've", or the other way round). A corpus title is
+the entry's ``headline`` when it has one: the source's title is then the <title> tag, site name and all.
 """
 
 from __future__ import annotations
@@ -302,7 +303,7 @@ def score_corpus(truth: dict[str, dict], outputs: dict[str, dict[str, Any]]) -> 
         if exp.get("datetime") and out.get("datetime", False) is not False:
             marks["datetime"] = float(_minute(out["datetime"]) == _minute(exp["datetime"]))
         if exp.get("title") and cls == "article":
-            marks["title"] = float(_same_title(exp["title"], out["title"]))
+            marks["title"] = float(_same_title(exp.get("headline") or exp["title"], out["title"]))
         if "authors" in exp and cls == "article":
             marks["author tokens F1"] = _f1(_tokens(exp["authors"]), _tokens(out["authors"]))
             marks["author set F1"] = _f1({_norm(a) for a in exp["authors"]}, {_norm(a) for a in out["authors"]})
