@@ -13,6 +13,7 @@ part, the teaser, is the text): ``access_of`` tells which it is.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,6 +22,7 @@ from dossier_pipeline.tasks.contracts import Extraction
 PAYWALL_STUB_WORDS = 200  # a page declaring a paywall with no more text than this is the stub
 HEAD_BYTES = 200_000  # markers are looked for in the start of the page (bytes, or characters once decoded)
 PAYWALL_PHRASE_WORDS = 400  # a paywall or registration phrase counts in a text this short (a teaser)
+WALL_TEASER_WORDS = 200  # a wall's call beside the text is looked for when the text is this short (~1 ms a page)
 
 # IAB-TCF / consent-manager walls: their texts and button labels, by language.
 CONSENT_PHRASES: dict[str, tuple[str, ...]] = {
@@ -71,6 +73,28 @@ REGISTRATION_PHRASES = ("register to continue reading", "create a free account t
                         "continue", "inscrivez-vous gratuitement pour lire", "kostenlos registrieren und weiterlesen",
                         "registrieren sie sich kostenlos", "regístrate gratis para seguir leyendo",
                         "registrati gratuitamente per continuare", "無料会員登録")
+# What a wall says where the text stops: a call to subscribe or register to read on. Unlike the
+# phrases above, which may also be a badge on a teaser of another article ("subscribers only",
+# "会員限定"), these are read in the whole page's visible text (the wall stands beside the teaser,
+# outside what extraction keeps), and only when the article's text is a teaser's length
+# (WALL_TEASER_WORDS).
+PAYWALL_WALLS = ("to read the full story, subscribe", "to read the full story, join now",
+                 "subscribe to continue reading", "to continue reading, please login or subscribe",
+                 "to continue reading, subscribe", "subscribe now to continue reading",
+                 "subscribe to keep reading", "subscribe to read the full", "abonnez-vous pour lire la suite",
+                 "la suite est réservée aux abonnés", "cet article est réservé aux abonnés",
+                 "jetzt abonnieren und weiterlesen", "abonnieren sie, um weiterzulesen",
+                 "suscríbete para seguir leyendo", "suscríbete para continuar leyendo",
+                 "abbonati per continuare a leggere", "assine para continuar lendo", "assine para continuar a ler",
+                 "abonneer om verder te lezen", "word abonnee om verder te lezen", "zaloguj się lub wykup subskrypcję",
+                 "订阅后继续阅读", "订阅后阅读全文", "訂閱後繼續閱讀", "続きを読むには有料会員", "有料会員になると続き",
+                 "구독하고 계속 읽기")
+REGISTRATION_WALLS = ("please log in or create an account", "log in or create a free account",
+                      "register for free to continue reading", "create a free account to keep reading",
+                      "kostenlos registrieren und direkt weiterlesen",
+                      "registrieren sie sich kostenlos, um weiterzulesen",
+                      "créez un compte gratuit pour lire la suite", "regístrate gratis para continuar leyendo",
+                      "無料会員登録で続きを読む")
 
 
 @dataclass(frozen=True)
@@ -127,17 +151,30 @@ def classify(body: bytes, result: Extraction) -> str | None:
     return None
 
 
-def access_of(declared_paywall: bool, text: str, words: int) -> str:
+def access_of(declared_paywall: bool, text: str, words: int, wall: Callable[[], str | None] = lambda: None) -> str:
     """Who may read the article: 'paywall' when the page declares it (``declared_paywall``:
-    declares_paywall) or its short text says so, 'registration' when that says
-    readers must register, else 'free'."""
+    declares_paywall) or its short text says so, 'registration' when that says readers must
+    register, else 'free'. ``wall``: the call of a wall beside the text (wall_in on the page's
+    shown text), asked only for a teaser's length of text (WALL_TEASER_WORDS)."""
     if words <= PAYWALL_PHRASE_WORDS:
         lowered = text.lower()
         if any(p in lowered for p in REGISTRATION_PHRASES):
             return "registration"
         if any(p in lowered for p in PAYWALL_PHRASES):
             return "paywall"
+        if words <= WALL_TEASER_WORDS and (beside := wall()):
+            return beside
     return "paywall" if declared_paywall else "free"
+
+
+def wall_in(text: str) -> str | None:
+    """'registration' or 'paywall' when ``text`` holds a wall's call (REGISTRATION_WALLS, PAYWALL_WALLS)."""
+    lowered = " ".join(text.split()).lower()
+    if any(p in lowered for p in REGISTRATION_WALLS):
+        return "registration"
+    if any(p in lowered for p in PAYWALL_WALLS):
+        return "paywall"
+    return None
 
 
 def declares_paywall(html: str) -> bool:

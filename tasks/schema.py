@@ -57,7 +57,7 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "trafilatura + furniture rules", "never (a page without text is no row)"),
     _f("access", pa.string(), "Who may read the article: 'free'; 'paywall' (for subscribers: text then holds "
        "the public part, the teaser); 'registration' (for registered readers).", "JSON-LD isAccessibleForFree, "
-       "paywall markup and phrases (tasks/blocks.py)", "rows written before schema 4"),
+       "paywall markup, the wall's phrases beside a teaser (tasks/blocks.py)", "rows written before schema 4"),
     _f("text_markdown", pa.string(), "The same text as Markdown: headings, lists, quotes, tables, code.",
        "trafilatura's body tree + furniture rules", "rows written before schema 2"),
     _f("authors", _STRINGS, "Person names: bylines split ('Par A et B', 'By A and B', 'А и Б'), prefixes and "

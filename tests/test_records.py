@@ -1066,6 +1066,35 @@ def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     assert {"source": "jsonld:datePublished", "value": "2031-10-01T12:30:00+03:00"} in rec["date_evidence"]
 
 
+@pytest.mark.parametrize(("page", "access"), [
+    ("ms-inc", "registration"),  # headline and standfirst, then "please log in or create an account"
+    ("crux-wsj", "paywall"),  # the first paragraphs, then "To Read the Full Story, Subscribe or Sign In"
+    ("ms-wsj", "paywall"),  # "To read the full story, Join Now or Sign In"
+])
+def test_the_wall_beside_a_teaser_says_who_may_read_it(page: str, access: str) -> None:
+    """The wall's call stands outside what extraction keeps; inc.com's teaser had been no row."""
+    rec = record(f"../corpus/pages/{page}.html", CORPUS_TRUTH[page]["url"])
+    assert rec["access"] == access and rec["text"] and rec["title"]
+
+
+@pytest.mark.parametrize("around", [
+    '<aside><a href="/other.html">Another story</a> <span>Subscribers only</span></aside>',  # another's badge
+    '<script>var wall = "Subscribe to continue reading";</script>',  # a metered site's wall, in its code
+])
+def test_a_badge_or_a_script_beside_a_short_free_article_is_no_wall(around: str) -> None:
+    page, url = "goose-marketplace", CORPUS_TRUTH["goose-marketplace"]["url"]
+    html = (PAGES.parent / "corpus" / "pages" / f"{page}.html").read_text(encoding="utf-8")
+    context = {"dossier": "t", "url": url, "final_url": url, "source_kind": "feed", "source_url": "test",
+               "fetched_at": FETCHED, "http_status": 200, "pipeline_version": "test", "run_id": "r",
+               "domains": [url.split("/")[2]], "timezone": "UTC"}
+    rec = extract_page(Page(0, url, html.replace("</body>", around + "</body>", 1).encode(), "text/html", "en",
+                            context))["record"]
+    assert rec["access"] == "free" and rec["word_count"] < 200
+    shown = extract_page(Page(0, url, html.replace("</body>", "<p>Subscribe to continue reading</p></body>", 1)
+                              .encode(), "text/html", "en", context))["record"]
+    assert shown["access"] == "paywall"  # the same call, shown
+
+
 # -- authors, language ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("byline", "people", "agencies"), [
