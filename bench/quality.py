@@ -26,7 +26,8 @@ truth and both outputs to a JSON file, to study the misses.
 
 Dates are compared as the page states the day (the local date of the chosen source value,
 which published_at holds converted to UTC); titles and authors after whitespace and case
-normalisation, authors as sets of names; titles also with typographic quotes as plain ones (a
+normalisation, authors as sets of names (a row's authors, else its agency: "Reuters" alone is
+kept as ``agency``); titles also with typographic quotes as plain ones (a
 truth may write "you’ve" where the page writes "you've", or the other way round). A corpus title is
 the entry's ``headline`` when it has one: the source's title is then the <title> tag, site name and all.
 """
@@ -69,6 +70,12 @@ def _norm(text: str | None) -> str:
 
 def _same_title(expected: str | None, found: str | None) -> bool:
     return _norm(expected).translate(QUOTES) == _norm(found).translate(QUOTES)
+
+
+def _credited(record: dict[str, Any]) -> list[str]:
+    """Who the row credits: its authors, else its agency ("Reuters" alone is an agency's byline,
+    which the schema keeps in ``agency``, not in ``authors``)."""
+    return list(record.get("authors") or []) or [a for a in (record.get("agency") or "").split(", ") if a]
 
 
 def _names(value: str | None) -> frozenset[str]:
@@ -203,7 +210,7 @@ def main() -> None:
         statuses[status] = statuses.get(status, 0) + 1
         record = result.get("record") or {}
         ours[name] = {"text": record.get("text") or "", "date": _local_day(record) if record else None,
-                      "title": record.get("title"), "author": "; ".join(record.get("authors") or []),
+                      "title": record.get("title"), "author": "; ".join(_credited(record)),
                       "tags": list(record.get("tags") or []),
                       "utc_day": record["published_at"].date().isoformat() if record.get("published_at") else None}
     extracted = time.monotonic()
@@ -382,7 +389,7 @@ def corpus_main(root: Path, workers: int, per_page: bool = False, dump_to: str |
         ours[name] = {"stored": stored, "text": record.get("text") or "",
                       "day": _local_day(record) if record else None,
                       "datetime": record.get("published_at") if record.get("date_precision") == "second" else None,
-                      "title": record.get("title"), "authors": list(record.get("authors") or []),
+                      "title": record.get("title"), "authors": _credited(record),
                       "tags": list(record.get("tags") or []), "language": record.get("language"),
                       "access": record.get("access")}
     extracted = time.monotonic()
