@@ -235,6 +235,9 @@ SITE_DOMAIN = re.compile(r"(?:www\.)?([\w-]+)\.[a-z]{2,24}", re.IGNORECASE)  # "
 LAST_SEGMENT = re.compile(rf"\s+{TITLE_SEPARATORS}\s+([^{TITLE_SEPARATOR_CHARS}]{{2,40}})$")  # "… - La Stampa"
 FIRST_SEGMENT = re.compile(rf"^([^{TITLE_SEPARATOR_CHARS}]{{2,40}})\s+{TITLE_SEPARATORS}\s+")  # "BMAS - …"
 KICKER_END = re.compile(r"^.{0,60}\w\s?[:：]\s*$")  # "Klimaschutz: " before a headline
+# a section's name and a dash before a headline, shorter than it ("Autoconsumo - <headline> - Energías
+# Renovables"); not a label and a bar, which some sites make part of the title ("Opinion | <headline>")
+SECTION_BEFORE = re.compile(rf"^[^{TITLE_SEPARATOR_CHARS}]{{2,40}}\s+[-–—]\s+$")
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]")
 SURROGATE = re.compile("[\ud800-\udfff]")
 QUOTES = str.maketrans("’‘‛‚„“”«»", "''''" + '"' * 5)
@@ -799,14 +802,15 @@ def _loose(text: str) -> str:
 
 def _confirms(title: str, headline: str) -> bool:
     """Whether a title candidate (<title>, og:title, JSON-LD headline) states the headline:
-    alone, or after a kicker ("Klimaschutz: …") and before what pages add (HEADLINE_END:
-    "… | Site", "… - Section")."""
+    alone, or after a kicker ("Klimaschutz: …") or a section's name (SECTION_BEFORE: "Autoconsumo
+    - …"), and before what pages add (HEADLINE_END: "… | Site", "… - Section")."""
     title, headline = _loose(title), _loose(headline)
     at = title.find(headline)
     if at < 0:
         return False
     before, rest = title[:at], title[at + len(headline):]
-    return (not before or bool(KICKER_END.search(before))) and (
+    return (not before or bool(KICKER_END.search(before))
+            or (len(before) < len(headline) and bool(SECTION_BEFORE.match(before)))) and (
         not rest or bool(HEADLINE_END.match(rest) or (CJK.match(headline[-1]) and CJK_HEADLINE_END.match(rest))))
 
 

@@ -315,9 +315,19 @@ def _titled(head: str, header: str) -> str | None:
      "Kostenloser Stromcheck für private Haushalte"),
     ("<title>Climate Short one</title>",  # what stays would be too short for a headline: the whole <h1>
      "<h1><span class='kicker'>Climate</span> Short one</h1>", "Climate Short one"),
+    # a section's name before the headline in the title, the section an <h1> of its own (energias-renovables.com)
+    ("<title>Autoconsumo - Cómo montar paso a paso una comunidad energética - Energías Renovables</title>",
+     "<h1>autoconsumo</h1><h1>Cómo montar paso a paso una comunidad energética</h1>",
+     "Cómo montar paso a paso una comunidad energética"),
 ])
 def test_the_title_is_the_headline_the_page_shows(head: str, header: str, title: str) -> None:
     assert _titled(head, header) == title
+
+
+def test_a_logo_after_a_longer_title_is_no_headline() -> None:
+    """pixnet.net: "<post> @ <blog> :: 痞客邦 PIXNET ::" and the host's logo in an <h1>; what a dash
+    puts before a headline is a section's name only when shorter than it (normalise.SECTION_BEFORE)."""
+    assert choose_title(["Hiking in the Jianshi hills - Blogland"], set(), ["Blogland"]) != "Blogland"
 
 
 def test_a_site_named_by_its_domain_before_the_headline_is_not_part_of_it() -> None:
