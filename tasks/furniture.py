@@ -363,7 +363,7 @@ def match_classes(tree: etree._Element) -> ClassMatches:
     for element in _CLASSED(tree):
         names = f" {element.get('class').replace('_', '-')} "
         lowered = names.lower()
-        if "date" in lowered:
+        if "date" in lowered or "timestamp" in lowered or ("publish" in lowered and "publisher" not in lowered):
             dated.append(element)
         if LEAD.search(lowered):
             leads.append(element)

@@ -73,6 +73,8 @@ SHORT_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-])(\d{1,2})[.:]?
 # "kl. 9.30" in the Nordic languages; "10.34PM"), as CLOCK reads it
 DOTTED_CLOCK = re.compile(r"\b((?:klo|kl\.?|kello)\s*\d{1,2})\.(\d\d)\b|\b(\d{1,2})\.(\d\d)(?=\s*[ap]\.?\s*m\b)",
                           re.IGNORECASE)
+# An ISO 8601 offset after a time of day's minutes ("20:30:39+00:00", "09:15Z")
+ISO_OFFSET_AFTER = re.compile(r"(?::\d\d(?:\.\d+)?)?(?:Z|([+-])([01]\d):?([0-5]\d))(?![\d:])")
 # A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
 CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:hH時시]\s*([0-5]\d)(?!\d)(?:\s*([ap])\.?\s*m\b)?", re.IGNORECASE)
 NUMBER = re.compile(r"\d+")
@@ -471,7 +473,8 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDa
 def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
     """A publication day with the time of day the article's date line gives it ("Publié le
     07 mai 2019 à 13h59", "2023. 2. 5. 11:40", "19.2.2020 klo 14.00"), on the clock the line
-    names after it ("2:30 PM ET", TZINFOS), else on the page's clock ``tz``; else the day.
+    names after it ("2:30 PM ET", TZINFOS; an ISO offset, "20:30:39+00:00"), else on the
+    page's clock ``tz``; else the day.
     The line must name the day before its time (the year and the day, and the month when it
     is written in numbers), so that an update's time ("Mis à jour le 08 mai … 09h03") is
     not taken for the publication's. Hand-written: htmldate, which finds these lines in
@@ -488,7 +491,13 @@ def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
         if when.year in numbers and when.day in numbers and (len(numbers) < 3 or when.month in numbers):
             hour = int(clock[1]) % 12 + 12 if (clock[3] or "").lower() == "p" else int(clock[1])
             hour = 0 if (clock[3] or "").lower() == "a" and hour == 12 else hour
-            zone = TZINFOS[named[1]] if (named := ZONE_AFTER.match(line, clock.end())) else ZoneInfo(tz)
+            if named := ZONE_AFTER.match(line, clock.end()):
+                zone: tzinfo = TZINFOS[named[1]]
+            elif offset := ISO_OFFSET_AFTER.match(line, clock.end()):  # "2016-04-08T20:30:39+00:00"
+                sign = -1 if offset[1] == "-" else 1
+                zone = timezone(sign * timedelta(hours=int(offset[2]), minutes=int(offset[3]))) if offset[1] else UTC
+            else:
+                zone = ZoneInfo(tz)
             local = datetime(when.year, when.month, when.day, hour, int(clock[2]), tzinfo=zone)
             return ParsedDate(local.astimezone(UTC), "second", local.isoformat())
     return day

@@ -808,6 +808,12 @@ def _page(head: str, byline: str, language: str = "en") -> str:
     # a time written with a dot after its label (yle.fi), or before the half of the day (economictimes)
     ("https://yle.example.fi/uutiset/1/", "", '<p class="date">19.2.2020 klo 14.00</p>', "2020-02-19T14:00:00+02:00"),
     ("https://www.example.co.uk/1/", "", '<p class="date">12 Jan, 2016, 10.34PM</p>', "2016-01-12T22:34:00+00:00"),
+    # a date line classed by its publication or as a timestamp, not only by "date" (economictimes, startupgrind)
+    ("https://www.example.co.uk/2/", "", '<div class="publish_on flt">12 Jan, 2016, 10.34PM</div>',
+     "2016-01-12T22:34:00+00:00"),
+    # an ISO 8601 time printed as it is, with its offset
+    ("https://www.example.com/2/", "", '<span class="post-timestamp">2016-04-08T20:30:39-04:00</span>',
+     "2016-04-08T20:30:00-04:00"),
 ])
 def test_the_pages_own_clock(tmp_path: Path, url: str, head: str, byline: str, local: str) -> None:
     page = tmp_path / "page.html"
