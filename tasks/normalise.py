@@ -746,6 +746,13 @@ def _given_first(name: str) -> str:
     return f"{given.strip()} {family.strip()}" if comma and given.strip() and "," not in given else name
 
 
+def _one_per_person(values: list[str]) -> list[str]:
+    """Dublin Core creators given one tag each name one person each, in the library's order
+    when a comma says so ("Jong, Michiel de", "Kooman, F." on an IETF page): given name
+    first. A single tag may list several people ("Jane Doe, John Smith") and stays as it is."""
+    return [_given_first(v) for v in values] if len(values) > 1 else values
+
+
 def authors_and_agency(ex: dict[str, Any], site_names: set[str],
                        byline_lines: Callable[[], list[str]] | None = None) -> tuple[list[str], str | None]:
     """Persons from the first byline source that names one (JSON-LD, scholarly author tags,
@@ -767,7 +774,8 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         ([_given_first(a) for key in SCHOLARLY_AUTHOR_META for a in meta.get(key, [])], site_names),
         # one key at a time: a page naming its writer in article:author may name its
         # publisher in its plain author tag ("Condé Nast")
-        *[(meta.get(key, []), site_names) for key in AUTHOR_META],
+        *[(_one_per_person(meta.get(key, [])) if key == "dc.creator" else meta.get(key, []), site_names)
+          for key in AUTHOR_META],
         (guessed, site_names),
     ]
     people: list[str] = []

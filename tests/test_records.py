@@ -1161,6 +1161,17 @@ def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], 
     assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
 
 
+@pytest.mark.parametrize(("creators", "authors"), [
+    (["Kooman, F.", "Jong, Michiel de"], ["F. Kooman", "Michiel de Jong"]),  # one tag a person (an IETF page)
+    (["Jane Doe, John Smith"], ["Jane Doe", "John Smith"]),  # one tag, several people
+])
+def test_dublin_core_creators(tmp_path: Path, creators: list[str], authors: list[str]) -> None:
+    head = "".join(f'<meta name="DC.Creator" content="{name}">' for name in creators)
+    page = tmp_path / "page.html"
+    page.write_text(_page(head, ""), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/1/")["authors"] == authors
+
+
 @pytest.mark.parametrize(("lines", "site", "authors"), [
     (["von zahlenzauberin"], "Zahlenzauberin", ["zahlenzauberin"]),  # a blog's writer, whose user name it bears
     (["von mywakenews"], "Mywakenews's Blog", ["mywakenews"]),
