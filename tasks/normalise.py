@@ -49,7 +49,8 @@ HINT_PUBLISHED = ("news_sitemap_date", "feed_date", "listing_date")
 HINT_CHANGED = ("sitemap_lastmod",)
 # Zone abbreviations dateutil does not know (it would silently read them as local time): fixed
 # offsets, and the US zones that sites name without saying standard or daylight time ("2:30 PM
-# ET"). IST (India, Israel or Ireland) and AST (Atlantic or Arabia) are left to the page's zone.
+# ET"). IST (India, Israel or Ireland) is the page's zone when that is one of the three, else
+# India's (IST_ZONES); AST (Atlantic or Arabia) is left to the page's zone.
 TZINFOS: dict[str, tzinfo] = {
     **{name: timezone(timedelta(hours=hours)) for name, hours in {
         "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2, "MEZ": 1, "MESZ": 2,
@@ -61,6 +62,9 @@ TZINFOS: dict[str, tzinfo] = {
     **{name: ZoneInfo(zone) for name, zone in {"ET": "America/New_York", "CT": "America/Chicago",
                                                 "MT": "America/Denver", "PT": "America/Los_Angeles"}.items()}}
 ZONE_AFTER = re.compile(rf"\s*\(?({'|'.join(sorted(TZINFOS, key=len, reverse=True))})\b")  # "14:30 (CET)"
+# "10.34PM IST": India's on a page whose clock is not Israel's or Ireland's (economictimes.indiatimes.com)
+IST_AFTER = re.compile(r"\s*\(?IST\b")
+IST_ZONES = ("Asia/Kolkata", "Asia/Jerusalem", "Europe/Dublin")
 HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 ISO_TIME = re.compile(r"\d[T ]\d\d")  # an ISO 8601 string with a time part
@@ -493,6 +497,8 @@ def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
             hour = 0 if (clock[3] or "").lower() == "a" and hour == 12 else hour
             if named := ZONE_AFTER.match(line, clock.end()):
                 zone: tzinfo = TZINFOS[named[1]]
+            elif IST_AFTER.match(line, clock.end()):
+                zone = ZoneInfo(tz if tz in IST_ZONES else IST_ZONES[0])
             elif offset := ISO_OFFSET_AFTER.match(line, clock.end()):  # "2016-04-08T20:30:39+00:00"
                 sign = -1 if offset[1] == "-" else 1
                 zone = timezone(sign * timedelta(hours=int(offset[2]), minutes=int(offset[3]))) if offset[1] else UTC

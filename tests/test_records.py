@@ -811,6 +811,9 @@ def _page(head: str, byline: str, language: str = "en") -> str:
     # a date line classed by its publication or as a timestamp, not only by "date" (economictimes, startupgrind)
     ("https://www.example.co.uk/2/", "", '<div class="publish_on flt">12 Jan, 2016, 10.34PM</div>',
      "2016-01-12T22:34:00+00:00"),
+    # IST: India's on a page whose zone is not Israel's or Ireland's
+    ("https://www.example.com/3/", "", '<p class="date">12 Jan, 2016, 10.34PM IST</p>', "2016-01-12T22:34:00+05:30"),
+    ("https://www.example.ie/3/", "", '<p class="date">12 Jul, 2016, 10.34PM IST</p>', "2016-07-12T22:34:00+01:00"),
     # an ISO 8601 time printed as it is, with its offset
     ("https://www.example.com/2/", "", '<span class="post-timestamp">2016-04-08T20:30:39-04:00</span>',
      "2016-04-08T20:30:00-04:00"),
