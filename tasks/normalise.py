@@ -78,7 +78,7 @@ SHORT_OFFSET = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-])(\d{1,2})[.:]?
 DOTTED_CLOCK = re.compile(r"\b((?:klo|kl\.?|kello)\s*\d{1,2})\.(\d\d)\b|\b(\d{1,2})\.(\d\d)(?=\s*[ap]\.?\s*m\b)",
                           re.IGNORECASE)
 # An ISO 8601 offset after a time of day's minutes ("20:30:39+00:00", "09:15Z")
-ISO_OFFSET_AFTER = re.compile(r"(?::\d\d(?:\.\d+)?)?(?:Z|([+-])([01]\d):?([0-5]\d))(?![\d:])")
+ISO_OFFSET_AFTER = re.compile(r"(?::\d\d(?:\.\d+)?)?(Z|[+-][01]\d:?[0-5]\d)(?![\d:])")
 # A time of day in a date line: 13:59, 13h59, 9時00分, 3:49 pm
 CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*[:hH時시]\s*([0-5]\d)(?!\d)(?:\s*([ap])\.?\s*m\b)?", re.IGNORECASE)
 NUMBER = re.compile(r"\d+")
@@ -500,8 +500,7 @@ def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
             elif IST_AFTER.match(line, clock.end()):
                 zone = ZoneInfo(tz if tz in IST_ZONES else IST_ZONES[0])
             elif offset := ISO_OFFSET_AFTER.match(line, clock.end()):  # "2016-04-08T20:30:39+00:00"
-                sign = -1 if offset[1] == "-" else 1
-                zone = timezone(sign * timedelta(hours=int(offset[2]), minutes=int(offset[3]))) if offset[1] else UTC
+                zone = datetime.strptime(offset[1], "%z").tzinfo or UTC
             else:
                 zone = ZoneInfo(tz)
             local = datetime(when.year, when.month, when.day, hour, int(clock[2]), tzinfo=zone)
