@@ -1090,18 +1090,19 @@ def test_the_wall_beside_a_teaser_says_who_may_read_it(page: str, access: str) -
     '<aside><a href="/other.html">Another story</a> <span>Subscribers only</span></aside>',  # another's badge
     '<script>var wall = "Subscribe to continue reading";</script>',  # a metered site's wall, in its code
 ])
-def test_a_badge_or_a_script_beside_a_short_free_article_is_no_wall(around: str) -> None:
-    page, url = "goose-marketplace", CORPUS_TRUTH["goose-marketplace"]["url"]
-    html = (PAGES.parent / "corpus" / "pages" / f"{page}.html").read_text(encoding="utf-8")
-    context = {"dossier": "t", "url": url, "final_url": url, "source_kind": "feed", "source_url": "test",
-               "fetched_at": FETCHED, "http_status": 200, "pipeline_version": "test", "run_id": "r",
-               "domains": [url.split("/")[2]], "timezone": "UTC"}
-    rec = extract_page(Page(0, url, html.replace("</body>", around + "</body>", 1).encode(), "text/html", "en",
-                            context))["record"]
-    assert rec["access"] == "free" and rec["word_count"] < 200
-    shown = extract_page(Page(0, url, html.replace("</body>", "<p>Subscribe to continue reading</p></body>", 1)
-                              .encode(), "text/html", "en", context))["record"]
-    assert shown["access"] == "paywall"  # the same call, shown
+def test_a_badge_or_a_script_beside_a_short_free_article_is_no_wall(tmp_path: Path, around: str) -> None:
+    html = (PAGES.parent / "corpus" / "pages" / "goose-marketplace.html").read_text(encoding="utf-8")
+    url = CORPUS_TRUTH["goose-marketplace"]["url"]
+
+    def access_with(extra: str) -> tuple[str, int]:
+        page = tmp_path / "page.html"
+        page.write_text(html.replace("</body>", extra + "</body>", 1), encoding="utf-8")
+        rec = record(str(page), url, "en", timezone="UTC")
+        return rec["access"], rec["word_count"]
+
+    access, words = access_with(around)
+    assert access == "free" and words < 200
+    assert access_with("<p>Subscribe to continue reading</p>")[0] == "paywall"  # the same call, shown
 
 
 # -- authors, language ---------------------------------------------------------------------------
