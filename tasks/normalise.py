@@ -222,6 +222,12 @@ SCHOLARLY_AUTHOR_META = ("citation_author", "dcterms.creator")
 # "06.11.2023 13:30 von Olga"): the date and its separator.
 DATE_THEN_NAME = re.compile(r"^(?:\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
                             r"(?:,?\s+\d{1,2}[:.]\d{2}(?:\s*Uhr)?)?\s*(?:[-–|]|von|by)\s+", re.IGNORECASE)
+# A byline's date after the name: the line from its first number on ("Por Mauricio Luna 1 de
+# diciembre de 2017", "Author: Bo2man am 29.12.2010, 13:36 Uhr")
+NUMBER_AFTER_NAME = re.compile(r"\s\d")
+# A label naming the writer outright, before a colon ("Autor: Гаспадыня" is no phrase)
+AUTHOR_LABEL = re.compile(r"^(?:author|autor|autorin|auteur|auteure|autore|автор|авторы|yazar|szerző|kirjoittaja|"
+                          r"penulis|tác giả|συντάκτης|نویسنده|लेखक|作者|著者)\s*[:：]", re.IGNORECASE)
 # First words that open a phrase, not a name: "By The Numbers", "Von Der Leyen" aside (a particle).
 NOT_NAME_START = frozenset(("the", "a", "an", "this", "these", "our", "my", "your", "all", "die", "das", "dem",
                             "ein", "eine", "einem", "einer", "les", "un", "une", "el", "los", "las", "il", "una"))
@@ -694,9 +700,13 @@ def clean_authors(raw: list[str], site_names: set[str]) -> list[str]:
 
 def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
     """The persons named by the first of the page's visible bylines (extract.visible_bylines)
-    that names one. Stricter than a byline tag, as a line of text may be a phrase ("By The
-    Way"): a name has two words at least, each with a capital first (or a particle, or in a
-    script without capitals), and no article opens it; or it is one word that names the site
+    that names one, without the date that may follow (_before_its_date). Stricter than a
+    byline tag, as a line of text may be a phrase ("By The Way"): a name has two words at
+    least, each with a capital first (or a particle, or in a script without capitals), and no
+    article opens it. One word is a user name when the line says it is the writer's, with a
+    label and a colon ("Autor: Гаспадыня") or a date beside it ("06.11.2023 13:30 von Olga",
+    "Author: Bo2man am 29.12.2010"), and it is written as a name is (a capital, a digit or an
+    underscore in it: not "von heute", nor "Autor: red", the desk); or when it names the site
     ("von zahlenzauberin" on the blog Zahlenzauberin, "von mywakenews" on Mywakenews's Blog):
     a blog's writer, whose user name the blog bears."""
     blogs = {_squash(site) for site in site_names if site}
@@ -704,9 +714,12 @@ def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
         rest = DATE_THEN_NAME.sub("", line)
         if rest == line and not AUTHOR_PREFIX.match(line):
             continue  # a date line that names no one
+        rest, dated = _before_its_date(rest)
+        labelled = bool(AUTHOR_LABEL.match(rest))
         people = [name for name in map(_without_weekday, byline_parts([rest], site_names)[0])
-                  if len(words := name.split()) >= 2 and words[0].casefold() not in NOT_NAME_START
-                  and all(_capital(w) for w in words)]
+                  if (len(words := name.split()) >= 2 and words[0].casefold() not in NOT_NAME_START
+                      and all(_capital(w) for w in words))
+                  or (len(words) == 1 and (labelled or dated or rest != line) and _user_name(name))]
         if people:
             return people
         user = AUTHOR_PREFIX.sub("", rest).strip()
@@ -716,6 +729,28 @@ def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
     return []
 
 
+def _before_its_date(line: str) -> tuple[str, bool]:
+    """A byline line without the date after its name, and whether there was one: the line up to
+    its first number, less the lower-case words ("on", "am", "le") and the month before it,
+    a word of the name kept ("Por Mauricio Luna 1 de diciembre de 2017", "Author: Bo2man am
+    29.12.2010, 13:36 Uhr", "By Nathan Willis March 25, 2015"; a month is a name's last word
+    when two words stay: "Theresa May 12 June 2019")."""
+    prefix = AUTHOR_PREFIX.match(line)
+    start = prefix.end() if prefix else 0
+    if not (found := NUMBER_AFTER_NAME.search(line, start)):
+        return line, False
+    words = line[start:found.start()].split()
+    while len(words) > 1 and (words[-1][:1].islower()
+                              or (len(words) > 2 and words[-1].strip(".,").casefold() in _months())):
+        words.pop()
+    return line[:start] + " ".join(words), True
+
+
+def _user_name(word: str) -> bool:
+    """Whether a word is written as a name or a user name is: a capital, a digit or an underscore in it."""
+    return any(c.isupper() or c.isdigit() or c == "_" for c in word)
+
+
 def _without_weekday(name: str) -> str:
     """A name from a byline line without the weekday its date opens with ("Bryan Walsh Tuesday,
     Aug. 17, 2010"), when two words stay ("Plácido Domingo" stays)."""
@@ -723,6 +758,14 @@ def _without_weekday(name: str) -> str:
     if len(words) > 2 and words[-1].casefold() in _weekdays():
         return " ".join(words[:-1])
     return name
+
+
+@cache
+def _months() -> frozenset[str]:
+    """The months' full and abbreviated names in the languages of the furniture rules (babel's CLDR data)."""
+    return frozenset(month.casefold().strip(".") for code in WEEKDAY_LANGUAGES for context in ("format", "stand-alone")
+                     for width in ("wide", "abbreviated")
+                     for month in Locale.parse(code).months[context][width].values())
 
 
 @cache

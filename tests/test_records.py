@@ -954,6 +954,19 @@ def test_a_writer_named_only_in_the_visible_byline(page: str) -> None:
     assert record(page, exp["url"])["authors"] == [exp["author"]]
 
 
+@pytest.mark.parametrize(("page", "authors"), [
+    ("rphp-infobae", ["Mauricio Luna"]),  # "Por Mauricio Luna 1 de diciembre de 2017"
+    ("rs-cooktalk_2", ["Гаспадыня"]),  # "Автор: Гаспадыня"
+])
+def test_a_visible_byline_with_its_date_or_a_user_name(page: str, authors: list[str]) -> None:
+    """No tag names the writer: the visible byline does, its date after the name (infobae.com),
+    or a user name under an author's label (cook-talk.com). Plain trafilatura finds neither."""
+    body = (PAGES.parent / "corpus" / "pages" / f"{page}.html").read_bytes()
+    guessed = trafilatura.bare_extraction(body, url=CORPUS_TRUTH[page]["url"], with_metadata=True).author
+    assert authors[0] not in (guessed or "")
+    assert record(f"../corpus/pages/{page}.html", CORPUS_TRUTH[page]["url"])["authors"] == authors
+
+
 @pytest.mark.parametrize(("byline", "elsewhere", "authors"), [
     ("<p><em>Von <span><meta itemprop='name' content='Cosima Künzel'>Cosima Künzel</span></em></p>", "",
      ["Cosima Künzel"]),
@@ -972,7 +985,14 @@ def test_a_writer_named_only_in_the_visible_byline(page: str) -> None:
      ["Uriel Gadessaud"]),
     ("<p>מאת יוסי כהן</p>", "", ["יוסי כהן"]), ("<p>بقلم محمد علي</p>", "", ["محمد علي"]),  # scripts without capitals
     ("<p>लेखक: राहुल शर्मा</p>", "", ["राहुल शर्मा"]), ("<p>Yazan: Ahmet Yılmaz</p>", "", ["Ahmet Yılmaz"]),
-    # phrases, and bylines of other places: no writer
+    # the date after the name, and a user name that a label or a date says is the writer's
+    ("<p>Por Mauricio Luna 1 de diciembre de 2017</p>", "", ["Mauricio Luna"]),
+    ("<p>By Nathan Willis March 25, 2015</p>", "", ["Nathan Willis"]),
+    ("<p>By Theresa May 12 June 2019</p>", "", ["Theresa May"]),  # a month that ends a name of two words
+    ("<p>Author: Bo2man am 29.12.2010, 13:36 Uhr</p>", "", ["Bo2man"]), ("<p>Автор: Гаспадыня</p>", "", ["Гаспадыня"]),
+    ("<p>06.11.2023 13:30 von Olga</p>", "", ["Olga"]),
+    # phrases, a desk's short name, and bylines of other places: no writer
+    ("<p>Autor: red</p>", "", []), ("<p>von heute 12.03.2020</p>", "", []),
     ("<h2>By The Numbers</h2><p>Von Montag an gilt der neue Fahrplan.</p>", "", []),
     ("", "<div class='comments'><p>par Jean Dupont</p></div><footer>Theme by Anders Norén</footer>"
          "<div class='teaser'><p>By Jane Doe</p></div><aside><p>Von Max Mustermann</p></aside>", []),
