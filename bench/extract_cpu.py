@@ -102,7 +102,7 @@ def staged(page: Page) -> dict[str, float]:
     clock = time.process_time
     out = dict.fromkeys(STAGES, 0.0)
     t0 = clock()
-    html = decode_html(page.body, page.content_type)
+    html = decode_html(page.body, page.content_type, page.url)
     t1 = clock()
     tree = parse_html(html)
     t2 = clock()

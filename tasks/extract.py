@@ -808,7 +808,7 @@ def article_text(body: etree._Element, signals: dict[str, Any], rules: CompiledR
 
 
 def _extract(page: Page) -> Extraction:
-    html = decode_html(page.body, page.content_type)
+    html = decode_html(page.body, page.content_type, page.url)
     if not html.strip():
         return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "empty_page"}
     try:

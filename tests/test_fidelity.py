@@ -6,6 +6,7 @@ server as a publisher would, and fetched through ``dossier run``'s flow.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from dossier_pipeline.tasks.textcount import count_words
 from dossier_pipeline.tasks.urls import article_id
 
 TESTS = Path(__file__).parent
+CORPUS: dict[str, dict[str, Any]] = json.loads((TESTS / "corpus" / "truth.json").read_text("utf-8"))
 DECLARATION = re.compile(r"<meta[^>]*charset[^>]*>", re.IGNORECASE)
 
 # Real pages in scripts written without spaces (tests/pages/README.md), with a sentence of
@@ -80,6 +82,25 @@ def test_undeclared_legacy_charsets_decode(path: str) -> None:
     expected, body = undeclared(path, encoding)
     assert decode_html(body, "text/html") == expected
     assert all(s in expected for s in snippets)
+
+
+@pytest.mark.parametrize(("page", "encoding"), [
+    ("anyway-walla-3647947", "windows-1255"), ("omnivore-bbc-arabic", "windows-1256"),
+    ("citer-isna-barjam", "windows-1256"), ("rs-cooktalk_1", "koi8-r"), ("rd-hukumusume", "euc-jp"),
+    ("rd-youth", "gb18030"), ("goose-donga_korean", "euc-kr"), ("shared-forsal-godzina", "iso-8859-2"),
+    ("rd-aktualne", "windows-1250"), ("rs-sobors", "iso-8859-2"), ("rs-yemek", "windows-1254"),
+    ("np4k-latvian_article", "windows-1257"),
+    # Western pages stay windows-1252, which a detector alone reads as Slovene or Polish
+    ("shared-lastampa-temperature", "iso-8859-1"), ("crux-folha_uol_com_br", "windows-1252"),
+    ("rphp-lemonde-2", "iso-8859-1"),
+])
+def test_real_pages_in_an_undeclared_legacy_charset(page: str, encoding: str) -> None:
+    """Real pages of the corpus, their declarations removed and their bytes in a legacy
+    charset: detection reads their text, not their markup (a Hebrew page detected whole read
+    as windows-1250), and a Latin page's encoding follows the language it declares."""
+    html = DECLARATION.sub("", (TESTS / "corpus" / "pages" / f"{page}.html").read_bytes().decode("utf-8", "replace"))
+    body = html.encode(encoding, errors="xmlcharrefreplace")
+    assert decode_html(body, "text/html", CORPUS[page]["url"]) == body.decode(encoding)
 
 
 def test_a_utf8_page_with_a_few_stray_bytes_stays_utf8() -> None:
