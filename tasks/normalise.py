@@ -571,15 +571,18 @@ def _territory_zone(territory: str) -> str | None:
     return majority[0] if 2 * len(majority) > len(zones) else None
 
 
-def page_zone(host: str, language: str | None, configured: str) -> str:
+def page_zone(host: str, language: str | None, configured: str, region: str | None = None) -> str:
     """The zone a time the page gives without an offset is in: its country's, by the
-    country-code domain, whatever the dossier's zone; on other domains the dossier's zone,
-    unless that is the default UTC, which names no place: then the country the page's
-    language is mostly written in (babel's likely subtags: ja -> JP; none for en, pt, zh
-    whose main country has several zones)."""
+    country-code domain, else by the region its locale declares ("es-AR", "en_IN"; none
+    for "en-US", whose country has several zones), whatever the dossier's zone; else the
+    dossier's zone, unless that is the default UTC, which names no place: then the country
+    the page's language is mostly written in (babel's likely subtags: ja -> JP; none for en,
+    pt, zh whose main country has several zones)."""
     tld = host.rsplit(".", 1)[-1].lower()
     if (len(tld) == 2 and tld.isalpha() and tld not in GENERIC_CCTLDS
             and (zone := _territory_zone(COUNTRY_OF_TLD.get(tld, tld.upper())))):
+        return zone
+    if region and (zone := _territory_zone(region)):
         return zone
     if configured != "UTC" or not language:
         return configured
@@ -978,6 +981,16 @@ def detect_language(text: str, declared: str | None = None, expected: str | None
     return best if len(best) == 2 else None
 
 
+def locale_region(*values: Any) -> str | None:
+    """The country of the first locale that names one ("es-AR", "pt_BR", "zh-Hant-TW"), upper-cased."""
+    for value in values:
+        for locale in value if isinstance(value, list) else [value]:
+            subtags = (locale or "").replace("_", "-").split("-") if isinstance(locale, str) else []
+            if region := next((t.upper() for t in subtags[1:] if len(t) == 2 and t.isalpha()), None):
+                return region
+    return None
+
+
 def iso_language(value: str | None) -> str | None:
     """'fr-FR', 'fr_FR', 'FR' -> 'fr'."""
     code = (value or "").replace("_", "-").split("-")[0].strip().lower()
@@ -1045,7 +1058,9 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
     date_lines = signals.get("date_lines", []) + lead_dateline(text)
     evidence = date_evidence(ex, ctx, date_lines)
     host = site_host(signals, canonical)
-    published, date_source, modified = choose_dates(evidence, page_zone(host, language or declared, ctx["timezone"]),
+    region = locale_region(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale"))
+    published, date_source, modified = choose_dates(evidence,
+                                                    page_zone(host, language or declared, ctx["timezone"], region),
                                                     fetched_at, numeric_day_first(language or declared, host),
                                                     date_lines)
 

@@ -1083,6 +1083,17 @@ def test_the_zone_of_times_without_offset(host: str, language: str, configured: 
     assert page_zone(host, language, configured) == zone
 
 
+def test_a_locale_names_the_zone_of_times_without_offset() -> None:
+    """pixnet.net, a Taiwanese blog host on a generic domain, declares zh-TW and prints
+    "2013-12-28 00:28" (no offset): Taipei's time, 16:28 UTC the day before."""
+    rec = record("../corpus/pages/rd-pixnet.html", CORPUS_TRUTH["rd-pixnet"]["url"], timezone="UTC")
+    assert rec["published_at_local"] == "2013-12-28T00:28:00+08:00"
+    assert rec["published_at"] == datetime(2013, 12, 27, 16, 28, tzinfo=UTC)
+    assert page_zone("www.example.com", "es", "UTC", "AR") == "America/Argentina/Buenos_Aires"
+    assert page_zone("www.example.com", "en", "UTC", "US") == "UTC"  # several zones: no guess
+    assert page_zone("www.lemonde.fr", "fr", "UTC", "CA") == "Europe/Paris"  # the country's domain first
+
+
 def test_a_future_jsonld_date_falls_back_to_the_next_source() -> None:
     html = (PAGES / "fr-sputnik-style.html").read_text(encoding="utf-8")
     html = html.replace('"datePublished": "2015-10-01T12:30:00+03:00"', '"datePublished": "2031-10-01T12:30:00+03:00"')
