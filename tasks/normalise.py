@@ -527,13 +527,14 @@ def publisher_day(at: datetime | None, local: str | None) -> date | None:
     return at.date() if at is not None else None
 
 
-def numeric_day_first(language: str | None, host: str) -> bool:
-    """Whether an ambiguous numeric date (01-11-2023) on this page (of the site ``host``) is
-    day first: on every page but an English one outside the English-speaking countries that
-    write day first."""
+def numeric_day_first(language: str | None, host: str, region: str | None = None) -> bool:
+    """Whether an ambiguous numeric date (01-11-2023) on this page (of the site ``host``,
+    its locale's ``region``) is day first: on every page but an English one outside the
+    English-speaking countries that write day first (by the domain, else the locale: en-GB)."""
     if language != "en":
         return True
-    return host.rsplit(".", 1)[-1] in DAY_FIRST_ENGLISH_TLDS
+    country = {"GB": "uk"}.get(region or "", (region or "").lower())
+    return host.rsplit(".", 1)[-1] in DAY_FIRST_ENGLISH_TLDS or country in DAY_FIRST_ENGLISH_TLDS
 
 
 def site_host(signals: dict[str, Any], url: str) -> str:
@@ -1061,7 +1062,7 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
     region = locale_region(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale"))
     published, date_source, modified = choose_dates(evidence,
                                                     page_zone(host, language or declared, ctx["timezone"], region),
-                                                    fetched_at, numeric_day_first(language or declared, host),
+                                                    fetched_at, numeric_day_first(language or declared, host, region),
                                                     date_lines)
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))

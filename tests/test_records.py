@@ -756,12 +756,14 @@ def test_solar_hijri_days_in_date_lines(line: str, day: str | None) -> None:
     assert solar_hijri_day(line) == day
 
 
-@pytest.mark.parametrize(("language", "host", "dayfirst"), [
-    ("de", "www.example.at", True), ("fr", "example.com", True),
-    ("en", "example.com", False), ("en", "www.example.co.uk", True), (None, "a.org", True),
+@pytest.mark.parametrize(("language", "host", "region", "dayfirst"), [
+    ("de", "www.example.at", None, True), ("fr", "example.com", None, True),
+    ("en", "example.com", None, False), ("en", "www.example.co.uk", None, True), (None, "a.org", None, True),
+    ("en", "www.theguardian.com", "GB", True), ("en", "timesofindia.indiatimes.com", "IN", True),  # en-GB, en-IN
+    ("en", "example.com", "US", False),
 ])
-def test_which_pages_write_the_day_first(language: str | None, host: str, dayfirst: bool) -> None:
-    assert numeric_day_first(language, host) is dayfirst
+def test_which_pages_write_the_day_first(language: str | None, host: str, region: str | None, dayfirst: bool) -> None:
+    assert numeric_day_first(language, host, region) is dayfirst
 
 
 @pytest.mark.parametrize("value", ["2026-01-02", "2026-01-01T12:00:00+00:00", "10:30", "yesterday", "1890-01-01",
