@@ -228,6 +228,11 @@ NUMBER_AFTER_NAME = re.compile(r"\s\d")
 # A label naming the writer outright, before a colon ("Autor: Гаспадыня" is no phrase)
 AUTHOR_LABEL = re.compile(r"^(?:author|autor|autorin|auteur|auteure|autore|автор|авторы|yazar|szerző|kirjoittaja|"
                           r"penulis|tác giả|συντάκτης|نویسنده|लेखक|作者|著者)\s*[:：]", re.IGNORECASE)
+# What opens a page's labels and links, never a name: trafilatura's byline guess may take the
+# "More from" over a writer's other articles ("More"), or a review's "in <category>" line
+GUESS_NOT_NAME = frozenset(("in", "on", "at", "for", "from", "of", "to", "with", "about", "more", "read", "see",
+                            "view", "share", "follow", "all", "latest", "related", "popular", "next", "previous",
+                            "back", "print", "comments", "comment", "reply", "login", "log", "sign", "subscribe"))
 # First words that open a phrase, not a name: "By The Numbers", "Von Der Leyen" aside (a particle).
 NOT_NAME_START = frozenset(("the", "a", "an", "this", "these", "our", "my", "your", "all", "die", "das", "dem",
                             "ein", "eine", "einem", "einer", "les", "un", "une", "el", "los", "las", "il", "una"))
@@ -843,7 +848,8 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     for raw, sites in sources:
         persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites)
         if raw is guessed:
-            persons = [name for name in persons if not _phrase(name) and _squash(name) not in tagged]
+            persons = [name for name in persons if not _phrase(name) and _squash(name) not in tagged
+                       and name.split()[0].casefold() not in GUESS_NOT_NAME]
             from_guess = not people and bool(persons)
         agencies += credited
         people = people or persons

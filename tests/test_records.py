@@ -927,6 +927,27 @@ def test_the_visible_byline_over_a_guess_from_class_names(tmp_path: Path, byline
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
+@pytest.mark.parametrize("byline", [
+    # techpowerup.com: trafilatura reads the review's byline block as "Crazyeyesreaper; On; In Cpu Coolers
+    # Manufacturer Valkyrie", the category and the maker's name run together
+    ('<div class="byline"><div>by <address><a href="/forums/members/68032/">crazyeyesreaper</a></address>, </div>'
+     '<div>on <time datetime="2025-05-16T14:15:00+00:00">May 16th, 2025</time>, </div><div>in <a '
+     'href="/review/?category=CPU%20Coolers">CPU Coolers</a>.</div><div>Manufacturer: <a '
+     'href="https://www.my-valkyrie.com/">Valkyrie</a></div></div>'),
+    # motorsport.com: a "More from" box's label, which trafilatura takes for a byline ("More")
+    ('<div class="ms-items-widget ms-items-widget--more-from-author"><div class="ms-item--more-from '
+     'ms-item--more-from-author"><div class="flex"><span class="ms-item-more-from__label">More from</span><a '
+     'class="ms-item__link" href="/info/about-us/filip_cleeren/4294/"><address class="ms-item-more-from__author">'
+     '<span ref="author">Filip Cleeren</span></address></a></div></div></div>'),
+])
+def test_a_label_guessed_as_a_byline_names_no_one(tmp_path: Path, byline: str) -> None:
+    """trafilatura's byline guess from class names may be a label or a link's text run
+    together: a "name" opening with a preposition or a link's word ("In …", "More") is none."""
+    page = tmp_path / "page.html"
+    page.write_text(_page("", byline), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == []
+
+
 @pytest.mark.parametrize(("tagged", "authors"), [
     ("arianschlichenmayer", ["Arian Schlichenmayer"]), ("Arian", ["Arian Schlichenmayer"]), ("Bo2man", ["Bo2man"])])
 def test_a_one_word_name_in_a_tag_as_the_byline_shows_it(tmp_path: Path, tagged: str, authors: list[str]) -> None:
