@@ -214,6 +214,15 @@ WEEKDAY_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da",
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
                             "ter", "ten", "al", "el", "bin", "ibn"))
 MAX_NAME_WORDS = 5
+# What a role under a writer's name says of it ("Sports reporter", "Contributing Reporter", "Senior Editor")
+ROLE_KINDS = frozenset((
+    "senior", "junior", "chief", "deputy", "associate", "assistant", "managing", "executive", "contributing", "staff",
+    "special", "freelance", "lead", "head", "general", "political", "politics", "sports", "sport", "business",
+    "finance", "financial", "markets", "tech", "technology", "science", "health", "climate", "environment",
+    "culture", "arts", "entertainment", "music", "film", "travel", "food", "education", "legal", "crime", "data",
+    "digital", "video", "photo", "features", "opinion", "foreign", "national", "international", "local", "world",
+    "investigative", "breaking", "news", "weekend", "global", "economics", "economy",
+))
 MIN_USER_NAME = 4  # letters of a one-word user name that a blog's name may open with ("mywakenews")
 AUTHOR_META = ("article:author", "og:article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
 # One author a tag, often "Family, Given" (Highwire/Google Scholar tags of scholarly pages).
@@ -613,10 +622,12 @@ def _is_site(name: str, sites: set[str]) -> bool:
     return any(squashed == _squash(s) or s.startswith(folded + " ") for s in sites)
 
 
-def _without_site_role(words: list[str], sites: set[str]) -> list[str]:
-    """A name run together with the site's role label under it ("Adam Aaronson PhillyVoice
-    Staff", "Jane Doe Le Monde Correspondent"): the words before the site's name. Without
-    the site's name before it, a role word makes the whole a desk ("ZDNet Japan Staff")."""
+def _without_role(words: list[str], sites: set[str]) -> list[str]:
+    """A name run together with the role under it: the site's role label ("Adam Aaronson
+    PhillyVoice Staff", "Jane Doe Le Monde Correspondent") or a role with its kind ("Jonathan
+    Harding Sports reporter", "Lawrence Bonk Contributing Reporter"): the words before it,
+    two at least. Without the site's name or a kind before it, a role word makes the whole a
+    desk ("ZDNet Japan Staff")."""
     end = len(words)
     while end > 2 and words[end - 1].casefold() in NOT_PERSON_WORDS:
         end -= 1
@@ -624,6 +635,11 @@ def _without_site_role(words: list[str], sites: set[str]) -> list[str]:
         for start in range(2, end):
             if _is_site(" ".join(words[start:end]), sites):
                 return words[:start]
+        kinds = end
+        while kinds > 2 and words[kinds - 1].casefold() in ROLE_KINDS:
+            kinds -= 1
+        if kinds < end:
+            return words[:kinds]
     return words
 
 
@@ -631,7 +647,7 @@ def _person(part: str, alone: bool, sites: set[str]) -> str | None:
     """The part of a byline as a person's name, or None. Not the site ("The Local" on "The
     Local Sweden"). A lone part may be a user name ("jesusfreak", "Bo2man"); among several,
     a part must look like a name (a capital or a particle first: not "envoyé spécial à Moscou")."""
-    words = _without_site_role(part.split(), sites)
+    words = _without_role(part.split(), sites)
     if len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
         words = words[: len(words) // 2]  # "jesusfreak jesusfreak": a link text and its image alt
     name = " ".join(words)

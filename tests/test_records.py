@@ -1178,6 +1178,10 @@ def test_a_badge_or_a_script_beside_a_short_free_article_is_no_wall(tmp_path: Pa
     ("Staff Writer", ["Staff Writer"], []),
     ("ZDNet Japan Staff", ["ZDNet Japan Staff"], []),
     ("Jane Doe The Local Staff Writer", ["Jane Doe"], []),  # a name and, under it, the site's role label
+    # a name and the role under it, run together by trafilatura's byline guess (dw.com, engadget.com)
+    ("Jonathan Harding Sports reporter; Editor", ["Jonathan Harding"], []),
+    ("Lawrence Bonk Contributing Reporter ·", ["Lawrence Bonk"], []),
+    ("ZDNet Japan Staff", ["ZDNet Japan Staff"], []),  # a desk: no name before the role
     ("Redaktion / dpa", ["Redaktion"], ["dpa"]),
     ("By Anna Schmidt, Redaktion", ["Anna Schmidt"], []),  # a person named: the desk is no author
     ("admin", [], []),
