@@ -341,11 +341,16 @@ def _full_offset(match: re.Match[str]) -> str:
     return f"{match[1]}{match[2]}{int(match[3]):02d}:{match[4]}"
 
 
+SPACED_DOTTED_DAY = re.compile(r"\b(\d{1,2})\.\s+(\d{1,2})\.\s+(\d{4})\b")
+
+
 def gregorian(value: str) -> str:
     """A date of the Solar Hijri calendar (SOLAR_HIJRI) as ISO 8601 in the Gregorian one
     ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, its digits in ASCII
-    (DECIMAL_DIGITS) and, in Thai, its years of the Buddhist era in the Common one (BUDDHIST_YEAR)."""
-    value = value.translate(DECIMAL_DIGITS)
+    (DECIMAL_DIGITS), a dotted day with spaces written without them ("10. 4. 2011", as Czech,
+    Slovak and German pages print it, which htmldate's parser reads month first) and, in Thai,
+    its years of the Buddhist era in the Common one (BUDDHIST_YEAR)."""
+    value = SPACED_DOTTED_DAY.sub(r"\1.\2.\3", value.translate(DECIMAL_DIGITS))
     if THAI.search(value):
         value = BUDDHIST_YEAR.sub(lambda year: str(int(year[0]) - BUDDHIST_ERA), BUDDHIST_ERA_MARK.sub("", value))
     if not (found := SOLAR_HIJRI.match(value)):
@@ -409,7 +414,9 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     of each in order of trust, except that a publication date from a tag which htmldate's
     search of the whole page (URL, header, text) puts more than a day away, and which no
     source of another kind confirms, gives way to the first candidate that agrees with
-    htmldate (a meta or JSON-LD stamped by a later edit); a <time> the page shows stands.
+    htmldate (a meta or JSON-LD stamped by a later edit); a <time> the page shows stands,
+    unless the date line in the article's header agrees with htmldate against it (a news
+    ticker's <time>s, rt.com).
     When another candidate states the same instant in the publisher's own offset (a meta
     in UTC, a visible <time> at -04:00), that statement is kept as the local value: it
     holds the publisher's calendar day. The day a date line in the article's header states
@@ -447,6 +454,9 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
     lines = [line for line, _ in date_lines or []]
     if kind == "htmldate" and (shown := line_day(date_lines or [], fetched_at)) and not _near(shown, first):
         first, kind = shown, "dateline"
+    elif (kind == "time" and htmldate is not None and not _near(first, htmldate)
+          and (shown := line_day(date_lines or [], fetched_at)) and _near(shown, htmldate)):
+        first, kind = shown, "dateline"  # a <time> of another story (a ticker's), against the header's date line
     return in_own_offset(timed(first, lines, tz)), kind, in_own_offset(modified)
 
 

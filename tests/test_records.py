@@ -826,6 +826,20 @@ def test_the_pages_own_clock(tmp_path: Path, url: str, head: str, byline: str, l
     assert record(str(page), url, timezone="UTC")["published_at_local"] == local
 
 
+@pytest.mark.parametrize(("cards", "line", "local"), [
+    # a news ticker's <time>s (cards of other stories) against the header's date line (actualidad.rt.com)
+    ('<div class="SimpleCard-root"><a href="/actualidad/1-otra">Otra noticia</a><time class="Timestamp-root" '
+     'datetime="2019-06-14T12:39:32+00:00">14 jun 2019 | 12:39 GMT</time></div>',
+     '<div class="ArticleView-timestamp">Publicado: 7 may 2019 22:03 GMT</div>', "2019-05-07T22:03:00+00:00"),
+    # a dotted day with spaces, as Czech and German pages print it: day first ("10. 4. 2011" is 10 April)
+    ("", '<p class="date">Publikováno 10. 4. 2011 12:30</p>', "2011-04-10T12:30:00+02:00"),
+])
+def test_the_headers_date_line(tmp_path: Path, cards: str, line: str, local: str) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(_page("", line).replace("<body>", f"<body>{cards}"), encoding="utf-8")
+    assert record(str(page), "https://www.example.cz/zpravy/1/", timezone="UTC")["published_at_local"] == local
+
+
 def test_the_pages_own_jsonld_article_among_those_it_recommends(tmp_path: Path) -> None:
     """A page describing a recommended article in JSON-LD before its own: the node whose
     url names the page's address gives the date (as its byline's <time> shows it) and the
