@@ -88,6 +88,7 @@ REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-art
 ELSEWHERE = re.compile(r"(?<![a-z])(?<!has[-_])(?<!with[-_])(?<!no[-_])(?<!one[-_])(?<!two[-_])(?<!double[-_])"
                        r"(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|popular|"
                        r"most-?read|trending|cards?|card-\w+|more-stories|also-read|read-more)(?![a-z])")
+CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # Where a lead candidate stands: the page's <h1>s before it; the elements before it whose
 # own text starts as the extracted body does.
 _PRECEDING_H1 = etree.XPath("preceding::h1")
@@ -287,8 +288,10 @@ def _text(element: lxml.html.HtmlElement) -> str:
 
 
 def _class_words(element: lxml.html.HtmlElement) -> str:
-    """An element's class and id, lower case, as the class-word patterns read them."""
-    return f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+    """An element's class and id, lower case, as the class-word patterns read them; a word
+    starting in capitals inside a name is set apart ("SimpleCard-root" is "simple-card-root",
+    "RelatedArticles" "related-articles": CSS modules' and BEM's names)."""
+    return CAMEL_HUMP.sub("-", f"{element.get('class') or ''} {element.get('id') or ''}").lower()
 
 
 def _block_links(heading: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:

@@ -20,6 +20,7 @@ from dossier_pipeline.tasks.extract import (
     decode_html,
     extract_page,
     lead_paragraph,
+    page_signals,
     parse_html,
 )
 from dossier_pipeline.tasks.furniture import match_classes, rules_for
@@ -377,3 +378,13 @@ def test_steps_shown_as_checkbox_labels_are_text() -> None:
     text = extract_page(_page(html.encode(), "https://news.example.org/2024/05/03/tram.html"))["record"]["text"]
     assert all(step in text for step in steps)
     assert "newsletter" not in text and "Dark mode" not in text
+
+
+@pytest.mark.parametrize("card", ["SimpleCard-root", "RelatedArticles-list", "simple-card", "teaser"])
+def test_times_of_other_stories_are_not_the_articles(card: str) -> None:
+    """A card's or a related list's <time> dates another story, whatever the naming style of
+    its class: words run together in capitals ("SimpleCard-root", CSS modules) as apart."""
+    tree = parse_html(f'<html><body><div class="{card}"><a href="/other">Other story</a><time '
+                      'datetime="2019-06-14T12:39:32+00:00">14 jun</time></div><article><h1>Headline</h1><time '
+                      'datetime="2019-05-07T22:03:26+00:00">7 May</time><p>Text.</p></article></body></html>')
+    assert page_signals(tree, rules_for("en"), match_classes(tree))["times"] == ["2019-05-07T22:03:26+00:00"]
