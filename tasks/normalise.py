@@ -452,7 +452,7 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
             _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):
         first, kind = next((p, k) for p, k in candidates if _near(p, htmldate))
     lines = [line for line, _ in date_lines or []]
-    if kind == "htmldate" and (shown := line_day(date_lines or [], fetched_at)) and not _near(shown, first):
+    if kind == "htmldate" and (shown := line_day(date_lines or [], fetched_at)) and shown.local != first.local:
         first, kind = shown, "dateline"
     elif (kind == "time" and htmldate is not None and not _near(first, htmldate)
           and (shown := line_day(date_lines or [], fetched_at)) and _near(shown, htmldate)):

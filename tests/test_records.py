@@ -840,6 +840,15 @@ def test_the_headers_date_line(tmp_path: Path, cards: str, line: str, local: str
     assert record(str(page), "https://www.example.cz/zpravy/1/", timezone="UTC")["published_at_local"] == local
 
 
+def test_the_headers_date_line_over_the_day_in_the_address(tmp_path: Path) -> None:
+    """htmldate's day, from the address (the day the story was filed), gives way to the day
+    the article's header prints, however close: the page's own statement (yomiuri.co.jp)."""
+    page = tmp_path / "page.html"
+    page.write_text(_page("", '<p class="date">21 December 2024 at 09:31</p>'), encoding="utf-8")
+    url = "https://www.example.cz/2024/12/20/zpravy/1/"
+    assert record(str(page), url, timezone="UTC")["published_at_local"] == "2024-12-21T09:31:00+01:00"
+
+
 def test_the_pages_own_jsonld_article_among_those_it_recommends(tmp_path: Path) -> None:
     """A page describing a recommended article in JSON-LD before its own: the node whose
     url names the page's address gives the date (as its byline's <time> shows it) and the
