@@ -472,9 +472,12 @@ class VisibleText:
 
     def __init__(self, tree: lxml.html.HtmlElement) -> None:
         self.tree = tree
+        self._bylines: list[str] | None = None
 
     def bylines(self) -> list[str]:
-        return visible_bylines(self.tree)
+        if self._bylines is None:  # asked for by the dates and by the authors
+            self._bylines = visible_bylines(self.tree)
+        return self._bylines
 
     def tag_links(self) -> list[str]:
         return visible_tag_links(self.tree)

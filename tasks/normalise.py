@@ -62,6 +62,7 @@ TZINFOS: dict[str, tzinfo] = {
     **{name: ZoneInfo(zone) for name, zone in {"ET": "America/New_York", "CT": "America/Chicago",
                                                 "MT": "America/Denver", "PT": "America/Los_Angeles"}.items()}}
 ZONE_AFTER = re.compile(rf"\s*\(?({'|'.join(sorted(TZINFOS, key=len, reverse=True))})\b")  # "14:30 (CET)"
+ZONE_NAME = re.compile(rf"\b(?:{'|'.join(sorted(TZINFOS, key=len, reverse=True))}|IST)\b")
 # "10.34PM IST": India's on a page whose clock is not Israel's or Ireland's (economictimes.indiatimes.com)
 IST_AFTER = re.compile(r"\s*\(?IST\b")
 IST_ZONES = ("Asia/Kolkata", "Asia/Jerusalem", "Europe/Dublin")
@@ -106,6 +107,7 @@ SOLAR_HIJRI_MONTHS = {name: i % 12 + 1 for i, name in enumerate((
     "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
     "حمل", "ثور", "جوزا", "سرطان", "اسد", "سنبله", "میزان", "عقرب", "قوس", "جدی", "دلو", "حوت"))}
 SOLAR_HIJRI_DAY = re.compile(rf"(\d{{1,2}})\s+({'|'.join(SOLAR_HIJRI_MONTHS)})\s+{SOLAR_HIJRI_YEAR}")
+BYLINE_RANK = 1  # extract._time_rank's rank of a line in a byline
 HEADER_RANK = 2  # a date line ranked up to this (extract._time_rank) sits in the article's header or body
 # A date opening one of the first paragraphs of the article's text, before a bracket or a dash
 # (press releases, local news): "(21. November 2022) Energieverbraucher …", "Berlin, 21.11.2022 – …",
@@ -341,6 +343,7 @@ def _full_offset(match: re.Match[str]) -> str:
     return f"{match[1]}{match[2]}{int(match[3]):02d}:{match[4]}"
 
 
+SLASHED_DAY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
 SPACED_DOTTED_DAY = re.compile(r"\b(\d{1,2})\.\s+(\d{1,2})\.\s+(\d{4})\b")
 
 
@@ -427,7 +430,7 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
                                    if item["source"] in _PUBLISHED_SOURCES | _MODIFIED_SOURCES
                                    and (parsed := parse_date(item["value"], tz, fetched_at, dayfirst))])
     published = next(((p, s.split(":")[0]) for s, p in parsed_all if s in _PUBLISHED_SOURCES), None)
-    if published is None and (shown := line_day(date_lines or [], fetched_at)):
+    if published is None and (shown := line_day(date_lines or [], fetched_at, dayfirst)):
         published = shown, "dateline"
     modified = next((p for s, p in parsed_all if s in _MODIFIED_SOURCES), None)
 
@@ -452,10 +455,10 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
             _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):
         first, kind = next((p, k) for p, k in candidates if _near(p, htmldate))
     lines = [line for line, _ in date_lines or []]
-    if kind == "htmldate" and (shown := line_day(date_lines or [], fetched_at)) and shown.local != first.local:
+    shown = line_day(date_lines or [], fetched_at, dayfirst)
+    if kind == "htmldate" and shown and shown.local != first.local:
         first, kind = shown, "dateline"
-    elif (kind == "time" and htmldate is not None and not _near(first, htmldate)
-          and (shown := line_day(date_lines or [], fetched_at)) and _near(shown, htmldate)):
+    elif kind == "time" and htmldate is not None and shown and not _near(first, htmldate) and _near(shown, htmldate):
         first, kind = shown, "dateline"  # a <time> of another story (a ticker's), against the header's date line
     return in_own_offset(timed(first, lines, tz)), kind, in_own_offset(modified)
 
@@ -481,11 +484,13 @@ def on_stated_clocks(dated: list[tuple[str, ParsedDate]]) -> list[tuple[str, Par
     return out
 
 
-def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDate | None:
+def line_day(date_lines: list[tuple[str, int]], not_after: datetime, dayfirst: bool = True) -> ParsedDate | None:
     """The day the first date line in the article's header or body (HEADER_RANK) states before
     any update's label, read by htmldate's parser of date expressions (in many languages;
     from the line's first digit when a label in another script opens it: "Опубликовано: 5
-    марта 2021", "نشر في: 18 مايو 2023", which it reads only without)."""
+    марта 2021", "نشر في: 18 مايو 2023", which it reads only without). That parser reads a
+    numeric date day first: on a page that writes the month first (numeric_day_first),
+    "10/9/10" is given to it as 2010-10-09."""
     latest = not_after.replace(tzinfo=None)
     for whole, rank in date_lines:
         line = UPDATE_LABEL.split(whole, 1)[0]
@@ -495,13 +500,24 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime) -> ParsedDa
         if found := CJK_DAY.search(line):
             day = f"{found[1]}-{int(found[2]):02d}-{int(found[3]):02d}"
         elif not (day := solar_hijri_day(line)):
-            text = gregorian(line)
+            text = gregorian(line) if dayfirst else SLASHED_DAY.sub(_month_first, gregorian(line), 1)
+            # the day only: a clock's zone name ("7:15 AM EDT") is left to timed (dateutil warns of the names it lacks)
+            text = ZONE_NAME.sub(" ", text)
             day = try_date_expr(text, "%Y-%m-%d", True, MIN_DATE, latest)
             if not day and (digit := FIRST_DIGIT.search(text)) and digit.start():
                 day = try_date_expr(text[digit.start():], "%Y-%m-%d", True, MIN_DATE, latest)
         if day:
             return parse_date(day, "UTC", not_after)
     return None
+
+
+def _month_first(found: re.Match[str]) -> str:
+    """A numeric date month first ("10/9/10", "2/13/2010") as ISO 8601 (a two-digit year in
+    this century up to the current one's, else the last)."""
+    month, day, year = int(found[1]), int(found[2]), int(found[3])
+    if len(found[3]) == 2:
+        year += 2000 if year <= datetime.now(UTC).year % 100 else 1900
+    return f"{year:04d}-{month:02d}-{day:02d}" if month <= 12 else found[0]
 
 
 def timed(day: ParsedDate, date_lines: list[str], tz: str) -> ParsedDate:
@@ -1092,10 +1108,15 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
     evidence = date_evidence(ex, ctx, date_lines)
     host = site_host(signals, canonical)
     region = locale_region(ld.get("inLanguage"), signals.get("html_lang"), meta.get("og:locale"))
-    published, date_source, modified = choose_dates(evidence,
-                                                    page_zone(host, language or declared, ctx["timezone"], region),
-                                                    fetched_at, numeric_day_first(language or declared, host, region),
-                                                    date_lines)
+    zone, dayfirst = page_zone(host, language or declared, ctx["timezone"], region), numeric_day_first(
+        language or declared, host, region)
+    published, date_source, modified = choose_dates(evidence, zone, fetched_at, dayfirst, date_lines)
+    if date_source in (None, "htmldate") and visible is not None and (dated := [
+            (line, BYLINE_RANK) for line in visible.bylines()[:1] if any(c.isdigit() for c in line)]):
+        # no tag dates the page: its byline may ("by Michael Larabel on 21 December 2024 at 09:31 AM EST")
+        date_lines += dated
+        evidence = date_evidence(ex, ctx, date_lines)
+        published, date_source, modified = choose_dates(evidence, zone, fetched_at, dayfirst, date_lines)
 
     site_name = _first(meta.get("og:site_name"), ld.get("publisher"), ex.get("sitename"))
     # an author tag naming the publisher ("Deutsche Welle (www.dw.com)" in both) names no writer

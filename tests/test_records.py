@@ -840,6 +840,17 @@ def test_the_headers_date_line(tmp_path: Path, cards: str, line: str, local: str
     assert record(str(page), "https://www.example.cz/zpravy/1/", timezone="UTC")["published_at_local"] == local
 
 
+@pytest.mark.parametrize(("byline", "local"), [
+    ("<p>By Richard Lawler posted Aug 18th 2010 7:30PM</p>", "2010-08-18T19:30:00+00:00"),  # its time (engadget)
+    ("<p>By Maggie Haberman | 10/9/10 7:15 AM EDT</p>", "2010-10-09"),  # an American page's month first (politico)
+])
+def test_the_date_in_a_byline(tmp_path: Path, byline: str, local: str) -> None:
+    """No tag dates the page; its byline states the day, and the time, as the page writes them."""
+    page = tmp_path / "page.html"
+    page.write_text(_page("", byline), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/1/", timezone="UTC")["published_at_local"] == local
+
+
 def test_the_headers_date_line_over_the_day_in_the_address(tmp_path: Path) -> None:
     """htmldate's day, from the address (the day the story was filed), gives way to the day
     the article's header prints, however close: the page's own statement (yomiuri.co.jp)."""
