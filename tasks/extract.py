@@ -369,8 +369,9 @@ def _time_rank(element: lxml.html.HtmlElement) -> int | None:
             return None
     if element.get("itemprop") == "datePublished" or element.get("pubdate") is not None:
         return 0
-    if BYLINE_AREA.search(where) and (in_article or "header" not in where or "author" in where):
-        return 1
+    if BYLINE_AREA.search(where) and (in_article or "header" not in where or "author" in where or any(
+            a.tag == "header" for a in headline_holders(element.getroottree().getroot()) if a in ancestors)):
+        return 1  # in a byline: in an <article>, or a header that is not the site's (the headline's own)
     return 2 if in_article else 3
 
 

@@ -388,3 +388,15 @@ def test_times_of_other_stories_are_not_the_articles(card: str) -> None:
                       'datetime="2019-06-14T12:39:32+00:00">14 jun</time></div><article><h1>Headline</h1><time '
                       'datetime="2019-05-07T22:03:26+00:00">7 May</time><p>Text.</p></article></body></html>')
     assert page_signals(tree, rules_for("en"), match_classes(tree))["times"] == ["2019-05-07T22:03:26+00:00"]
+
+
+def test_the_time_in_the_headlines_header_is_the_bylines() -> None:
+    """techpowerup.com: no <article> around the review; its <header> holds the headline and the
+    byline's <time>, while a forum widget beside it is an <article> of bylined posts. The
+    headline's header is the article's, not the site's: its byline's time comes first."""
+    tree = parse_html(
+        '<html><body><div class="page"><header class="clearfix"><h1>Valkyrie V240 LITE Review</h1><div '
+        'class="byline"><div>on <time datetime="2025-05-16T14:15:00+00:00">May 16th, 2025</time></div></div>'
+        '</header><p>Text.</p><article class="s--item s--newposts"><ul><li><div class="s--newposts__byline">'
+        '<time datetime="2025-05-18T20:07:47+0000">20:07</time></div></li></ul></article></div></body></html>')
+    assert page_signals(tree, rules_for("en"), match_classes(tree))["times"][0] == "2025-05-16T14:15:00+00:00"
