@@ -197,6 +197,7 @@ INSTITUTION_WORDS = frozenset((
 NOT_PERSON_WORDS = frozenset((
     "redaktion", "rédaction", "redaction", "staff", "editorial", "editors", "newsroom", "desk", "team", "admin",
     "administrator", "wordpressadmin", "anonymous", "unknown", "редакция", "correspondent", "reporter", "journalist",
+    "xxx", "n/a", "null", "none", "undefined",  # placeholders
     "writer", "correspondant", "correspondante", "journaliste", "envoyé", "envoyée", "rédacteur", "rédactrice",
     "verslaggever", "verslaggevers",
     "korrespondent", "korrespondentin", "redakteur", "redakteurin", "корреспондент", "редактор", "обозреватель",
@@ -891,7 +892,8 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites)
         if raw is guessed:
             persons = [name for name in persons if not _phrase(name) and _squash(name) not in tagged
-                       and name.split()[0].casefold() not in GUESS_NOT_NAME]
+                       and name.split()[0].casefold() not in GUESS_NOT_NAME
+                       and name.casefold() not in _months() | _weekdays()]  # a date's "January"
             from_guess = not people and bool(persons)
         agencies += credited
         people = people or persons

@@ -973,10 +973,16 @@ def test_the_visible_byline_over_a_guess_from_class_names(tmp_path: Path, byline
      'ms-item--more-from-author"><div class="flex"><span class="ms-item-more-from__label">More from</span><a '
      'class="ms-item__link" href="/info/about-us/filip_cleeren/4294/"><address class="ms-item-more-from__author">'
      '<span ref="author">Filip Cleeren</span></address></a></div></div></div>'),
+    # obamawhitehouse.archives.gov: a date opens the author pane, and trafilatura takes its month ("January")
+    ('<div class="panel-pane pane-forall-blog-post-author-pane author-pane-links"> January 17, 2017 at 6:08 PM ET '
+     'by <a class="blog-author-link" href="/blog/author/kori-schulman">Kori Schulman</a></div>'),
+    # epaper.zeit.de: an editor's placeholder left in the page
+    '<box type="citation"><p>»Der Zeitgeist ist nun wirklich kein altruistischer«</p><author>xxx</author></box>',
 ])
 def test_a_label_guessed_as_a_byline_names_no_one(tmp_path: Path, byline: str) -> None:
     """trafilatura's byline guess from class names may be a label or a link's text run
-    together: a "name" opening with a preposition or a link's word ("In …", "More") is none."""
+    together: a "name" opening with a preposition or a link's word ("In …", "More"), a month's
+    name and a placeholder are none."""
     page = tmp_path / "page.html"
     page.write_text(_page("", byline), encoding="utf-8")
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == []
