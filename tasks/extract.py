@@ -88,6 +88,8 @@ REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-art
 ELSEWHERE = re.compile(r"(?<![a-z])(?<!has[-_])(?<!with[-_])(?<!no[-_])(?<!one[-_])(?<!two[-_])(?<!double[-_])"
                        r"(?:comments?|comment-\w+|sidebar|side-bar|related|recommended|widgets?|teasers?|popular|"
                        r"most-?read|trending|cards?|card-\w+|more-stories|also-read|read-more)(?![a-z])")
+COPYRIGHT = re.compile(r"(?:©|&copy;|&#169;|&#xa9;|\(c\)|copyright)\W{0,20}(?:\d{4}\s*[-–]\s*)?\d{4}", re.IGNORECASE)
+YEAR = re.compile(r"\d{4}")
 CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # Where a lead candidate stands: the page's <h1>s before it; the elements before it whose
 # own text starts as the extracted body does.
@@ -770,6 +772,11 @@ def _opens_with_a_menu(text: str | None) -> bool:
     return len(lines) == MENU_LINES and sum(bool(MENU_ITEM.fullmatch(line)) for line in lines) >= MENU_ITEMS
 
 
+def copyright_years(html: str) -> list[str]:
+    """The years of the page's copyright notices ("© 2017", "&copy; 1996-2024", "(c) 2011")."""
+    return [year for found in COPYRIGHT.finditer(html) for year in YEAR.findall(found[0])]
+
+
 def _word_char(char: str) -> bool:
     """What re's \\w matches in a str."""
     return char.isalnum() or char == "_"
@@ -830,6 +837,8 @@ def _extract(page: Page) -> Extraction:
     if doc is None:
         return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "no_article_text"}
     doc.author = as_the_page_spells(doc.author, html)
+    # htmldate's last resort is the year of the page's copyright notice, as 1 January: kept apart
+    signals["copyright_years"] = copyright_years(html) if (doc.date or "").endswith("-01-01") else []
     leads = cast(list[lxml.html.HtmlElement], classes.leads)  # the page's elements are HtmlElements (_PARSER)
     descriptions = [signals["jsonld"].get("description"), *(signals["meta"].get(k, [""])[0] for k in DESCRIPTION_META)]
     if lead := lead_paragraph(tree, signals["headlines"], doc.text or "", leads, [d for d in descriptions if d]):

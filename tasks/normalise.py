@@ -392,7 +392,9 @@ def date_evidence(ex: dict[str, Any], ctx: dict[str, Any], date_lines: list[tupl
                   *[(f"meta:{key}", v) for key in PUBLISHED_META
                     if len(set(meta.get(key, []))) <= MAX_OWN_DATES for v in meta.get(key, [])],
                   *[("time", v) for v in signals.get("times", [])],
-                  ("htmldate", ex.get("date")),
+                  # htmldate's 1 January of the page's copyright year: the notice's, not the article's
+                  ("htmldate:copyright_year" if (found := ex.get("date") or "").endswith("-01-01")
+                   and found[:4] in signals.get("copyright_years", []) else "htmldate", ex.get("date")),
                   *[("dateline", line) for line, rank in date_lines if rank <= HEADER_RANK],
                   *[(key, hints.get(key)) for key in HINT_PUBLISHED],
                   ("jsonld:dateModified", ld.get("dateModified")),

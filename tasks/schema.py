@@ -93,7 +93,8 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "candidates in order of trust (jsonld:datePublished, `meta:<name>`, time, htmldate, dateline (a date "
        "line under the headline, or opening the text), news_sitemap_date, "
        "feed_date, listing_date), then jsonld:dateModified, modified-time meta, sitemap_lastmod and "
-       "http:last-modified.",
+       "http:last-modified; htmldate:copyright_year is htmldate's 1 January of the page's copyright year, "
+       "never taken.",
        "page, discovery, HTTP response", "rows written before schema 2"),
     _f("language", pa.string(), "ISO 639-1 code detected from the text (py3langid); when detection is "
        "unsure, the declared or the dossier's language if the text supports it; the declared one when it is "

@@ -851,6 +851,15 @@ def test_the_date_in_a_byline(tmp_path: Path, byline: str, local: str) -> None:
     assert record(str(page), "https://www.example.com/news/1/", timezone="UTC")["published_at_local"] == local
 
 
+@pytest.mark.parametrize(("page", "year"), [("rd-mozilla-1", "1998"), ("goose-msn1", "2011")])
+def test_a_copyright_year_dates_no_article(page: str, year: str) -> None:
+    """htmldate's last resort on a page it finds no date on is the year of its copyright
+    notice, as 1 January ("©1998" under Mozilla's page): kept in the evidence, not taken."""
+    rec = record(f"../corpus/pages/{page}.html", CORPUS_TRUTH[page]["url"])
+    assert rec["published_at"] is None and rec["date_source"] is None
+    assert {"source": "htmldate:copyright_year", "value": f"{year}-01-01"} in rec["date_evidence"]
+
+
 def test_the_headers_date_line_over_the_day_in_the_address(tmp_path: Path) -> None:
     """htmldate's day, from the address (the day the story was filed), gives way to the day
     the article's header prints, however close: the page's own statement (yomiuri.co.jp)."""
