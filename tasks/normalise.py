@@ -863,8 +863,9 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     equal to the site name is the site. The persons the visible byline names ("Par …":
     visible_authors of ``byline_lines()``, only called then, as finding them scans the page's
     text) win over trafilatura's byline, a guess from class names that may be another
-    article's teaser; on a page with no byline source, or one-word names, they name or spell
-    out the writers."""
+    article's teaser; on a page with no byline source, or only a desk's ("Us Weekly Staff" in
+    the author tag, "By Megan French" shown), or one-word names, they name or spell out the
+    writers."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
     guessed = [ex.get("author") or ""]  # trafilatura's byline ("A; B"): its heuristics may take a phrase
@@ -900,7 +901,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         agencies += credited
         people = people or persons
         desks = desks or credited_desks
-    if byline_lines is not None and (from_guess or not (people or desks) or any(" " not in name for name in people)):
+    if byline_lines is not None and (from_guess or not people or any(" " not in name for name in people)):
         shown = visible_authors(byline_lines(), site_names)  # one scan of the page's text
         people = shown if from_guess and shown else [_as_shown(name, shown) for name in people] if people else shown
     return people or desks, ", ".join(dedupe(agencies)) or None

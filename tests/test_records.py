@@ -1009,6 +1009,14 @@ def test_a_one_word_name_in_a_tag_as_the_byline_shows_it(tmp_path: Path, tagged:
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
+def test_the_writer_shown_beats_a_desk_in_the_author_tag(tmp_path: Path) -> None:
+    """usmagazine.com: its author tag names the desk ("Us Weekly Staff"), its byline the writer."""
+    page = tmp_path / "page.html"
+    page.write_text(_page('<meta property="og:site_name" content="Us Weekly"><meta name="author" '
+                          'content="Us Weekly Staff">', "<p>By Megan French</p>"), encoding="utf-8")
+    assert record(str(page), "https://www.usmagazine.com/celebrity-news/1/")["authors"] == ["Megan French"]
+
+
 def test_the_writer_named_in_article_author_beats_the_publisher_in_the_author_tag(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text(_page('<meta name="author" content="Condé Nast"><meta property="article:author" '
