@@ -227,6 +227,11 @@ ROLE_KINDS = frozenset((
     "investigative", "breaking", "news", "weekend", "global", "economics", "economy",
 ))
 MIN_USER_NAME = 4  # letters of a one-word user name that a blog's name may open with ("mywakenews")
+# A writer's profile address in an author tag ("https://www.engadget.com/editors/jon-fingas"): the
+# folder that holds the site's writers, then the writer's name as a slug of two to four words
+PROFILE_URL = re.compile(r"https?://[^/\s,]+/(?:[^\s,]*/)?(?:authors?|autor(?:en)?|auteurs?|editors?|profiles?|people|"
+                         r"staff|journalists?|writers?|contributors?|columnists?|redakteure?)/"
+                         r"([a-z]{2,}(?:[-_][a-z]{2,}){1,3})/?(?=$|[\s,?#])", re.IGNORECASE)
 AUTHOR_META = ("article:author", "og:article:author", "author", "dc.creator", "parsely-author", "sailthru.author")
 # One author a tag, often "Family, Given" (Highwire/Google Scholar tags of scholarly pages).
 SCHOLARLY_AUTHOR_META = ("citation_author", "dcterms.creator")
@@ -869,7 +874,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
     guessed = [ex.get("author") or ""]  # trafilatura's byline ("A; B"): its heuristics may take a phrase
-    sources = [
+    tags = [
         # a JSON-LD Person may bear the site's name (a personal blog), not an Organization's that publishes it
         ([name for name, kinds in ld_authors if "Person" in kinds],
          set() if ld.get("publisher_is_person") or not ld.get("publisher") else {ld["publisher"]}),
@@ -879,8 +884,12 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         # publisher in its plain author tag ("Condé Nast")
         *[(_one_per_person(meta.get(key, [])) if key == "dc.creator" else meta.get(key, []), site_names)
           for key in AUTHOR_META],
-        (guessed, site_names),
     ]
+    # last, writers' profile addresses in the author tags, named by their slugs (an account's,
+    # "l-horstmann", may stand for a byline the page shows as the desk's)
+    profiles = [_slug_name(found[1], guessed[0]) for key in AUTHOR_META for value in meta.get(key, [])
+                for found in PROFILE_URL.finditer(value)]
+    sources = [*tags, (guessed, site_names), (profiles, site_names)]
     people: list[str] = []
     desks: list[str] = []
     agencies = [AGENCIES[name.casefold()] for name, kinds in ld_authors
@@ -889,7 +898,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     # trafilatura's byline reads the same tags: a name it made of a value refused here is refused
     # ("facebook.com/vegolosi" in article:author is its "Facebook Com"); of an address, only the
     # host, as a profile's slug may be the writer's name ("/source/titiou-lecoq")
-    tagged = {_squash(part) for raw, _ in sources[:-1] for value in raw
+    tagged = {_squash(part) for raw, _ in tags for value in raw
               for part in (HOST.findall(value)[:1] if URL_LIKE.match(value) else AUTHOR_SPLIT.split(value))}
     for raw, sites in sources:
         persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites)
@@ -905,6 +914,16 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         shown = visible_authors(byline_lines(), site_names)  # one scan of the page's text
         people = shown if from_guess and shown else [_as_shown(name, shown) for name in people] if people else shown
     return people or desks, ", ".join(dedupe(agencies)) or None
+
+
+def _slug_name(slug: str, byline: str) -> str:
+    """A writer named by a profile address's slug ("julia-carrie-wong"): as the byline spells
+    that name ("Julia Carrie Wong", "José García" for "jose-garcia"), else its words with capitals."""
+    letters = _squash(unicodedata.normalize("NFKD", slug).encode("ascii", "ignore").decode())
+    for name in AUTHOR_SPLIT.split(byline):
+        if _squash(unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()) == letters:
+            return " ".join(name.split())
+    return " ".join(word.capitalize() for word in re.split(r"[-_]", slug))
 
 
 def _as_shown(name: str, shown: list[str]) -> str:

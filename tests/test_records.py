@@ -1009,6 +1009,18 @@ def test_a_one_word_name_in_a_tag_as_the_byline_shows_it(tmp_path: Path, tagged:
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
+@pytest.mark.parametrize(("address", "authors"), [
+    ("https://www.engadget.com/editors/jon-fingas", ["Jon Fingas"]),  # engadget.com
+    ("https://www.example.com/author/l-horstmann/", []),  # an account's initial: no name
+    ("https://www.facebook.com/jon.fingas", []),  # a profile elsewhere: no writers' folder
+])
+def test_a_writer_named_by_a_profile_address(tmp_path: Path, address: str, authors: list[str]) -> None:
+    """An author tag giving only the writer's profile address names the writer by its slug."""
+    page = tmp_path / "page.html"
+    page.write_text(_page(f'<meta property="article:author" content="{address}">', ""), encoding="utf-8")
+    assert record(str(page), "https://www.engadget.com/2016/12/05/x/")["authors"] == authors
+
+
 def test_the_writer_shown_beats_a_desk_in_the_author_tag(tmp_path: Path) -> None:
     """usmagazine.com: its author tag names the desk ("Us Weekly Staff"), its byline the writer."""
     page = tmp_path / "page.html"
