@@ -48,8 +48,8 @@ LANG_RE = re.compile(rb"""<html[^>]*?\slang\s*=\s*["']?([a-z]{2,3})|"""
 # Latin encodings other than windows-1252: the languages written in them, their countries'
 # domains, and the codecs of each family that the detector may name.
 LATIN_FAMILIES = {
-    "cp1250": (("pl", "cs", "sk", "hu", "sl", "hr", "bs", "sr", "ro", "sq"), ("pl", "cz", "sk", "hu", "si", "hr", "ba",
-                                                                           "rs", "ro", "al"),
+    "cp1250": (("pl", "cs", "sk", "hu", "sl", "hr", "bs", "sr", "ro", "sq"),
+               ("pl", "cz", "sk", "hu", "si", "hr", "ba", "rs", "ro", "al"),
                ("cp1250", "iso8859_2", "iso8859_16", "mac_latin2")),
     "cp1254": (("tr", "az"), ("tr", "az"), ("cp1254", "iso8859_9")),
     "cp1257": (("lt", "lv", "et"), ("lt", "lv", "ee"), ("cp1257", "iso8859_13", "iso8859_4")),

@@ -905,7 +905,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         if raw is guessed:
             persons = [name for name in persons if not _phrase(name) and _squash(name) not in tagged
                        and name.split()[0].casefold() not in GUESS_NOT_NAME
-                       and name.casefold() not in _months() | _weekdays()]  # a date's "January"
+                       and name.casefold() not in _months() and name.casefold() not in _weekdays()]  # "January"
             from_guess = not people and bool(persons)
         agencies += credited
         people = people or persons
