@@ -107,6 +107,8 @@ SOLAR_HIJRI_MONTHS = {name: i % 12 + 1 for i, name in enumerate((
     "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
     "حمل", "ثور", "جوزا", "سرطان", "اسد", "سنبله", "میزان", "عقرب", "قوس", "جدی", "دلو", "حوت"))}
 SOLAR_HIJRI_DAY = re.compile(rf"(\d{{1,2}})\s+({'|'.join(SOLAR_HIJRI_MONTHS)})\s+{SOLAR_HIJRI_YEAR}")
+# A year or a numeric date: what a byline line must hold to be read as a date line
+DATE_LIKE = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)|(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{2}")
 BYLINE_RANK = 1  # extract._time_rank's rank of a line in a byline
 HEADER_RANK = 2  # a date line ranked up to this (extract._time_rank) sits in the article's header or body
 # A date opening one of the first paragraphs of the article's text, before a bracket or a dash
@@ -213,6 +215,11 @@ NOT_PERSON_WORDS = frozenset((
     # an editor's credit, not the writer's (ISNA's "دبیر", the desk editor who published the piece)
     "دبیر", "ویراستار", "محرر", "संपादक",
 ))
+# The languages whose month names open htmldate's slow search of a date line (_month_words)
+MONTH_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da", "nb", "fi", "cs", "tr", "ru", "uk",
+                   "el", "hu", "ro", "bg", "hr", "sr", "sk", "sl", "lt", "lv", "et", "ca", "id", "ms", "vi", "ar",
+                   "fa", "he", "hi", "bn", "ur", "th", "ko", "ja", "zh")
+LETTERS = re.compile(r"[^\W\d_]+")
 WEEKDAY_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da", "nb", "fi", "cs", "tr", "ru")
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
                             "ter", "ten", "al", "el", "bin", "ibn"))
@@ -463,11 +470,11 @@ def choose_dates(evidence: list[dict[str, str]], tz: str, fetched_at: datetime, 
             _near(first, p) for p, k in candidates if k not in (kind, "htmldate")):
         first, kind = next((p, k) for p, k in candidates if _near(p, htmldate))
     lines = [line for line, _ in date_lines or []]
-    shown = line_day(date_lines or [], fetched_at, dayfirst)
-    if kind == "htmldate" and shown and shown.local != first.local:
-        first, kind = shown, "dateline"
-    elif kind == "time" and htmldate is not None and shown and not _near(first, htmldate) and _near(shown, htmldate):
-        first, kind = shown, "dateline"  # a <time> of another story (a ticker's), against the header's date line
+    # the date line is read only when it may change the choice (reading one costs up to milliseconds)
+    against_time = kind == "time" and htmldate is not None and not _near(first, htmldate)
+    if (kind == "htmldate" or against_time) and (shown := line_day(date_lines or [], fetched_at, dayfirst)) and (
+            shown.local != first.local if kind == "htmldate" else htmldate is not None and _near(shown, htmldate)):
+        first, kind = shown, "dateline"  # against htmldate alone; or a <time> of another story (a ticker's)
     return in_own_offset(timed(first, lines, tz)), kind, in_own_offset(modified)
 
 
@@ -511,9 +518,11 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime, dayfirst: b
             text = gregorian(line) if dayfirst else SLASHED_DAY.sub(_month_first, gregorian(line), 1)
             # the day only: a clock's zone name ("7:15 AM EDT") is left to timed (dateutil warns of the names it lacks)
             text = ZONE_NAME.sub(" ", text)
-            day = try_date_expr(text, "%Y-%m-%d", True, MIN_DATE, latest)
+            # htmldate's slow search (dateparser, every language it has) only for a line naming a month
+            extensive = any(word.casefold().strip(".") in _month_words() for word in LETTERS.findall(text))
+            day = try_date_expr(text, "%Y-%m-%d", extensive, MIN_DATE, latest)
             if not day and (digit := FIRST_DIGIT.search(text)) and digit.start():
-                day = try_date_expr(text[digit.start():], "%Y-%m-%d", True, MIN_DATE, latest)
+                day = try_date_expr(text[digit.start():], "%Y-%m-%d", extensive, MIN_DATE, latest)
         if day:
             return parse_date(day, "UTC", not_after)
     return None
@@ -800,7 +809,7 @@ def _before_its_date(line: str) -> tuple[str, bool]:
         return line, False
     words = line[start:found.start()].split()
     while len(words) > 1 and (words[-1][:1].islower()
-                              or (len(words) > 2 and words[-1].strip(".,").casefold() in _months())):
+                              or (len(words) > 2 and words[-1].strip(".,").casefold() in _month_words())):
         words.pop()
     return line[:start] + " ".join(words), True
 
@@ -820,9 +829,12 @@ def _without_weekday(name: str) -> str:
 
 
 @cache
-def _months() -> frozenset[str]:
-    """The months' full and abbreviated names in the languages of the furniture rules (babel's CLDR data)."""
-    return frozenset(month.casefold().strip(".") for code in WEEKDAY_LANGUAGES for context in ("format", "stand-alone")
+def _month_words() -> frozenset[str]:
+    """The months' names (wide and abbreviated, in each grammatical context) in the languages
+    of MONTH_LANGUAGES (babel's CLDR data): what a date line must name for htmldate's slow
+    search. A line of no date ("Veröffentlicht am: 6. hat 2009") costs that search tens of
+    milliseconds, each language dateparser has tried in turn."""
+    return frozenset(month.casefold().strip(".") for code in MONTH_LANGUAGES for context in ("format", "stand-alone")
                      for width in ("wide", "abbreviated")
                      for month in Locale.parse(code).months[context][width].values())
 
@@ -905,7 +917,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         if raw is guessed:
             persons = [name for name in persons if not _phrase(name) and _squash(name) not in tagged
                        and name.split()[0].casefold() not in GUESS_NOT_NAME
-                       and name.casefold() not in _months() and name.casefold() not in _weekdays()]  # "January"
+                       and name.casefold() not in _month_words() and name.casefold() not in _weekdays()]  # "January"
             from_guess = not people and bool(persons)
         agencies += credited
         people = people or persons
@@ -1136,7 +1148,7 @@ def build_record(ctx: dict[str, Any], ex: dict[str, Any], visible: PageText | No
         language or declared, host, region)
     published, date_source, modified = choose_dates(evidence, zone, fetched_at, dayfirst, date_lines)
     if date_source in (None, "htmldate") and visible is not None and (dated := [
-            (line, BYLINE_RANK) for line in visible.bylines()[:1] if any(c.isdigit() for c in line)]):
+            (line, BYLINE_RANK) for line in visible.bylines()[:1] if DATE_LIKE.search(line)]):
         # no tag dates the page: its byline may ("by Michael Larabel on 21 December 2024 at 09:31 AM EST")
         date_lines += dated
         evidence = date_evidence(ex, ctx, date_lines)
