@@ -218,7 +218,8 @@ NOT_PERSON_WORDS = frozenset((
 # The languages whose month names open htmldate's slow search of a date line (_month_words)
 MONTH_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da", "nb", "fi", "cs", "tr", "ru", "uk",
                    "el", "hu", "ro", "bg", "hr", "sr", "sk", "sl", "lt", "lv", "et", "ca", "id", "ms", "vi", "ar",
-                   "fa", "he", "hi", "bn", "ur", "th", "ko", "ja", "zh")
+                   "fa", "he", "hi", "bn", "ur", "ml", "ta", "te", "mr", "gu", "kn", "pa", "ne", "si", "my",
+                   "km", "hy", "ka", "az", "kk", "uz", "sw", "tl", "th", "ko", "ja", "zh")
 LETTERS = re.compile(r"[^\W\d_]+")
 WEEKDAY_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da", "nb", "fi", "cs", "tr", "ru")
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
@@ -518,8 +519,7 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime, dayfirst: b
             text = gregorian(line) if dayfirst else SLASHED_DAY.sub(_month_first, gregorian(line), 1)
             # the day only: a clock's zone name ("7:15 AM EDT") is left to timed (dateutil warns of the names it lacks)
             text = ZONE_NAME.sub(" ", text)
-            # htmldate's slow search (dateparser, every language it has) only for a line naming a month
-            extensive = any(word.casefold().strip(".") in _month_words() for word in LETTERS.findall(text))
+            extensive = _names_a_month(text)  # for htmldate's slow search (dateparser, every language it has)
             day = try_date_expr(text, "%Y-%m-%d", extensive, MIN_DATE, latest)
             if not day and (digit := FIRST_DIGIT.search(text)) and digit.start():
                 day = try_date_expr(text[digit.start():], "%Y-%m-%d", extensive, MIN_DATE, latest)
@@ -826,6 +826,15 @@ def _without_weekday(name: str) -> str:
     if len(words) > 2 and words[-1].casefold() in _weekdays():
         return " ".join(words[:-1])
     return name
+
+
+def _names_a_month(text: str) -> bool:
+    """Whether a line names a month (_month_words): a word, or the end of one after up to
+    three letters of a prefix (Hebrew's "במרץ", in March), dots and commas aside ("ธ.ค.")."""
+    words = _month_words()
+    return any(token[start:] in words for token in
+               (t.casefold().strip(".,:;()") for t in [*text.split(), *LETTERS.findall(text)])
+               for start in range(min(3, max(len(token) - 2, 0)) + 1))
 
 
 @cache
