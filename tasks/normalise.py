@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import courlan
 import jdatetime
 from babel.core import Locale, get_global
+from dateparser.languages.loader import default_loader
 from dateutil import parser as dateparser
 from htmldate.extractors import try_date_expr
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -221,6 +222,8 @@ MONTH_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da", "
                    "fa", "he", "hi", "bn", "ur", "ml", "ta", "te", "mr", "gu", "kn", "pa", "ne", "si", "my",
                    "km", "hy", "ka", "az", "kk", "uz", "sw", "tl", "th", "ko", "ja", "zh")
 LETTERS = re.compile(r"[^\W\d_]+")
+MONTH_KEYS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+              "november", "december")  # dateparser's names of its locales' month entries
 WEEKDAY_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da", "nb", "fi", "cs", "tr", "ru")
 NAME_PARTICLES = frozenset(("de", "da", "di", "du", "des", "del", "della", "van", "von", "der", "den", "le", "la",
                             "ter", "ten", "al", "el", "bin", "ibn"))
@@ -830,22 +833,21 @@ def _without_weekday(name: str) -> str:
 
 def _names_a_month(text: str) -> bool:
     """Whether a line names a month (_month_words): a word, or the end of one after up to
-    three letters of a prefix (Hebrew's "במרץ", in March), dots and commas aside ("ธ.ค.")."""
+    three letters of a prefix (Hebrew's "במרץ", in March), dots aside (Thai's "ธ.ค.")."""
     words = _month_words()
     return any(token[start:] in words for token in
-               (t.casefold().strip(".,:;()") for t in [*text.split(), *LETTERS.findall(text)])
+               (t.casefold().strip(",:;()").replace(".", "") for t in [*text.split(), *LETTERS.findall(text)])
                for start in range(min(3, max(len(token) - 2, 0)) + 1))
 
 
 @cache
 def _month_words() -> frozenset[str]:
-    """The months' names (wide and abbreviated, in each grammatical context) in the languages
-    of MONTH_LANGUAGES (babel's CLDR data): what a date line must name for htmldate's slow
-    search. A line of no date ("Veröffentlicht am: 6. hat 2009") costs that search tens of
-    milliseconds, each language dateparser has tried in turn."""
-    return frozenset(month.casefold().strip(".") for code in MONTH_LANGUAGES for context in ("format", "stand-alone")
-                     for width in ("wide", "abbreviated")
-                     for month in Locale.parse(code).months[context][width].values())
+    """The months' names, case-folded and without dots, that dateparser knows in the languages
+    of MONTH_LANGUAGES (its own data, which its slow search loads anyway): what a date line must
+    name for htmldate's slow search. A line of no date ("Veröffentlicht am: 6. hat 2009") costs
+    that search tens of milliseconds, each language dateparser has tried in turn."""
+    return frozenset(word.casefold().replace(".", "") for code in MONTH_LANGUAGES
+                     for month in MONTH_KEYS for word in default_loader.get_locale(code).info.get(month, []))
 
 
 @cache
