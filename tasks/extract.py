@@ -662,8 +662,14 @@ def markdown(body: etree._Element) -> str:
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement:
-    """The page's one lxml tree (raises lxml's ParserError or ValueError on a page it cannot parse)."""
-    return lxml.html.document_fromstring(html.encode("utf-8"), parser=_PARSER)
+    """The page's one lxml tree (raises lxml's ParserError or ValueError on a page it cannot parse),
+    without the characters XML forbids (NOT_XML_CONTROLS, NOT_XML_REFERENCE): lxml parses them into
+    the tree, then refuses them in any text trafilatura sets, which throws the whole article away."""
+    html = NOT_XML_REFERENCE.sub("", html)
+    if "\ufffe" in html or "\uffff" in html:
+        html = html.replace("\ufffe", "").replace("\uffff", "")
+    body = html.encode("utf-8").translate(BREAKS_AS_SPACES, NOT_XML_CONTROLS)
+    return lxml.html.document_fromstring(body, parser=_PARSER)
 
 
 def article_document(tree: lxml.html.HtmlElement, url: str, rules: CompiledRules,
@@ -875,6 +881,15 @@ def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict
     }
 
 
+# Characters XML 1.0 forbids, as such or as character references ("&#11;", "&#x1F;"): control
+# characters other than tab, line feed and carriage return, and U+FFFE/U+FFFF. The control
+# characters are deleted from the UTF-8 bytes (where no other character has a byte below 0x20),
+# the cheapest pass; a vertical tab or form feed becomes a space (a vertical tab is Word's line
+# break, pasted into many CMSs: "words\vthat" is two words).
+NOT_XML_CONTROLS = bytes(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D})
+BREAKS_AS_SPACES = bytes.maketrans(b"\x0b\x0c", b"  ")
+NOT_XML_REFERENCE = re.compile(r"&#(?:[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])"
+                               r"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|6553[45])(?![0-9]));?")
 # huge_tree: unclosed tags nest some pages' text over 255 levels deep, where libxml2 otherwise
 # drops it (up to 2048 levels; the page's size and the worker's budgets bound the rest).
 _PARSER = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, encoding="utf-8", huge_tree=True)
