@@ -34,6 +34,7 @@ from trafilatura.xml import xmltotxt
 
 from dossier_pipeline.tasks.blocks import PAYWALL_STUB_WORDS, access_of, declares_paywall, wall_in
 from dossier_pipeline.tasks.contracts import Extraction, ExtractionStatus
+from dossier_pipeline.tasks.embedded import declares_an_article, embedded_paragraphs
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.furniture import (
     MIN_HEADLINE_WORDS,
@@ -65,6 +66,7 @@ ARTICLE_TYPES = re.compile(r"\w*(?:Article|Posting)|Report|Recipe|HowTo", re.IGN
 # "Updated" in the languages of the corpus: the label of a date that is not the publication's.
 UPDATE_CLASS = re.compile(r"updated|modified")  # the class of an update's date line ("date-updated")
 MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura found is a navigation or stub page
+EMBEDDED_WORDS = 100  # a text this short may be furniture, on a page whose scripts render the article (embedded.py)
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
 # Metadata: <meta> content and microdata on any element (<span itemprop="datePublished" content="…">).
@@ -588,6 +590,7 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
             "publisher_is_person": isinstance(publisher, dict) and "Person" in _types(publisher),
             "description": _string(obj.get("description")),
             "inLanguage": _string(obj.get("inLanguage")),
+            "articleBody": _string(obj.get("articleBody")),
         }
     out["html_lang"] = tree.xpath("string(/html/@lang)") or None
     h1s: list[lxml.html.HtmlElement] = []
@@ -840,18 +843,31 @@ def _extract(page: Page) -> Extraction:
     signals = page_signals(tree, rules, classes)
     paywalled = declares_paywall(html)
     doc = article_document(tree, page.url, rules, paywalled)
+    descriptions = [d for d in [signals["jsonld"].get("description"),
+                                *(signals["meta"].get(k, [""])[0] for k in DESCRIPTION_META)] if d]
+    text = text_markdown = ""
+    if doc is not None:
+        leads = cast(list[lxml.html.HtmlElement], classes.leads)  # the page's elements are HtmlElements (_PARSER)
+        if lead := lead_paragraph(tree, signals["headlines"], doc.text or "", leads, descriptions):
+            doc.body.insert(0, opening := etree.Element("p"))
+            opening.text = lead
+        text, text_markdown = article_text(doc.body, signals, rules)
+    words = count_words(text)
+    extractor = EXTRACTOR
+    # a page its scripts render: the article is in its data (embedded.py)
+    if (words < EMBEDDED_WORDS and not paywalled and declares_an_article(signals["jsonld"], signals["meta"])
+            and (embedded := embedded_paragraphs(tree, signals["jsonld"].get("articleBody"), descriptions, text))):
+        doc = doc or trafilatura_metadata(tree, page.url)
+        doc.body = etree.Element("body")
+        for paragraph in embedded[0]:
+            etree.SubElement(doc.body, "p").text = paragraph
+        text, text_markdown = article_text(doc.body, signals, rules)
+        words, extractor = count_words(text), f"{EXTRACTOR} (metadata); text: {embedded[1]}"
     if doc is None:
         return {"key": page.key, "status": ExtractionStatus.NOT_ARTICLE, "reason": "no_article_text"}
     doc.author = as_the_page_spells(doc.author, html)
     # htmldate's last resort is the year of the page's copyright notice, as 1 January: kept apart
     signals["copyright_years"] = copyright_years(html) if (doc.date or "").endswith("-01-01") else []
-    leads = cast(list[lxml.html.HtmlElement], classes.leads)  # the page's elements are HtmlElements (_PARSER)
-    descriptions = [signals["jsonld"].get("description"), *(signals["meta"].get(k, [""])[0] for k in DESCRIPTION_META)]
-    if lead := lead_paragraph(tree, signals["headlines"], doc.text or "", leads, [d for d in descriptions if d]):
-        doc.body.insert(0, opening := etree.Element("p"))
-        opening.text = lead
-    text, text_markdown = article_text(doc.body, signals, rules)
-    words = count_words(text)
     access = access_of(paywalled, text, words, lambda: wall_beside(tree))
     # A paywalled article's teaser may be short: the row is kept (researchers count coverage).
     if words < MIN_ARTICLE_WORDS and (access == "free" or not text):
@@ -859,12 +875,12 @@ def _extract(page: Page) -> Extraction:
                 "reason": "too_little_text" if text else "no_article_text"}
     ctx = {**page.ctx, "raw_sha256": hashlib.sha256(page.body).hexdigest(), "language": page.language}
     return {"key": page.key, "status": ExtractionStatus.OK,
-            "record": build_record(ctx, extracted_fields(doc, text, text_markdown, signals, access),
+            "record": build_record(ctx, extracted_fields(doc, text, text_markdown, signals, access, extractor),
                                    VisibleText(tree))}
 
 
 def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict[str, Any],
-                     access: str = "free") -> dict[str, Any]:
+                     access: str = "free", extractor: str = EXTRACTOR) -> dict[str, Any]:
     """What normalise.build_record takes from extraction."""
     return {
         "access": access,
@@ -877,7 +893,7 @@ def extracted_fields(doc: Document, text: str, text_markdown: str, signals: dict
         "sitename": doc.sitename,
         "categories": doc.categories or [],
         "signals": signals,
-        "extractor": EXTRACTOR,
+        "extractor": extractor,
     }
 
 

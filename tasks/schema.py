@@ -54,7 +54,9 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "JSON-LD headline, og:title, trafilatura (`<title>`, `<h1>`)", "the page has no headline"),
     _f("text", pa.string(), "Article text only: paragraphs (headings, list items) separated by a blank line, "
        "Unicode NFC; page furniture (related links, share/subscribe lines, tags, comments, credits) removed.",
-       "trafilatura + furniture rules", "never (a page without text is no row)"),
+       "trafilatura + furniture rules; on a page whose scripts render the article (its markup shows no text, or "
+       "only furniture), its JSON-LD articleBody or its application state's paragraphs (tasks/embedded.py)",
+       "never (a page without text is no row)"),
     _f("access", pa.string(), "Who may read the article: 'free'; 'paywall' (for subscribers: text then holds "
        "the public part, the teaser); 'registration' (for registered readers).", "JSON-LD isAccessibleForFree, "
        "paywall markup, the wall's phrases beside a teaser (tasks/blocks.py)", "rows written before schema 4"),
@@ -146,8 +148,9 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "date_evidence).", _FETCH, "the server sent none"),
     _f("raw_sha256", pa.string(), "SHA-256 of the raw (decompressed) response body.", "computed",
        "never"),
-    _f("extractor", pa.string(), "Extraction software and version, e.g. 'trafilatura 2.3.1'.", "pipeline",
-       "never"),
+    _f("extractor", pa.string(), "Extraction software and version, e.g. 'trafilatura 2.3.1'; where the text was "
+       "read from the page's data ('trafilatura 2.3.1 (metadata); text: JSON-LD articleBody', '…; text: script').",
+       "pipeline", "never"),
     _f("pipeline_version", pa.string(), "dossier-pipeline version that wrote the row.", "pipeline",
        "never"),
     _f("run_id", pa.string(), "Id of the run (Prefect flow run id) that wrote the row.", "pipeline",

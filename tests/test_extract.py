@@ -65,6 +65,44 @@ def test_an_article_holding_a_character_xml_forbids_is_kept(character: str) -> N
     assert character not in text and "\x10" not in text
 
 
+def test_an_article_its_scripts_render_is_read_from_the_applications_state() -> None:
+    """KECI's page (tests/pages) holds its story only in its application's state, a JSON string of
+    HTML paragraphs: trafilatura finds no article in the markup; the row's text is the state's
+    paragraphs whose text holds the page's description, and its extractor says where it was read."""
+    page = (Path(__file__).parent / "pages" / "nbcmontana.com.nebraska-crash.html").read_bytes()
+    url = "https://nbcmontana.com/news/local/2-women-killed-children-hurt-in-western-nebraska-crash"
+    result = extract_page(_page(page, url))
+    assert result["status"] == "ok", result
+    record = result["record"]
+    assert record["text"].startswith("Authorities say two women were killed and three children were seriously hurt")
+    assert record["text"].endswith("Several animals in the trailers also were killed in the crash.")
+    assert record["text"].count("\n\n") == 5 and "RED FLAG WARNING" not in record["text"]  # another story's
+    assert record["extractor"].endswith("text: script") and record["agency"] == "AP"
+    assert record["title"] == "2 women killed, children hurt in western Nebraska crash"
+
+
+def test_an_article_whose_markup_shows_no_text_is_read_from_its_json_ld_article_body() -> None:
+    """Engadget's page (tests/corpus) with its paragraphs removed, as a page that scripts render
+    serves it: trafilatura finds only a privacy notice, and the text is the JSON-LD articleBody.
+    Not on a paywalled page, whose hidden text is not the public's: its row keeps what it shows."""
+    page = (Path(__file__).parent / "corpus" / "pages" / "ms-engadget.html").read_text(encoding="utf-8")
+    url = "https://www.engadget.com/2019/01/07/all-github-users-keep-code-private"
+    tree = parse_html(page)
+    for paragraph in tree.xpath("//body//p"):
+        paragraph.drop_tree()
+    rendered = lxml.etree.tostring(tree, encoding="unicode", method="html")
+    result = extract_page(_page(rendered.encode(), url))
+    assert result["status"] == "ok", result
+    record = result["record"]
+    assert record["text"].startswith("Historically, if you've wanted to create a private repository on GitHub")
+    assert record["word_count"] > 200 and record["extractor"].endswith("text: JSON-LD articleBody")
+    paywalled = rendered.replace('"articleBody":', '"isAccessibleForFree": false, "articleBody":', 1)
+    walled = extract_page(_page(paywalled.encode(), url))["record"]
+    assert walled["access"] == "paywall" and "private repository" not in walled["text"]
+    # the page as served: trafilatura's text, as before
+    assert extract_page(_page(page.encode(), url))["record"]["extractor"] == f"trafilatura {trafilatura.__version__}"
+
+
 def test_publication_dates_at_least_as_good_as_trafilatura() -> None:
     """The trusted-source order (JSON-LD, meta, <time>, htmldate) never loses to plain
     trafilatura on these pages (zeit.de gives a print date its markup does not carry)."""
