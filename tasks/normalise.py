@@ -172,7 +172,7 @@ CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af·・]{2,6}$") 
 AUTHOR_SPLIT = re.compile(r"\s*(?:,?\s+(?:et|and|und|и|y|e|avec|with|mit)\s+|[;,&|/•·、，،]|\s[-–—]\s)\s*",
                           re.IGNORECASE)
 PARENTHESES = re.compile(r"\(([^()]*)\)")
-AGENCIES = {name.casefold(): label for label, names in {
+AGENCY_NAMES: dict[str, tuple[str, ...]] = {
     "AFP": ("AFP", "Agence France-Presse", "Agence France Presse"), "Reuters": ("Reuters",),
     "AP": ("AP", "Associated Press", "The Associated Press"), "dpa": ("dpa", "Deutsche Presse-Agentur"),
     "EFE": ("EFE", "Agencia EFE"), "ANSA": ("ANSA",), "Xinhua": ("Xinhua", "Xinhua News Agency"),
@@ -188,7 +188,12 @@ AGENCIES = {name.casefold(): label for label, names in {
     "Lusa": ("Lusa", "Agência Lusa"), "AGI": ("AGI",), "Adnkronos": ("Adnkronos",), "ČTK": ("ČTK", "CTK"),
     "MTI": ("MTI",), "NTB": ("NTB",), "Ritzau": ("Ritzau",), "STT": ("STT",), "HINA": ("HINA",),
     "Notimex": ("Notimex",), "Télam": ("Télam",), "IRNA": ("IRNA",),
-}.items() for name in names}
+}
+AGENCIES = {name.casefold(): label for label, names in AGENCY_NAMES.items() for name in names}
+# An agency named after a writer's name, spelt as the agency spells itself or in capitals
+# ("Narayana Kocherlakota Bloomberg", "John Smith REUTERS"): not a word of the name.
+AGENCY_SPELLINGS = {spelt: label for label, names in AGENCY_NAMES.items() for name in names
+                    for spelt in (name, name.upper())}
 # A byline with one of these words names a desk, a role or an organisation, not a person.
 # A byline of one of these words names the publisher's own desk ("Redaktion", "Staff Writer",
 # "ZDNet Japan Staff"): kept as the byline when no person is named, as the page credits it.
@@ -711,6 +716,17 @@ def _person(part: str, alone: bool, sites: set[str]) -> str | None:
     return name.title() if name.isupper() else name
 
 
+def _agency_after_name(part: str) -> tuple[str, str] | None:
+    """(the words, the agency) of an agency that ends a writer's name of two words or more
+    (AGENCY_SPELLINGS), or None."""
+    words = part.split()
+    for count in (3, 2, 1):
+        tail = " ".join(words[-count:])
+        if len(words) - count >= 2 and tail in AGENCY_SPELLINGS:
+            return tail, AGENCY_SPELLINGS[tail]
+    return None
+
+
 def _institution(part: str, sites: set[str]) -> str | None:
     """A byline part naming the publisher's desk ("Redaktion", "Staff Writer"), or a role at
     the site ("Jewish Business News Correspondent"), or None."""
@@ -746,7 +762,11 @@ def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[
         for part in parts:
             if part.casefold() in AGENCIES:
                 agencies.append(AGENCIES[part.casefold()])
-            elif len(parts) > 1 and _squash(part) in hosts:
+                continue
+            if after := _agency_after_name(part):
+                part = part[:-len(after[0])].rstrip()
+                agencies.append(after[1])
+            if len(parts) > 1 and _squash(part) in hosts:
                 continue
             elif name := _person(part, len(parts) == 1, sites):
                 people.append(name)
@@ -769,9 +789,9 @@ def clean_authors(raw: list[str], site_names: set[str]) -> list[str]:
     return split_byline(raw, site_names)[0]
 
 
-def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
-    """The persons named by the first of the page's visible bylines (extract.visible_bylines)
-    that names one, without the date that may follow (_before_its_date). Stricter than a
+def visible_authors(lines: list[str], site_names: set[str]) -> tuple[list[str], list[str]]:
+    """(persons, agencies) of the first of the page's visible bylines (extract.visible_bylines)
+    that names a person, without the date that may follow (_before_its_date). Stricter than a
     byline tag, as a line of text may be a phrase ("By The Way"): a name has two words at
     least, each with a capital first (or a particle, or in a script without capitals), and no
     article opens it. One word is a user name when the line says it is the writer's, with a
@@ -787,17 +807,18 @@ def visible_authors(lines: list[str], site_names: set[str]) -> list[str]:
             continue  # a date line that names no one
         rest, dated = _before_its_date(rest)
         labelled = bool(AUTHOR_LABEL.match(rest))
-        people = [name for name in map(_without_weekday, byline_parts([rest], site_names)[0])
+        named, _, agencies = byline_parts([rest], site_names)
+        people = [name for name in map(_without_weekday, named)
                   if (len(words := name.split()) >= 2 and words[0].casefold() not in NOT_NAME_START
                       and all(_capital(w) for w in words))
                   or (len(words) == 1 and (labelled or dated or rest != line) and _user_name(name))]
         if people:
-            return people
+            return people, agencies
         user = AUTHOR_PREFIX.sub("", rest).strip()
         if " " not in user and len(squashed := _squash(user)) >= MIN_USER_NAME and any(
                 blog.startswith(squashed) for blog in blogs):
-            return [user]
-    return []
+            return [user], []
+    return [], []
 
 
 def _before_its_date(line: str) -> tuple[str, bool]:
@@ -934,7 +955,9 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         people = people or persons
         desks = desks or credited_desks
     if byline_lines is not None and (from_guess or not people or any(" " not in name for name in people)):
-        shown = visible_authors(byline_lines(), site_names)  # one scan of the page's text
+        shown, shown_agencies = visible_authors(byline_lines(), site_names)  # one scan of the page's text
+        if shown and (from_guess or not people):
+            agencies += shown_agencies
         people = shown if from_guess and shown else [_as_shown(name, shown) for name in people] if people else shown
     return people or desks, ", ".join(dedupe(agencies)) or None
 
