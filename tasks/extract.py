@@ -69,6 +69,8 @@ MIN_ARTICLE_WORDS = 15  # below this (textcount.count_words), what trafilatura f
 EMBEDDED_WORDS = 100  # a text this short may be furniture, on a page whose scripts render the article (embedded.py)
 MAX_BLOCK_LINKS = 30  # a "Tags"/"Lire aussi" heading over more links is a menu, not the article's block
 MAX_TIMES = 5  # <time> values kept as date evidence
+# HTML's valid date and date-time strings, the value a <time> without a datetime attribute states in its text
+MACHINE_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:?\d\d)?)?")
 # Metadata: <meta> content and microdata on any element (<span itemprop="datePublished" content="…">).
 # one walk of the tree: metas, microdata, and microdata whose value is an <abbr>'s title
 # (Blogger's <abbr class="published" itemprop="datePublished" title="2024-02-03T20:38:00Z">)
@@ -537,13 +539,19 @@ def _an_update(time: lxml.html.HtmlElement) -> bool:
 
 
 def _time_values(times: list[lxml.html.HtmlElement]) -> list[str]:
-    """The <time datetime> values of the page's ``times`` by where they sit (_time_rank), in
-    page order within a rank (ranked here: one walk of the tree instead of one per kind of
-    place); not an update's (_an_update)."""
+    """The values of the page's <time> elements by where they sit (_time_rank), in page order
+    within a rank (ranked here: one walk of the tree instead of one per kind of place); not an
+    update's (_an_update). A <time>'s value is its datetime attribute, else, as HTML defines it,
+    its text when that is a machine-readable date (<time id="published_at">2019-07-30 20:36:00</time>)."""
     ranked = sorted((rank, i, value) for i, e in enumerate(times)
-                    if (rank := _time_rank(e)) is not None and (value := (e.get("datetime") or "").strip())
+                    if (rank := _time_rank(e)) is not None
+                    and (value := (e.get("datetime") or _machine_date(e.text_content())).strip())
                     and not _an_update(e))
     return list(dict.fromkeys(value for _, _, value in ranked))[:MAX_TIMES]
+
+
+def _machine_date(text: str) -> str:
+    return text if MACHINE_DATE.fullmatch(text := text.strip()) else ""
 
 
 def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: ClassMatches) -> dict[str, Any]:

@@ -147,12 +147,14 @@ BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted
                    "auteur", "auteure", "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил",
                    "подготовила", "מאת", "بقلم", "بواسطة", "كتب", "كتبت", "به قلم", "نویسنده", "خبرنگار", "लेखक",
                    "yazan", "yazar", "muhabir", "kirjoittaja", "szerző", "írta", "penulis", "piše", "napisao",
-                   "napisala", "tác giả", "reportagem de", "γράφει ο", "γράφει η", "γράφει", "συντάκτης")
+                   "napisala", "tác giả", "reportagem de", "γράφει ο", "γράφει η", "γράφει", "συντάκτης",
+                   "autorius", "autors", "avtor", "avtorica", "shkruan", "โดย", "লেখক")
 # Short prefixes that are also the first word of names ("Di Maio", "Av"): stripped only
 # before a name of two words at least.
 SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por", "scritto da", "geschreven door",
                          "skrevet av", "skrevet af", "napisał", "napisała", "autore", "autora", "του", "της",
                          "oleh", "texto", "testo", "teksti",  # "Oleh" is also a given name (Oleh Sentsov)
+                         "nga",  # Albanian's "by", also a Vietnamese given name
                          # a profession before the name ("Rechtsanwalt Sebastian Einbock")
                          "rechtsanwalt", "rechtsanwältin", "fachanwalt", "fachanwältin", "steuerberater",
                          "steuerberaterin", "notar", "notarin")

@@ -819,6 +819,11 @@ def _page(head: str, byline: str, language: str = "en") -> str:
     # an ISO 8601 time printed as it is, with its offset
     ("https://www.example.com/2/", "", '<span class="post-timestamp">2016-04-08T20:30:39-04:00</span>',
      "2016-04-08T20:30:00-04:00"),
+    # a <time> without a datetime attribute: its text is its value (atv.hu's markup), in the site's zone
+    ("https://www.example.hu/belfold/20190730/1", "", '<div class="col-lg-8"><h2 class="section-name d-inline pr-4">'
+     '<a href="/rovat/belfold">Itthon</a></h2> <time id="published_at" class="col-lg-2 mt-2 mb-3">2019-07-30 20:36:00'
+     "</time></div>", "2019-07-30T20:36:00+02:00"),
+    ("https://www.example.com/4/", "", "<p><time>2019-07-30T20:36:00Z</time></p>", "2019-07-30T20:36:00+00:00"),
 ])
 def test_the_pages_own_clock(tmp_path: Path, url: str, head: str, byline: str, local: str) -> None:
     page = tmp_path / "page.html"
@@ -1305,6 +1310,9 @@ def test_a_badge_or_a_script_beside_a_short_free_article_is_no_wall(tmp_path: Pa
     ("Narayana Kocherlakota Bloomberg", ["Narayana Kocherlakota"], ["Bloomberg"]),
     ("By John Smith REUTERS", ["John Smith"], ["Reuters"]), ("Jane Doe The Associated Press", ["Jane Doe"], ["AP"]),
     ("Ana Lusa", ["Ana Lusa"], []), ("Max Reuters-Weber", ["Max Reuters-Weber"], []),  # a name's own word
+    ("Nga Arben Hoxha", ["Arben Hoxha"], []), ("Autorius: Jonas Jonaitis", ["Jonas Jonaitis"], []),
+    ("Autors: Jānis Bērziņš", ["Jānis Bērziņš"], []), ("Avtor: Janez Novak", ["Janez Novak"], []),
+    ("โดย สมชาย ใจดี", ["สมชาย ใจดี"], []), ("লেখক: রহিম উদ্দিন", ["রহিম উদ্দিন"], []),
 ])
 def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], agencies: list[str]) -> None:
     assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
