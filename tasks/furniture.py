@@ -324,7 +324,9 @@ LEAD = re.compile(r"(?<![a-z])(?:lead|lede|intro|perex|standfirst|bajada|chapo|c
                   r"summary|dek|deck|subtitle|sub-title|subheadline|abstract|teaser-text)(?![a-z])"
                   r"(?!-(?:image|img|media|photo|picture|video|figure|art|asset))")
 _ANY_RE = _names_re(FURNITURE_CLASSES + RELATED_CLASSES + FIGURE_CREDIT_CLASSES + CREDIT_CLASSES)
-_CLASSED = etree.XPath("//*[@class]")
+# The body's descendants: <html> and <body> are the page, whatever their classes say (Squarespace's
+# body lists its theme's settings, "tweak-share-buttons-style-icon-only", "event-list-like-and-share-buttons")
+_CLASSED = etree.XPath("//body//*[@class]")
 _HOLDS_LONG_TEXT = etree.XPath("boolean(.//p[string-length(normalize-space()) > 200])")
 MIN_HEADLINE_WORDS = 3  # a lone <h1> shorter than this is a label ("About us", a section), not a headline
 

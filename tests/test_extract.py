@@ -65,6 +65,19 @@ def test_an_article_holding_a_character_xml_forbids_is_kept(character: str) -> N
     assert character not in text and "\x10" not in text
 
 
+def test_the_body_is_never_furniture_whatever_its_classes_say() -> None:
+    """A Squarespace page (tests/corpus: ethanchlebowski.com) lists its theme's settings as its
+    <body>'s classes ("tweak-share-buttons-style-icon-only"): the share-box rule marked the whole
+    body as furniture, and the article was lost. The share box inside it is still furniture."""
+    page = (Path(__file__).parent / "corpus" / "pages" / "rs-ethanchlebowski.html").read_bytes()
+    assert b"tweak-share-buttons-style-icon-only" in page.split(b"<body", 1)[1].split(b">", 1)[0]
+    result = extract_page(_page(page, "https://www.ethanchlebowski.com/cooking-techniques-recipes/huevos-rancheros"))
+    assert result["status"] == "ok", result
+    text = result["record"]["text"]
+    assert "Heat the salsa ranchera in the microwave or a pan until warmed through." in text
+    assert "Tumblr" not in text and "Likes" not in text  # the post's share buttons
+
+
 def test_an_article_its_scripts_render_is_read_from_the_applications_state() -> None:
     """KECI's page (tests/pages) holds its story only in its application's state, a JSON string of
     HTML paragraphs: trafilatura finds no article in the markup; the row's text is the state's
