@@ -274,9 +274,12 @@ def _types(value: Any) -> list[str]:
 
 
 def _node(value: Any, by_id: dict[str, Any]) -> Any:
-    """The node a reference ({"@id": "#author"}) names in the page's JSON-LD, else the value."""
+    """The node a reference ({"@id": "#author"}) names in the page's JSON-LD, with what the
+    reference itself states ({"name": "Tessa Arias", "@id": …}: Yoast names an author where it
+    refers to its Person node, whose type only the node gives), else the value."""
     ref = value.get("@id") if isinstance(value, dict) else None
-    return by_id.get(ref, value) if isinstance(ref, str) else value
+    node = by_id.get(ref) if isinstance(ref, str) else None
+    return {**node, **value} if isinstance(node, dict) and node is not value else value
 
 
 def _string(value: Any) -> str | None:
@@ -583,8 +586,7 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
             keywords = []
         authors = obj.get("author")
         # Yoast-style graphs name the author in a Person node the article refers to by @id.
-        authors = [a if isinstance(a, dict) and "name" in a else _node(a, by_id)
-                   for a in (authors if isinstance(authors, list) else [authors])]
+        authors = [_node(a, by_id) for a in (authors if isinstance(authors, list) else [authors])]
         out["jsonld"] = {
             "headline": _string(obj.get("headline") or obj.get("name")),
             "datePublished": _string(obj.get("datePublished")),

@@ -1182,6 +1182,21 @@ def test_a_byline_naming_the_publisher_names_no_writer(tmp_path: Path, graph: st
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
+def test_a_blogs_owner_named_where_the_article_refers_to_their_person_node(tmp_path: Path) -> None:
+    """Yoast's graph (handletheheat.com, a recipe blog named after its owner): the article names its
+    author in the reference to a Person node ({"name": …, "@id": …}), whose type only the node states;
+    that node also publishes the site. The owner is the writer, not the site's name."""
+    person = "https://handletheheat.com/#/schema/person/e59a18ff3f9a94134fbab0488119fd90"
+    ld = ('<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"Article",'
+          f'"author":{{"name":"Tessa Arias","@id":"{person}"}},"headline":"Tram line approved",'
+          f'"publisher":{{"@id":"{person}"}}}},{{"@type":["Person","Organization"],"@id":"{person}",'
+          '"name":"Tessa Arias"}]}</script><meta name="author" content="Tessa Arias">'
+          '<meta property="og:site_name" content="Handle the Heat">')
+    page = tmp_path / "page.html"
+    page.write_text(_page(ld, ""), encoding="utf-8")
+    assert record(str(page), "https://handletheheat.com/chewy-brownies/")["authors"] == ["Tessa Arias"]
+
+
 @pytest.mark.parametrize(("host", "language", "configured", "zone"), [
     ("www.lemonde.fr", "fr", "UTC", "Europe/Paris"), ("www.bbc.co.uk", "en", "America/New_York", "Europe/London"),
     ("www.example.es", "es", "UTC", "Africa/Ceuta"),  # Madrid's clock, not the Canaries'
