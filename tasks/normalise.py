@@ -142,6 +142,7 @@ COUNTRY_OF_TLD = {"uk": "GB"}  # the one country-code domain that is not its ISO
 
 # -- authors ----------------------------------------------------------------------------
 BYLINE_PREFIXES = ("propos recueillis par", "written by", "reported by", "posted by", "submitted by", "article by",
+                   "recipe by", "rezept von",
                    "zum profil von", "artikel von", "ein beitrag von", "geschrieben von", "verfasst von", "publié par",
                    "par", "by", "von", "vom", "por", "door", "avec", "with", "mit", "texte", "text", "interview",
                    "auteur", "auteure", "autor", "autorin", "author", "автор", "авторы", "текст", "подготовил",

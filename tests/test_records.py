@@ -1325,6 +1325,7 @@ def test_a_badge_or_a_script_beside_a_short_free_article_is_no_wall(tmp_path: Pa
     ("Narayana Kocherlakota Bloomberg", ["Narayana Kocherlakota"], ["Bloomberg"]),
     ("By John Smith REUTERS", ["John Smith"], ["Reuters"]), ("Jane Doe The Associated Press", ["Jane Doe"], ["AP"]),
     ("Ana Lusa", ["Ana Lusa"], []), ("Max Reuters-Weber", ["Max Reuters-Weber"], []),  # a name's own word
+    ("Recipe by Claire Aldous", ["Claire Aldous"], []), ("Rezept von Anne Lippert", ["Anne Lippert"], []),
     ("Nga Arben Hoxha", ["Arben Hoxha"], []), ("Autorius: Jonas Jonaitis", ["Jonas Jonaitis"], []),
     ("Autors: Jānis Bērziņš", ["Jānis Bērziņš"], []), ("Avtor: Janez Novak", ["Janez Novak"], []),
     ("โดย สมชาย ใจดี", ["สมชาย ใจดี"], []), ("লেখক: রহিম উদ্দিন", ["রহিম উদ্দিন"], []),
