@@ -1182,6 +1182,21 @@ def test_a_byline_naming_the_publisher_names_no_writer(tmp_path: Path, graph: st
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
+@pytest.mark.parametrize(("site", "authors"), [("The Valuable Dev", ["Matthieu Cneude"]), ("Matthieu Cneude", [])])
+def test_a_writer_named_like_the_publisher_of_a_site_named_otherwise(tmp_path: Path, site: str,
+                                                                     authors: list[str]) -> None:
+    """thevaluable.dev's JSON-LD: the Person who wrote is named like the Organization that publishes,
+    and the site has a name of its own: the publisher is its owner, the writer. Where the site bears
+    the publisher's name, a Person so named is the site (it-finanzmagazin.de, above)."""
+    ld = ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"Article","publisher":'
+          '{"@type":"Organization","name":"Matthieu Cneude"},"author":{"@type":"Person","name":"Matthieu Cneude"},'
+          '"headline":"Is Inheritance That Evil?"}</script>'
+          f'<meta property="og:site_name" content="{site}" />')
+    page = tmp_path / "page.html"
+    page.write_text(_page(ld, ""), encoding="utf-8")
+    assert record(str(page), "https://thevaluable.dev/guide-inheritance-oop/")["authors"] == authors
+
+
 def test_a_blogs_owner_named_where_the_article_refers_to_their_person_node(tmp_path: Path) -> None:
     """Yoast's graph (handletheheat.com, a recipe blog named after its owner): the article names its
     author in the reference to a Person node ({"name": …, "@id": …}), whose type only the node states;
