@@ -921,14 +921,15 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
     guessed = [ex.get("author") or ""]  # trafilatura's byline ("A; B"): its heuristics may take a phrase
-    # a publisher named otherwise than the site (og:site_name) is its owner, whom a Person may be
-    # named after (thevaluable.dev: the Organization "Matthieu Cneude" publishes "The Valuable Dev")
+    ld_persons = [name for name, kinds in ld_authors if "Person" in kinds]
     publisher = ld.get("publisher")
+    # a publisher named otherwise than the site (og:site_name) is its owner, and a Person so named
+    # the writer (thevaluable.dev: the Organization "Matthieu Cneude" publishes "The Valuable Dev")
     owner = bool(publisher) and any(_squash(site) != _squash(publisher) for site in meta.get("og:site_name", [])[:1])
     tags = [
+        ([name for name in ld_persons if _squash(name) == _squash(publisher)] if owner else [], set()),
         # a JSON-LD Person may bear the site's name (a personal blog), not an Organization's that publishes it
-        ([name for name, kinds in ld_authors if "Person" in kinds],
-         set() if ld.get("publisher_is_person") or not publisher or owner else {publisher}),
+        (ld_persons, set() if ld.get("publisher_is_person") or not publisher else {publisher}),
         ([name for name, kinds in ld_authors if not {"Person", "Organization"} & set(kinds)], site_names),
         ([_given_first(a) for key in SCHOLARLY_AUTHOR_META for a in meta.get(key, [])], site_names),
         # one key at a time: a page naming its writer in article:author may name its
