@@ -172,7 +172,7 @@ AUTHOR_PREFIX = re.compile(rf"^(?:{BYLINE_PHRASES}|(?:{'|'.join(BYLINE_PREFIXES)
 CJK_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|객원기자|记者|記者|特派员|特派員|通讯员|編集委員)$")
 CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af·・]{2,6}$")  # a name of one unspaced word
 # "A, B, and C": the serial comma goes with its conjunction
-AUTHOR_SPLIT = re.compile(r"\s*(?:,?\s+(?:et|and|und|и|y|e|avec|with|mit)\s+|[;,&|/•·、，،]|\s[-–—]\s)\s*",
+AUTHOR_SPLIT = re.compile(r"\s*(?:,?\s+(?:et|and|und|и|y|e|avec|with|mit)\s+|[;,&|/•·、，،]|\s[-–—@]\s)\s*",
                           re.IGNORECASE)
 PARENTHESES = re.compile(r"\(([^()]*)\)")
 AGENCY_NAMES: dict[str, tuple[str, ...]] = {
@@ -719,6 +719,12 @@ def _person(part: str, alone: bool, sites: set[str]) -> str | None:
     return name.title() if name.isupper() else name
 
 
+def _given_name(word: str) -> bool:
+    """One word written as a given name is: three letters or more, a capital and then small
+    letters, in the scripts that have them ("Chungah"; not "PP", "iPhone", "i")."""
+    return len(word) >= 3 and word.isalpha() and not word[0].islower() and not any(c.isupper() for c in word[1:])
+
+
 def _agency_after_name(part: str) -> tuple[str, str] | None:
     """(the words, the agency) of an agency that ends a writer's name of two words or more
     (AGENCY_SPELLINGS), or None."""
@@ -741,8 +747,10 @@ def _institution(part: str, sites: set[str]) -> str | None:
     return part.title() if part.isupper() else part
 
 
-def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[str], list[str]]:
-    """(person names, desks, agencies) of bylines (see split_byline)."""
+def byline_parts(raw: list[str], site_names: set[str],
+                 beside_site: bool = True) -> tuple[list[str], list[str], list[str]]:
+    """(person names, desks, agencies) of bylines (see split_byline); ``beside_site``: a name
+    beside the site's name stands alone (not in a guess, where one word may be a menu's)."""
     # a site's name, and each part of a name joined of two ("stol.it / Suedtirol Online")
     bare = [PARENTHESES.sub(" ", s) for s in site_names if s]
     sites = {" ".join(part.split()).casefold() for s in bare for part in [s, *SITE_NAME_PARTS.split(s)] if part.strip()}
@@ -762,6 +770,9 @@ def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[
         parts = [CJK_ROLE_SUFFIX.sub("", AUTHOR_PREFIX.sub("", p)).strip(" ·-–—:") for p in
                  AUTHOR_SPLIT.split(AUTHOR_PREFIX.sub("", PARENTHESES.sub(" ", value).strip()))]
         parts = [p for p in parts if p]
+        # beside the site's name ("Chungah @ Damn Delicious", "Sue | My Korean Kitchen"), one word
+        # written as a given name is (not "PP", "i" of "Mac & i")
+        named = [p for p in parts if not (beside_site and (_is_site(p, sites) or _squash(p) in hosts))]
         for part in parts:
             if part.casefold() in AGENCIES:
                 agencies.append(AGENCIES[part.casefold()])
@@ -771,7 +782,7 @@ def byline_parts(raw: list[str], site_names: set[str]) -> tuple[list[str], list[
                 agencies.append(after[1])
             if len(parts) > 1 and _squash(part) in hosts:
                 continue
-            elif name := _person(part, len(parts) == 1, sites):
+            elif name := _person(part, len(parts) == 1 or (named == [part] and _given_name(part)), sites):
                 people.append(name)
             elif desk := _institution(part, sites):
                 desks.append(desk)
@@ -953,7 +964,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     tagged = {_squash(part) for raw, _ in tags for value in raw
               for part in (HOST.findall(value)[:1] if URL_LIKE.match(value) else AUTHOR_SPLIT.split(value))}
     for raw, sites in sources:
-        persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites)
+        persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites, raw is not guessed)
         if raw is guessed:
             persons = [name for name in persons if not _phrase(name) and _squash(name) not in tagged
                        and name.split()[0].casefold() not in GUESS_NOT_NAME

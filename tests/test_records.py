@@ -1349,6 +1349,17 @@ def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], 
     assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
 
 
+@pytest.mark.parametrize(("byline", "site", "people"), [
+    # a blog's writer beside its name (recipe blogs' JSON-LD): one word written as a given name is theirs
+    ("Chungah @ Damn Delicious", "Damn Delicious", ["Chungah"]),
+    ("Sue | My Korean Kitchen", "My Korean Kitchen", ["Sue"]), ("Britt // Sund på budget", "Sund på budget", ["Britt"]),
+    ("Mac & i", "heise online", []), ("PP | IT Finanzmagazin", "IT Finanzmagazin", []),  # not written as a name
+    ("Chungah | Recipes", "Damn Delicious", []),  # beside another word than the site's name
+])
+def test_a_given_name_beside_the_sites_name(byline: str, site: str, people: list[str]) -> None:
+    assert split_byline([byline], {site}) == (people, [])
+
+
 @pytest.mark.parametrize(("creators", "authors"), [
     (["Kooman, F.", "Jong, Michiel de"], ["F. Kooman", "Michiel de Jong"]),  # one tag a person (an IETF page)
     (["Jane Doe, John Smith"], ["Jane Doe", "John Smith"]),  # one tag, several people
