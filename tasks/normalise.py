@@ -935,8 +935,10 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     ld_persons = [name for name, kinds in ld_authors if "Person" in kinds]
     publisher = ld.get("publisher")
     # a publisher named otherwise than the site (og:site_name) is its owner, and a Person so named
-    # the writer (thevaluable.dev: the Organization "Matthieu Cneude" publishes "The Valuable Dev")
-    owner = bool(publisher) and any(_squash(site) != _squash(publisher) for site in meta.get("og:site_name", [])[:1])
+    # the writer (thevaluable.dev: the Organization "Matthieu Cneude" publishes "The Valuable Dev");
+    # not a name within the other ("Le Monde" of "Le Monde.fr", "Feasting at Home Blog")
+    owner = bool(publisher) and any(_squash(publisher) not in _squash(site) and _squash(site) not in _squash(publisher)
+                                    for site in meta.get("og:site_name", [])[:1])
     tags = [
         ([name for name in ld_persons if _squash(name) == _squash(publisher)] if owner else [], set()),
         # a JSON-LD Person may bear the site's name (a personal blog), not an Organization's that publishes it

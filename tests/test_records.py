@@ -1182,7 +1182,8 @@ def test_a_byline_naming_the_publisher_names_no_writer(tmp_path: Path, graph: st
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
 
 
-@pytest.mark.parametrize(("site", "authors"), [("The Valuable Dev", ["Matthieu Cneude"]), ("Matthieu Cneude", [])])
+@pytest.mark.parametrize(("site", "authors"), [("The Valuable Dev", ["Matthieu Cneude"]), ("Matthieu Cneude", []),
+                                               ("Matthieu Cneude.fr", [])])  # Le Monde's "Le Monde.fr": the same name
 def test_a_writer_named_like_the_publisher_of_a_site_named_otherwise(tmp_path: Path, site: str,
                                                                      authors: list[str]) -> None:
     """thevaluable.dev's JSON-LD: the Person who wrote is named like the Organization that publishes,
