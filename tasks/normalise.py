@@ -937,10 +937,10 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     # a publisher named otherwise than the site (og:site_name) is its owner, and a Person so named
     # the writer (thevaluable.dev: the Organization "Matthieu Cneude" publishes "The Valuable Dev");
     # not a name within the other ("Le Monde" of "Le Monde.fr", "Feasting at Home Blog")
-    owner = bool(publisher) and any(_squash(publisher) not in _squash(site) and _squash(site) not in _squash(publisher)
-                                    for site in meta.get("og:site_name", [])[:1])
+    owned, site = _squash(publisher or ""), _squash(next(iter(meta.get("og:site_name", [])), ""))
+    owner = bool(owned and site) and owned not in site and site not in owned
     tags = [
-        ([name for name in ld_persons if _squash(name) == _squash(publisher)] if owner else [], set()),
+        ([name for name in ld_persons if _squash(name) == owned] if owner else [], set()),
         # a JSON-LD Person may bear the site's name (a personal blog), not an Organization's that publishes it
         (ld_persons, set() if ld.get("publisher_is_person") or not publisher else {publisher}),
         ([name for name, kinds in ld_authors if not {"Person", "Organization"} & set(kinds)], site_names),
