@@ -7,6 +7,9 @@ written without spaces: textcount.UNSPACED_CHARS, so that Japanese, Chinese or T
 shingled by character 3-grams instead of being a few clause-long "words"); two texts whose SimHashes differ in at most
 ``MAX_DISTANCE`` bits are near-duplicates. A short text or a paywalled article's teaser may be
 the same for different articles of a site: it is one story's only under one title (text_key).
+A site's articles may also share most of their extracted text (a template's testimonials, FAQ
+or newsletter box around a short lead) but not their headlines: two texts nearly the same are
+one story only when their titles agree too (same_story).
 Lookups stay cheap on large dossiers: the
 dossier's SimHashes are one array of 64-bit integers (8 bytes a row), compared with a new
 text's in one vectorised XOR and bit count (docs/benchmarks.md).
@@ -61,6 +64,9 @@ def distance(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
+Row = tuple[str, str, str | None]  # a kept row: article_id, canonical_url, title
+
+
 @dataclass
 class Match:
     """The row a new article duplicates: its id, its canonical URL and how (for the ledger)."""
@@ -81,10 +87,10 @@ class DuplicateIndex:
     """The dossier's rows by text hash and SimHash, and what was merged into each; the
     first row of a text is the one kept."""
 
-    by_sha: dict[str, tuple[str, str]] = field(default_factory=dict)  # text_key -> (article_id, canonical)
+    by_sha: dict[str, Row] = field(default_factory=dict)  # text_key -> its first row
     merged: dict[str, list[str]] = field(default_factory=dict)  # kept article_id -> duplicate_urls
     hashes: array[int] = field(default_factory=lambda: array("Q"))  # SimHashes of the rows long enough to compare
-    rows: list[tuple[str, str]] = field(default_factory=list)  # their (article_id, canonical), in the same order
+    rows: list[Row] = field(default_factory=list)  # their rows, in the same order
 
     @classmethod
     def load(cls, store: Store) -> DuplicateIndex:
@@ -95,8 +101,8 @@ class DuplicateIndex:
         return index
 
     def add(self, record: dict[str, Any]) -> None:
-        aid, url = record["article_id"], record["canonical_url"]
-        row = (aid, url)
+        aid = record["article_id"]
+        row = (aid, record["canonical_url"], record.get("title"))
         if record.get("duplicate_urls"):
             self.merged[aid] = list(record["duplicate_urls"])
         if key := text_key(record):
@@ -108,9 +114,9 @@ class DuplicateIndex:
     def match(self, record: dict[str, Any]) -> Match | None:
         """The kept row this record duplicates (never the record's own row), or None; the
         nearest one when several are near."""
-        aid = record["article_id"]
+        aid, title = record["article_id"], record.get("title")
         kept = self.by_sha.get(text_key(record) or "")
-        if kept is not None and kept[0] != aid:
+        if kept is not None and kept[0] != aid:  # the very text: titles may differ by how they were read
             return Match(kept[0], kept[1], 0)
         value = record.get("text_simhash")
         if not value or not _comparable(record) or not self.hashes:
@@ -118,8 +124,8 @@ class DuplicateIndex:
         gaps = np.bitwise_count(np.frombuffer(self.hashes, dtype=np.uint64) ^ np.uint64(int(value, 16)))
         near = np.flatnonzero(gaps <= MAX_DISTANCE)
         for i in near[np.argsort(gaps[near], kind="stable")]:
-            other, url = self.rows[i]
-            if other != aid:
+            other, url, other_title = self.rows[i]
+            if other != aid and same_story(title, other_title):
                 return Match(other, url, int(gaps[i]))
         return None
 
@@ -127,6 +133,14 @@ class DuplicateIndex:
         urls = self.merged.setdefault(match.article_id, [])
         if record["canonical_url"] not in urls:
             urls.append(record["canonical_url"])
+
+
+def same_story(title: str | None, other: str | None) -> bool:
+    """Whether two rows' titles may head one story: one is unknown, or the shorter shares at
+    least half of its words with the other (an updated or re-posted story keeps most of its
+    headline; two recipes of a site wrapped in the same testimonials and FAQ do not)."""
+    mine, theirs = set(tokens(title or "")), set(tokens(other or ""))
+    return not mine or not theirs or 2 * len(mine & theirs) >= min(len(mine), len(theirs))
 
 
 def _comparable(record: dict[str, Any]) -> bool:

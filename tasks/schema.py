@@ -130,8 +130,9 @@ ARTICLE_FIELDS: list[pa.Field] = [
        "never"),
     _f("text_simhash", pa.string(), "64-bit SimHash of the text's word 3-shingles, 16 hex digits: a few "
        "differing bits mean a near-duplicate.", "computed", "rows written before schema 2"),
-    _f("duplicate_urls", _STRINGS, "Canonical URLs of other articles of the dossier with the same or "
-       "nearly the same text (a short text or a paywall's teaser: and the same title), merged into this row.",
+    _f("duplicate_urls", _STRINGS, "Canonical URLs of other articles of the dossier with the same text, or "
+       "nearly the same under a title sharing most of its words (a short text or a paywall's teaser: the "
+       "same under the same title), merged into this row.",
        "duplicate detection (tasks/dedup.py)",
        "rows written before schema 2 (empty list when none)"),
     _f("source_kind", pa.string(), "Source kind that discovered the URL: listing, feed, sitemap, urls, wayback "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -11,8 +12,17 @@ import trafilatura
 from conftest import SITE, write_config
 
 from dossier_pipeline.flows.scrape import scrape_dossier
-from dossier_pipeline.tasks.dedup import MAX_DISTANCE, MIN_WORDS, DuplicateIndex, distance, simhash, tokens
+from dossier_pipeline.tasks.dedup import (
+    MAX_DISTANCE,
+    MIN_WORDS,
+    DuplicateIndex,
+    distance,
+    same_story,
+    simhash,
+    tokens,
+)
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
+from dossier_pipeline.tasks.extract import Page, extract_page
 from dossier_pipeline.tasks.textcount import count_words
 
 PAGES = Path(__file__).parent / "pages"
@@ -112,6 +122,33 @@ def test_a_short_text_or_a_paywalls_teaser_is_one_storys_only_under_one_title() 
     assert index.match({**row("f", "Watch the video."), "title": "Storm warning"}) is None
     assert index.match({**row("g", "Watch the video."), "title": "Budget vote"}).article_id == "b"
     assert index.match(row("h", teaser)) is None  # the free text of another article: not the teaser's row
+
+
+def test_articles_sharing_a_template_are_not_one_story() -> None:
+    """Two recipes of kiddokitchen.se (real pages): each a short lead inside the same testimonials
+    and FAQ, which the extraction keeps, so their SimHashes are near; their titles differ, so
+    both are rows. A story re-posted with a longer headline, or the very same text, is still merged."""
+    rows = []
+    for n, slug in ((1, "pasta-med-broccolipesto"), (2, "flygande-jacob-i-stekpanna")):
+        url = f"https://kiddokitchen.se/recept/{slug}"
+        ctx = {"dossier": "t", "url": url, "final_url": url, "source_kind": "urls", "source_url": "test",
+               "fetched_at": datetime(2026, 1, 1, tzinfo=UTC), "http_status": 200, "pipeline_version": "test",
+               "run_id": "r", "domains": ["kiddokitchen.se"], "timezone": "Europe/Stockholm"}
+        body = (PAGES / f"kiddokitchen.se.recipe-{n}.sv.html").read_bytes()
+        rows.append(extract_page(Page(0, url, body, "text/html", None, ctx))["record"])
+    pasta, jacob = rows
+    assert distance(pasta["text_simhash"], jacob["text_simhash"]) <= MAX_DISTANCE
+    assert (pasta["title"], jacob["title"]) == ("Pasta med broccolipesto", "Flygande Jacob i stekpanna")
+    index = DuplicateIndex()
+    index.add(pasta)
+    assert index.match(jacob) is None
+    assert index.match({**jacob, "title": None}).article_id == pasta["article_id"]  # no title: the text decides
+    assert index.match({**pasta, "article_id": "y", "title": "Lunch"}).article_id == pasta["article_id"]  # same text
+    reposted = {**pasta, "article_id": "x", "title": "Pasta med broccolipesto: barnens favorit"}
+    assert index.match(reposted).article_id == pasta["article_id"]
+    assert same_story("Storm hits the coast", "Storm hits the coast, death toll rises to five")
+    assert not same_story("Storm hits the coast", "Council votes the budget")
+    assert same_story("東京で大雨", "東京で大雨、交通に乱れ") and not same_story("東京で大雨", "大阪の選挙結果")
 
 
 def news_site(pages: dict[str, str]) -> LocalServer:
