@@ -577,6 +577,9 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
         page = _own_article(pages, own_address)
         out["jsonld"] = {"datePublished": _string(page.get("datePublished")),
                          "dateModified": _string(page.get("dateModified"))}
+    elif not articles and (card := next((obj for obj in objects if _string(obj.get("pubDate"))), None)):
+        # Baidu's "cambrian" card (ziyuan.baidu.com's JSON-LD, on Chinese news pages): pubDate, upDate
+        out["jsonld"] = {"datePublished": _string(card.get("pubDate")), "dateModified": _string(card.get("upDate"))}
     if articles:
         obj = _own_article(articles, own_address)
         keywords = obj.get("keywords")
@@ -602,7 +605,8 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
             "inLanguage": _string(obj.get("inLanguage")),
             "articleBody": _string(obj.get("articleBody")),
         }
-    out["html_lang"] = tree.xpath("string(/html/@lang)") or None
+    # lang, else XHTML's xml:lang ("en-GB" on msn.com's British edition: its dates are day first)
+    out["html_lang"] = tree.xpath("string(/html/@lang)") or tree.xpath("string(/html/@*[name()='xml:lang'])") or None
     h1s: list[lxml.html.HtmlElement] = []
     times: list[lxml.html.HtmlElement] = []
     for element in tree.iter("h1", "time"):  # one walk for both

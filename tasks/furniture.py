@@ -324,6 +324,11 @@ LEAD = re.compile(r"(?<![a-z])(?:lead|lede|intro|perex|standfirst|bajada|chapo|c
                   r"summary|dek|deck|subtitle|sub-title|subheadline|abstract|teaser-text)(?![a-z])"
                   r"(?!-(?:image|img|media|photo|picture|video|figure|art|asset))")
 _ANY_RE = _names_re(FURNITURE_CLASSES + RELATED_CLASSES + FIGURE_CREDIT_CLASSES + CREDIT_CLASSES)
+# Class words of a date line besides "date", "timestamp" and "publish": a time ("time",
+# "pubtime", "post-time", CSS modules' "time-hm3v7ddj", as Chinese and Korean news pages name
+# it), not a timeline's, a runtime's or a reading time's.
+TIME_CLASS = re.compile(r"(?<![a-z])(?<!read-)(?<!reading-)(?:pub|post|publish|news|article|info|entry|meta)?-?"
+                        r"time(?:stamp)?(?![a-z])")
 # The body's descendants: <html> and <body> are the page, whatever their classes say (Squarespace's
 # body lists its theme's settings, "tweak-share-buttons-style-icon-only", "event-list-like-and-share-buttons")
 _CLASSED = etree.XPath("//body//*[@class]")
@@ -365,7 +370,8 @@ def match_classes(tree: etree._Element) -> ClassMatches:
     for element in _CLASSED(tree):
         names = f" {element.get('class').replace('_', '-')} "
         lowered = names.lower()
-        if "date" in lowered or "timestamp" in lowered or ("publish" in lowered and "publisher" not in lowered):
+        if ("date" in lowered or ("time" in lowered and TIME_CLASS.search(lowered))
+                or ("publish" in lowered and "publisher" not in lowered)):
             dated.append(element)
         if LEAD.search(lowered):
             leads.append(element)

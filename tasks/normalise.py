@@ -39,8 +39,17 @@ PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepu
                   "publishdate", "dc.date.issued", "dcterms.created", "date", "sailthru.date", "parsely-pub-date",
                   # scholarly pages (Highwire/Google Scholar tags, PRISM, Dublin Core)
                   "citation_publication_date", "citation_online_date", "citation_date", "prism.publicationdate",
-                  "dc.date", "dcterms.issued")
-MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified")
+                  "dc.date", "dcterms.issued",
+                  # publishers' and platforms' own names (sharing and analytics plugins; Tencent's apub:time,
+                  # Phoenix's og:time, NetEase's ptime, Sina's Weibo card, the New York Times' pdate); not
+                  # cXense's recs:publishtime, hours off the page's own on pagina12.com.ar and afpbb.com
+                  "article:published", "og:published_time", "article:publicationdate", "publish_date", "publish-date",
+                  "pub_date", "published_at", "iso-8601-publish-date", "shareaholic:article_published_time",
+                  "dcsext.articlefirstpublished", "article_date_original",
+                  "og:time", "apub:time", "ptime", "weibo: article:create_at", "pdate")
+MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified",
+                 "og:article:modified_time", "shareaholic:article_modified_time", "article_date_updated", "utime",
+                 "weibo: article:update_at")
 # More distinct values of one publication tag than this are the dates of a list of other
 # articles (itemprop="datePublished" in each teaser), not the article's own and its restatement
 MAX_OWN_DATES = 2
@@ -138,6 +147,12 @@ DAY_FIRST_ENGLISH_TLDS = frozenset(("uk", "ie", "au", "nz", "za", "in", "pk", "n
 # Country-code domains used as generic ones (.io, .tv, .co …): they name no country's clock.
 GENERIC_CCTLDS = frozenset(("io", "co", "tv", "me", "ai", "fm", "ly", "to", "cc", "ws", "gg", "sh", "ac", "la", "so",
                             "im", "vc", "gl", "eu", "su", "nu", "tk", "ml", "ga", "cf", "gq"))
+# CLDR's primary zones (supplemental metaZones.xml, which babel does not ship): the zone of a
+# country whose clock is one but for a region's (China's Beijing time, not Xinjiang's; Kyiv's,
+# not occupied Crimea's; Auckland's, not the Chatham Islands'), where no zone has a majority.
+PRIMARY_ZONES = {"CL": "America/Santiago", "CN": "Asia/Shanghai", "DE": "Europe/Berlin", "EC": "America/Guayaquil",
+                 "ES": "Europe/Madrid", "MH": "Pacific/Majuro", "MY": "Asia/Kuala_Lumpur", "NZ": "Pacific/Auckland",
+                 "PT": "Europe/Lisbon", "UA": "Europe/Kyiv", "UZ": "Asia/Tashkent"}
 COUNTRY_OF_TLD = {"uk": "GB"}  # the one country-code domain that is not its ISO 3166 code
 
 # -- authors ----------------------------------------------------------------------------
@@ -623,11 +638,13 @@ def _known_zones() -> set[str]:
 
 @cache
 def _territory_zone(territory: str) -> str | None:
-    """The time zone of a country whose clocks mostly agree: the first of the zones sharing
-    the UTC offsets (January, July) of more than half of its zones (Madrid, not the
-    Canaries; none for the United States or Russia)."""
+    """The time zone of a country whose clocks mostly agree: its primary zone (PRIMARY_ZONES),
+    else the first of the zones sharing the UTC offsets (January, July) of more than half of
+    its zones (Ceuta's, Madrid's clock, not the Canaries'; none for the United States or Russia)."""
     if not (len(territory) == 2 and territory.isalpha()):
         return None  # a region ("001", the world, of Esperanto), not a country
+    if territory in PRIMARY_ZONES:
+        return PRIMARY_ZONES[territory]
     zones = [zone for zone in get_global("territory_zones").get(territory, []) if zone in _known_zones()]
 
     def offsets(zone: str) -> tuple[timedelta | None, ...]:
@@ -645,8 +662,8 @@ def page_zone(host: str, language: str | None, configured: str, region: str | No
     country-code domain, else by the region its locale declares ("es-AR", "en_IN"; none
     for "en-US", whose country has several zones), whatever the dossier's zone; else the
     dossier's zone, unless that is the default UTC, which names no place: then the country
-    the page's language is mostly written in (babel's likely subtags: ja -> JP; none for en,
-    pt, zh whose main country has several zones)."""
+    the page's language is mostly written in (babel's likely subtags: ja -> JP, zh -> CN,
+    uk -> UA; none for en or pt, whose main country has several zones and no primary one)."""
     tld = host.rsplit(".", 1)[-1].lower()
     if (len(tld) == 2 and tld.isalpha() and tld not in GENERIC_CCTLDS
             and (zone := _territory_zone(COUNTRY_OF_TLD.get(tld, tld.upper())))):

@@ -824,11 +824,45 @@ def _page(head: str, byline: str, language: str = "en") -> str:
      '<a href="/rovat/belfold">Itthon</a></h2> <time id="published_at" class="col-lg-2 mt-2 mb-3">2019-07-30 20:36:00'
      "</time></div>", "2019-07-30T20:36:00+02:00"),
     ("https://www.example.com/4/", "", "<p><time>2019-07-30T20:36:00Z</time></p>", "2019-07-30T20:36:00+00:00"),
+    # China's clock is Beijing time (not Xinjiang's), Ukraine's Kyiv's; a date line classed as a "time"
+    ("https://news.example.cn/1/", "", '<div class="time fix"><span>2019-09-07 15:10:53</span></div>',
+     "2019-09-07T15:10:00+08:00"),
+    ("https://www.example.com.ua/1/", "", '<p class="time-hm3v7ddj">05.03.2021 14:20</p>', "2021-03-05T14:20:00+02:00"),
+    # Baidu's JSON-LD card; a publisher's own meta name (Tencent's apub:time)
+    ("https://www.example.cn/2/", '<script type="application/ld+json">{"@context": "https://ziyuan.baidu.com/contexts/'
+     'cambrian.jsonld", "@id": "https://www.example.cn/2/", "title": "Tram line approved", "pubDate": '
+     '"2019-09-05T11:10:52", "upDate": "2019-09-05T12:00:00"}</script>', "", "2019-09-05T11:10:52+08:00"),
+    ("https://new.example.cn/3/", '<meta name="apub:time" content="2019-9-7 21:30:50">', "",
+     "2019-09-07T21:30:50+08:00"),
 ])
 def test_the_pages_own_clock(tmp_path: Path, url: str, head: str, byline: str, local: str) -> None:
     page = tmp_path / "page.html"
     page.write_text(_page(head, byline, "ko" if "news.example.com" in url else "en"), encoding="utf-8")
     assert record(str(page), url, timezone="UTC")["published_at_local"] == local
+
+
+def test_an_xhtml_pages_locale_and_a_posted_on_line(tmp_path: Path) -> None:
+    """XHTML declares its locale in xml:lang: on msn.com's British edition ("en-GB") a numeric
+    date is day first. TechCrunch's "post-time" line dates the post (13 August, as its address
+    says), not a conference's dates in the sidebar ("September 12—14, 2011")."""
+    page = tmp_path / "page.html"
+    page.write_text(_page("", '<p class="date">02/10/2020</p>').replace(
+        "<html lang='en'>", "<html xmlns='http://www.w3.org/1999/xhtml' xml:lang='en-GB'>"), encoding="utf-8")
+    british = record(str(page), "https://www.example.com/en-gb/news/1/", timezone="UTC")
+    assert british["published_at_local"] == "2020-10-02"
+    crunch = record("../corpus/pages/goose-techcrunch1.html", CORPUS_TRUTH["goose-techcrunch1"]["url"], timezone="UTC")
+    assert crunch["published_at_local"] == "2011-08-13"
+
+
+def test_chinese_news_times_are_beijing_times() -> None:
+    """A Xinhua article (news.cn, a generic domain) and a QQ one print their times without an
+    offset: they are Beijing time, whatever the dossier's zone (UTC)."""
+    xinhua = record("../corpus/pages/np4k-chinese_article_002.html", CORPUS_TRUTH["np4k-chinese_article_002"]["url"],
+                    timezone="UTC")
+    assert xinhua["published_at_local"] == "2023-11-17T20:52:00+08:00"
+    assert xinhua["published_at"] == datetime(2023, 11, 17, 12, 52, tzinfo=UTC)
+    qq = record("../corpus/pages/rd-qq.html", CORPUS_TRUTH["rd-qq"]["url"], timezone="UTC")
+    assert qq["published_at_local"] == "2016-10-14T07:17:00+08:00"
 
 
 @pytest.mark.parametrize(("cards", "line", "local"), [
@@ -1215,9 +1249,13 @@ def test_a_blogs_owner_named_where_the_article_refers_to_their_person_node(tmp_p
 
 @pytest.mark.parametrize(("host", "language", "configured", "zone"), [
     ("www.lemonde.fr", "fr", "UTC", "Europe/Paris"), ("www.bbc.co.uk", "en", "America/New_York", "Europe/London"),
-    ("www.example.es", "es", "UTC", "Africa/Ceuta"),  # Madrid's clock, not the Canaries'
+    ("www.example.es", "es", "UTC", "Europe/Madrid"),  # Madrid's clock, not the Canaries'
     ("www.ledevoir.com", "fr", "America/Toronto", "America/Toronto"),  # a generic domain: the dossier's zone
-    ("www.example.com", "en", "UTC", "UTC"), ("www.example.cn", "zh", "UTC", "UTC"),  # several zones: no guess
+    ("www.example.com", "en", "UTC", "UTC"), ("www.example.com.br", "pt", "UTC", "UTC"),  # several zones: no guess
+    # one clock but a region's: Beijing time (not Xinjiang's), Kyiv's (not Crimea's), Auckland's (not Chatham's)
+    ("www.example.cn", "zh", "UTC", "Asia/Shanghai"), ("news.ifeng.com", "zh", "UTC", "Asia/Shanghai"),
+    ("www.pravda.com.ua", "uk", "UTC", "Europe/Kyiv"), ("www.example.org", "uk", "UTC", "Europe/Kyiv"),
+    ("www.stuff.co.nz", "en", "UTC", "Pacific/Auckland"),
     ("startup.example.io", "ja", "UTC", "Asia/Tokyo"),  # .io names no country; the language does
     ("127.0.0.1", "eo", "UTC", "UTC"),  # Esperanto: the world (CLDR's 001, zone Etc/Unknown), no country
 ])
