@@ -326,7 +326,7 @@ LEAD = re.compile(r"(?<![a-z])(?:lead|lede|intro|perex|standfirst|bajada|chapo|c
 _ANY_RE = _names_re(FURNITURE_CLASSES + RELATED_CLASSES + FIGURE_CREDIT_CLASSES + CREDIT_CLASSES)
 # Class words of a date line besides "date", "timestamp" and "publish": a time ("time",
 # "pubtime", "post-time", CSS modules' "time-hm3v7ddj", as Chinese and Korean news pages name
-# it), not a timeline's, a runtime's or a reading time's.
+# it), not a timeline's, a runtime's or a reading time's; and CNN's "strytmstmp".
 TIME_CLASS = re.compile(r"(?<![a-z])(?<!read-)(?<!reading-)(?:pub|post|publish|news|article|info|entry|meta)?-?"
                         r"time(?:stamp)?(?![a-z])")
 # The body's descendants: <html> and <body> are the page, whatever their classes say (Squarespace's
@@ -370,7 +370,7 @@ def match_classes(tree: etree._Element) -> ClassMatches:
     for element in _CLASSED(tree):
         names = f" {element.get('class').replace('_', '-')} "
         lowered = names.lower()
-        if ("date" in lowered or ("time" in lowered and TIME_CLASS.search(lowered))
+        if ("date" in lowered or ("time" in lowered and TIME_CLASS.search(lowered)) or "tmstmp" in lowered
                 or ("publish" in lowered and "publisher" not in lowered)):
             dated.append(element)
         if LEAD.search(lowered):

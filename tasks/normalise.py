@@ -76,6 +76,7 @@ ZONE_NAME = re.compile(rf"\b(?:{'|'.join(sorted(TZINFOS, key=len, reverse=True))
 # "10.34PM IST": India's on a page whose clock is not Israel's or Ireland's (economictimes.indiatimes.com)
 IST_AFTER = re.compile(r"\s*\(?IST\b")
 IST_ZONES = ("Asia/Kolkata", "Asia/Jerusalem", "Europe/Dublin")
+AFTER_LAST_DIGIT = re.compile(r"\D+$")
 HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 ISO_TIME = re.compile(r"\d[T ]\d\d")  # an ISO 8601 string with a time part
@@ -105,6 +106,21 @@ DECIMAL_DIGITS = {code: str(unicodedata.digit(chr(code))) for code in range(128,
 PERSIAN_LETTERS = str.maketrans("يك", "یک")
 # A year of the Buddhist era in Thai text ("7 ธ.ค. 2567", พ.ศ.): 543 years ahead of the Common Era's
 THAI = re.compile(r"[\u0e00-\u0e7f]")
+# The months' names that Arab countries write besides the ones dateparser knows (Egypt's and the
+# Gulf's, with hamza): the Levant's and Iraq's, the Maghreb's (Algeria and Tunisia; Morocco), and
+# the hamza left out, as pages often write; a pair such as "آب/أغسطس" (the Levant's name, then
+# Egypt's) names one month.
+ARABIC_MONTHS = {standard: names for standard, names in (
+    ("يناير", ("كانون الثاني", "جانفي")), ("فبراير", ("شباط", "فيفري")), ("مارس", ("آذار", "اذار")),
+    ("أبريل", ("نيسان", "أفريل", "افريل", "ابريل", "إبريل")), ("مايو", ("أيار", "ايار", "ماي")),
+    ("يونيو", ("حزيران", "جوان")), ("يوليو", ("تموز", "جويلية", "يوليوز")),
+    ("أغسطس", ("آب", "أوت", "اوت", "غشت", "اغسطس")), ("سبتمبر", ("أيلول", "ايلول", "شتنبر")),
+    ("أكتوبر", ("تشرين الأول", "تشرين الاول", "اكتوبر")), ("نوفمبر", ("تشرين الثاني", "نونبر")),
+    ("ديسمبر", ("كانون الأول", "كانون الاول", "دجنبر")))}
+_ARABIC_MONTH_OF = {name: standard for standard, names in ARABIC_MONTHS.items() for name in (standard, *names)}
+_ARABIC_MONTH = "|".join(sorted(map(re.escape, _ARABIC_MONTH_OF), key=len, reverse=True))
+ARABIC_LETTER = re.compile(r"[\u0620-\u064a]")
+ARABIC_MONTH = re.compile(rf"(?<!\w)({_ARABIC_MONTH})(?:\s*/\s*(?:{_ARABIC_MONTH}))?(?!\w)")
 BUDDHIST_YEAR = re.compile(r"(?<!\d)25[3-7]\d(?!\d)")
 BUDDHIST_ERA_MARK = re.compile(r"พ\.\s?ศ\.\s*")  # "พ.ศ. 2567", which date parsers do not expect before a year
 BUDDHIST_ERA = 543
@@ -391,9 +407,12 @@ def gregorian(value: str) -> str:
     """A date of the Solar Hijri calendar (SOLAR_HIJRI) as ISO 8601 in the Gregorian one
     ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, its digits in ASCII
     (DECIMAL_DIGITS), a dotted day with spaces written without them ("10. 4. 2011", as Czech,
-    Slovak and German pages print it, which htmldate's parser reads month first) and, in Thai,
-    its years of the Buddhist era in the Common one (BUDDHIST_YEAR)."""
+    Slovak and German pages print it, which htmldate's parser reads month first), an Arabic
+    month's name as dateparser knows it (ARABIC_MONTHS: "آب/أغسطس", "جويلية") and, in Thai, its
+    years of the Buddhist era in the Common one (BUDDHIST_YEAR)."""
     value = SPACED_DOTTED_DAY.sub(r"\1.\2.\3", value.translate(DECIMAL_DIGITS))
+    if ARABIC_LETTER.search(value):
+        value = ARABIC_MONTH.sub(lambda found: _ARABIC_MONTH_OF[found[1]], value)
     if THAI.search(value):
         value = BUDDHIST_YEAR.sub(lambda year: str(int(year[0]) - BUDDHIST_ERA), BUDDHIST_ERA_MARK.sub("", value))
     if not (found := SOLAR_HIJRI.match(value)):
@@ -535,7 +554,9 @@ def line_day(date_lines: list[tuple[str, int]], not_after: datetime, dayfirst: b
     "10/9/10" is given to it as 2010-10-09."""
     latest = not_after.replace(tzinfo=None)
     for whole, rank in date_lines:
-        line = UPDATE_LABEL.split(whole, 1)[0]
+        line, *update = UPDATE_LABEL.split(whole, 1)
+        if update:  # an update's label may open with a word ("Last updated", "آخر تحديث"): no part of the day
+            line = AFTER_LAST_DIGIT.sub("", line)
         if rank > HEADER_RANK or not line.strip():
             continue
         day: str | None

@@ -689,9 +689,26 @@ def test_a_date_line_under_the_headline_stands_against_htmldate(evidence: list[s
     "5 martie 2021", "5 mars 2021", "5.3.2021 klo 10.30", "2021.03.05 10:30", "2021年3月5日 10時30分", "2021년 3월 5일",
     "Publicado el 5 de marzo de 2021", "5 de março de 2021", "March 5, 2021", "5 maart 2021", "5. März 2021",
     "5 במרץ 2021", "5 مارس 2021", "৫ মার্চ ২০২১", "5 മാർച്ച് 2021", "5 मार्च 2021",
+    # the Arab countries' other names of a month: the Levant's, Algeria's and Tunisia's, Morocco's, without hamza
+    "الجمعة 5 آذار 2021", "5 آذار/مارس 2021", "الجمعة، 05 مارس/ آذار 2021، آخر تحديث 02:21 (GMT+0400)",
 ])
 def test_date_lines_in_many_languages(line: str) -> None:
     assert line_day([(line, HEADER_RANK)], FETCHED).local == "2021-03-05"
+
+
+def test_the_arab_countries_month_names() -> None:
+    """dateparser knows Egypt's and the Gulf's names (أغسطس); the Levant and Iraq write آب,
+    Algeria and Tunisia أوت, Morocco غشت, and many pages drop the hamza (اغسطس)."""
+    for name in ("آب", "آب/أغسطس", "أوت", "غشت", "اغسطس"):
+        assert line_day([(f"الأحد، 04 {name} 2013", HEADER_RANK)], FETCHED).local == "2013-08-04", name
+    for line, day in (("3 تشرين الأول 2019", "2019-10-03"), ("السبت 03 اكتوبر 2015", "2015-10-03"),
+                      ("الخميس 12 جويلية 2018", "2018-07-12"), ("15 يوليوز 2020 - 10:30", "2020-07-15"),
+                      ("12 ماي 2021", "2021-05-12"), ("1 كانون الثاني 2020", "2020-01-01")):
+        assert line_day([(line, HEADER_RANK)], FETCHED).local == day, line
+    # a Tunisian daily's date line ("الجمعة 8 فيفري 2019", Friday 8 February), against htmldate's 2020-02-19
+    tunisian = record("../corpus/pages/shared-assabah-article.html", CORPUS_TRUTH["shared-assabah-article"]["url"])
+    assert tunisian["published_at_local"] == "2019-02-08"
+
 
 
 def test_a_masthead_date_is_not_the_article_date_line(tmp_path: Path) -> None:
