@@ -661,7 +661,7 @@ def _known_zones() -> set[str]:
 def _territory_zone(territory: str) -> str | None:
     """The time zone of a country whose clocks mostly agree: its primary zone (PRIMARY_ZONES),
     else the first of the zones sharing the UTC offsets (January, July) of more than half of
-    its zones (Ceuta's, Madrid's clock, not the Canaries'; none for the United States or Russia)."""
+    its zones (Argentina's twelve zones keep one clock; none for the United States or Russia)."""
     if not (len(territory) == 2 and territory.isalpha()):
         return None  # a region ("001", the world, of Esperanto), not a country
     if territory in PRIMARY_ZONES:
