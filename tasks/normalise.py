@@ -239,7 +239,10 @@ INSTITUTION_WORDS = frozenset((
 NOT_PERSON_WORDS = frozenset((
     "redaktion", "rédaction", "redaction", "staff", "editorial", "editors", "newsroom", "desk", "team", "admin",
     "administrator", "wordpressadmin", "anonymous", "unknown", "редакция", "correspondent", "reporter", "journalist",
-    "xxx", "n/a", "null", "none", "undefined",  # placeholders
+    "xxx", "n/a", "null", "none", "undefined", "email", "e-mail",  # placeholders ("name, email@gmail.com")
+    "未知", "佚名", "匿名",  # Chinese: "unknown", "anonymous"
+    # buttons beside a name: follow, subscribe, share, copy link
+    "关注", "關注", "订阅", "訂閱", "分享", "复制链接", "複製連結",
     "writer", "correspondant", "correspondante", "journaliste", "envoyé", "envoyée", "rédacteur", "rédactrice",
     "verslaggever", "verslaggevers",
     "korrespondent", "korrespondentin", "redakteur", "redakteurin", "корреспондент", "редактор", "обозреватель",
@@ -253,7 +256,7 @@ NOT_PERSON_WORDS = frozenset((
     "submitted", "posted", "published", "updated", "lesedauer", "veröffentlicht", "aktualisiert", "publié", "publiée",
     "publicado", "actualizado", "pubblicato", "aggiornato", "gepubliceerd", "bijgewerkt",
     # an editor's credit, not the writer's (ISNA's "دبیر", the desk editor who published the piece)
-    "دبیر", "ویراستار", "محرر", "संपादक",
+    "دبیر", "ویراستار", "محرر", "संपादक", "责任编辑", "責任編輯",
 ))
 # The languages whose month names open htmldate's slow search of a date line (_month_words)
 MONTH_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "pl", "sv", "da", "nb", "fi", "cs", "tr", "ru", "uk",
@@ -308,6 +311,8 @@ URL_LIKE = re.compile(r"https?:|//|[\w.-]+\.[a-z]{2,24}/", re.IGNORECASE)  # a p
 DOMAIN_LIKE = re.compile(r"\w\.[a-z]{2,24}$", re.IGNORECASE)  # "LAOLA1.at": a site, not a user name
 NOT_ALNUM = re.compile(r"[\W_]+")
 SITE_NAME_PARTS = re.compile(r"\s+[/|–—-]\s+")
+# A copyright notice's end after the site's name, as extractors take it for the name ("网易版权所有", NetEase's)
+ALL_RIGHTS_RESERVED = re.compile(r"\s*(?:版权所有|版權所有|all rights reserved)\W*$", re.IGNORECASE)
 TITLE_SEPARATOR_CHARS = "|–—:·•›»‹«~⁄*⋆-"
 TITLE_SEPARATORS = rf"[{TITLE_SEPARATOR_CHARS}]{{1,2}}"  # between a headline and what a page adds to it ("--", "›" too)
 # What follows a headline that a title candidate extends ("Headline | Site", "見出し：朝日新聞",
@@ -744,7 +749,7 @@ def _person(part: str, alone: bool, sites: set[str]) -> str | None:
         words = words[: len(words) // 2]  # "jesusfreak jesusfreak": a link text and its image alt
     name = " ".join(words)
     if (not words or len(words) > MAX_NAME_WORDS or len(name) > 60 or _is_site(name, sites)
-            or any(w.casefold() in NOT_PERSON_WORDS for w in words) or any(c in "@/:" for c in name)
+            or any(w.casefold() in NOT_PERSON_WORDS for w in words) or any(c in "@/:：" for c in name)
             or DOMAIN_LIKE.search(name)):
         return None
     if (alone and len(words) == 1) or CJK_NAME.match(name):
@@ -778,7 +783,7 @@ def _institution(part: str, sites: set[str]) -> str | None:
     """A byline part naming the publisher's desk ("Redaktion", "Staff Writer"), or a role at
     the site ("Jewish Business News Correspondent"), or None."""
     words = part.split()
-    if (not words or len(words) > MAX_NAME_WORDS or _is_site(part, sites) or any(c in "@/:" for c in part)
+    if (not words or len(words) > MAX_NAME_WORDS or _is_site(part, sites) or any(c in "@/:：" for c in part)
             or not (any(w.casefold() in INSTITUTION_WORDS for w in words)
                     or (words[-1].casefold() in NOT_PERSON_WORDS and _is_site(" ".join(words[:-1]), sites)))):
         return None
@@ -791,7 +796,9 @@ def byline_parts(raw: list[str], site_names: set[str],
     beside the site's name stands alone (not in a guess, where one word may be a menu's)."""
     # a site's name, and each part of a name joined of two ("stol.it / Suedtirol Online")
     bare = [PARENTHESES.sub(" ", s) for s in site_names if s]
-    sites = {" ".join(part.split()).casefold() for s in bare for part in [s, *SITE_NAME_PARTS.split(s)] if part.strip()}
+    sites = {" ".join(part.split()).casefold() for s in bare for part in [s, *SITE_NAME_PARTS.split(s),
+                                                                         ALL_RIGHTS_RESERVED.sub("", s)]
+             if part.strip()}
     # a site named by its host ("usatoday.com"), written out beside a writer ("Jefferson Graham, USA TODAY");
     # alone, it may be the writer's own ("wolfgangschmale.eu")
     hosts = _domain_names(site_names)
@@ -1003,7 +1010,13 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     # host, as a profile's slug may be the writer's name ("/source/titiou-lecoq")
     tagged = {_squash(part) for raw, _ in tags for value in raw
               for part in (HOST.findall(value)[:1] if URL_LIKE.match(value) else AUTHOR_SPLIT.split(value))}
+    # an author tag naming the site says who wrote the page: trafilatura's guess is not asked then
+    # (on 163.com, whose author tags say "网易", it takes a commenter's user name)
+    site_keys = {_squash(ALL_RIGHTS_RESERVED.sub("", name)) for name in site_names if name}
+    named_site = any(_squash(value) in site_keys for raw, _ in tags for value in raw if value.strip())
     for raw, sites in sources:
+        if raw is guessed and named_site and not people:
+            continue
         persons, credited_desks, credited = byline_parts([r for r in raw if r.strip()], sites, raw is not guessed)
         if raw is guessed:
             persons = [name for name in persons if not _phrase(name) and _squash(name) not in tagged

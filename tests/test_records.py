@@ -27,6 +27,7 @@ from dossier_pipeline.tasks.extract import TRAFILATURA_FILTER, Page, extract_pag
 from dossier_pipeline.tasks.furniture import is_furniture, related_article, rules_for, site_rules
 from dossier_pipeline.tasks.normalise import (
     HEADER_RANK,
+    authors_and_agency,
     choose_dates,
     detect_language,
     gregorian,
@@ -1434,6 +1435,25 @@ def test_dublin_core_creators(tmp_path: Path, creators: list[str], authors: list
 ])
 def test_a_visible_byline_naming_the_blog_names_its_writer(lines: list[str], site: str, authors: list[str]) -> None:
     assert visible_authors(lines, {site})[0] == authors
+
+
+@pytest.mark.parametrize("byline", [
+    "name, email@gmail.com", "Name; Email Com",  # a theme's placeholder (guancha.cn), and trafilatura's reading of it
+    "责任编辑：张申", "未知 责任编辑：棒棒不是糖",  # the desk editor's credit; "unknown" (sina.com.cn, gamersky.com)
+    "版权声明 来源：当代商报 时间：",  # labels: copyright notice, source, time (cjddsb.com)
+    "中国广州发布 关注",  # an account's name and its follow button (thepaper.cn)
+])
+def test_chinese_labels_and_placeholders_name_no_one(byline: str) -> None:
+    assert split_byline([byline], {"Example"}) == ([], [])
+
+
+def test_an_author_tag_naming_the_site_leaves_no_room_for_a_guess() -> None:
+    """163.com's author tags say "网易" (NetEase), the site, whose name extractors read from its
+    copyright line ("网易版权所有"); trafilatura's guess is then a commenter's user name."""
+    ex = {"author": "往事随风X", "signals": {"meta": {"author": ["网易"], "article:author": ["网易"]}, "jsonld": {}}}
+    assert authors_and_agency(ex, {"网易版权所有", "www.163.com"}) == ([], None)
+    ex["signals"]["meta"] = {}  # no tag: the guess stands
+    assert authors_and_agency(ex, {"网易版权所有", "www.163.com"}) == (["往事随风X"], None)
 
 
 def test_a_site_named_by_its_host_beside_a_writer_is_not_one() -> None:
