@@ -328,6 +328,9 @@ KICKER_END = re.compile(r"^.{0,60}\w\s?[:：]\s*$")  # "Klimaschutz: " before a 
 # Renovables"); not a label and a bar, which some sites make part of the title ("Opinion | <headline>")
 SECTION_BEFORE = re.compile(rf"^[^{TITLE_SEPARATOR_CHARS}]{{2,40}}\s+[-–—]\s+$")
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]")
+CJK_SITE_TAIL = re.compile(r"\s*[_\-–—|｜]\s*[^_\-–—|｜\s]{1,18}(?:网站|網站|官网|官網|网|網)\s*$")
+MIN_CJK_HEADLINE = 6  # characters of a headline left before a site's name is cut off
+CJK_SECTION_TAIL = re.compile(r"\s*_\s*[\u4e00-\u9fff]{2,6}\s*$")
 SURROGATE = re.compile("[\ud800-\udfff]")
 QUOTES = str.maketrans("’‘‛‚„“”«»", "''''" + '"' * 5)
 
@@ -1091,6 +1094,12 @@ def _trimmed(title: str, sites: set[str], others: list[str]) -> str | None:
         title = title[:last.start()]
     if (first := FIRST_SEGMENT.match(title)) and _squash(first[1]) in domains:
         title = title[first.end():]
+    # a Chinese site's name closing the title without spaces ("…交通-新华网", "…_证券时报网"): a website's;
+    # and the section Chinese CMSs put between them with underscores ("标题_教育频道_中国青年网")
+    for tail_of in (CJK_SITE_TAIL, CJK_SECTION_TAIL):
+        if not ((tail := tail_of.search(title)) and len(CJK.findall(title[:tail.start()])) >= MIN_CJK_HEADLINE):
+            break
+        title = title[:tail.start()]
     return title.strip() or None
 
 

@@ -404,6 +404,19 @@ def test_a_site_named_by_its_domain_before_the_headline_is_not_part_of_it() -> N
     assert choose_title([title], {"www.bmas.de"}, [], {"www.bmas.de"}) == title.split("  -  ")[1]
 
 
+@pytest.mark.parametrize(("title", "headline"), [
+    # a Chinese site's name closing a <title> without spaces, and the section an underscore puts before it
+    ("法国全国大罢工再次严重影响交通-新华网", "法国全国大罢工再次严重影响交通"),
+    ("天奇股份中标广汽丰田项目；运达股份中标7亿元项目_证券时报网", "天奇股份中标广汽丰田项目；运达股份中标7亿元项目"),
+    ("海外留学生看两会：出国前后关注点大不同_教育频道_中国青年网", "海外留学生看两会：出国前后关注点大不同"),
+    ("山西品牌丝路行（南美站）正式启动 - 山西省人民政府门户网站", "山西品牌丝路行（南美站）正式启动"),
+    ("交通-新华网", "交通-新华网"),  # too short a headline would be left: the title stays whole
+    ("中华人民共和国监察法-纪检", "中华人民共和国监察法-纪检"),  # a section, not a website's name
+])
+def test_a_chinese_sites_name_after_the_headline(title: str, headline: str) -> None:
+    assert choose_title([title], set()) == headline
+
+
 BODY = "The regional council approved the new tram line after a debate that lasted most of the night."
 OTHER = "Zebras ate every lettuce of the allotment garden while the town council looked away."
 
