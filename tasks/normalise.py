@@ -77,6 +77,9 @@ ZONE_NAME = re.compile(rf"\b(?:{'|'.join(sorted(TZINFOS, key=len, reverse=True))
 IST_AFTER = re.compile(r"\s*\(?IST\b")
 IST_ZONES = ("Asia/Kolkata", "Asia/Jerusalem", "Europe/Dublin")
 AFTER_LAST_DIGIT = re.compile(r"\D+$")
+# "18:13 GMT+8", "(GMT+0400)", "UTC+05:30": the offset the page means, ahead of UTC (POSIX, and
+# dateutil with it, reads "GMT+8" as eight hours behind)
+GMT_OFFSET = re.compile(r"\s*\(?\b(?:GMT|UTC)\s*([+\-−])\s*(\d{1,2})(?::?([0-5]\d))?\b\)?")
 HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 ISO_TIME = re.compile(r"\d[T ]\d\d")  # an ISO 8601 string with a time part
@@ -415,10 +418,13 @@ def gregorian(value: str) -> str:
     """A date of the Solar Hijri calendar (SOLAR_HIJRI) as ISO 8601 in the Gregorian one
     ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, its digits in ASCII
     (DECIMAL_DIGITS), a dotted day with spaces written without them ("10. 4. 2011", as Czech,
-    Slovak and German pages print it, which htmldate's parser reads month first), an Arabic
+    Slovak and German pages print it, which htmldate's parser reads month first), an offset
+    from GMT or UTC as ISO 8601's ("18:13 GMT+8" is "18:13+08:00": GMT_OFFSET), an Arabic
     month's name as dateparser knows it (ARABIC_MONTHS: "آب/أغسطس", "جويلية") and, in Thai, its
     years of the Buddhist era in the Common one (BUDDHIST_YEAR)."""
     value = SPACED_DOTTED_DAY.sub(r"\1.\2.\3", value.translate(DECIMAL_DIGITS))
+    if "GMT" in value or "UTC" in value:
+        value = GMT_OFFSET.sub(_iso_offset, value)
     if ARABIC_LETTER.search(value):
         value = ARABIC_MONTH.sub(lambda found: _ARABIC_MONTH_OF[found[1]], value)
     if THAI.search(value):
@@ -430,6 +436,10 @@ def gregorian(value: str) -> str:
     except ValueError:  # no such day ("1396/13/40")
         return value
     return f"{day.isoformat()}T{found[4]}" if found[4] else day.isoformat()
+
+
+def _iso_offset(found: re.Match[str]) -> str:
+    return f"{'-' if found[1] in '-−' else '+'}{int(found[2]):02d}:{found[3] or '00'}"
 
 
 def solar_hijri_day(line: str) -> str | None:

@@ -852,6 +852,13 @@ def _page(head: str, byline: str, language: str = "en") -> str:
      '"2019-09-05T11:10:52", "upDate": "2019-09-05T12:00:00"}</script>', "", "2019-09-05T11:10:52+08:00"),
     ("https://new.example.cn/3/", '<meta name="apub:time" content="2019-9-7 21:30:50">', "",
      "2019-09-07T21:30:50+08:00"),
+    # "GMT+8" is eight hours ahead of UTC (POSIX, and dateutil, read it behind), in a tag and in a date line
+    ("https://www.example.com/5/", '<meta property="article:published_time" content="2019-09-09 18:13 GMT+8">', "",
+     "2019-09-09T18:13:00+08:00"),
+    ("https://www.example.com/6/", "", '<p class="date">Sep 9, 2019 6:13 PM UTC+5:30</p>', "2019-09-09T18:13:00+05:30"),
+    # CNN Arabic's date line: the Levant's and Egypt's names of August, a worded update label, an offset from GMT
+    ("https://arabic.example.com/7/", "", '<div class="cnn_strytmstmp">الأحد، 04 آب/اغسطس 2013، آخر تحديث 02:21 '
+     "(GMT+0400)</div>", "2013-08-04T02:21:00+04:00"),
 ])
 def test_the_pages_own_clock(tmp_path: Path, url: str, head: str, byline: str, local: str) -> None:
     page = tmp_path / "page.html"
