@@ -14,6 +14,7 @@ bench/extract_cpu.py measures each stage's CPU time against plain trafilatura.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import unicodedata
@@ -83,6 +84,11 @@ OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart",
 # holding a digit, of an element whose class names a date (furniture.match_classes).
 MAX_DATE_LINE = 100
 MAX_DATE_LINES = 3
+# A date with its time, year first ("2019-09-09 16:01:46", "2019年9月26日 15:10", "2019.09.09 16:01"):
+# what many Chinese and Korean news pages print, in an element of no telling class, under the headline
+STAMP = re.compile(r"(?<!\d)(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日.]?\s*\d{1,2}:\d\d(?::\d\d)?")
+STAMP_SIBLINGS = 3  # elements after the headline's <h1> that may hold its stamp
+STAMP_ELEMENTS = 30  # a sibling of more elements is a block of content, not a line
 REFERENCES = re.compile(r"(?<![a-z])(?:references?|bibliography|citations?|c-article-references|"
                         r"ref-list|reflist)(?![a-z])")
 # Class and id words of the places whose dates are not the article's: comments, sidebars,
@@ -344,6 +350,18 @@ def _headings(h1s: list[lxml.html.HtmlElement]) -> tuple[list[str], list[str]]:
                 text = rest
         headlines.append(text)
     return headlines, logos
+
+
+def _headline_stamp(h1s: list[lxml.html.HtmlElement]) -> str | None:
+    """The date and time printed in the few elements after the page's first <h1> (STAMP), with
+    the words before it on its line ("发表于 2014-08-24 21:30", "时间：2019年10月31日 23:00"), for
+    a page whose date line no class names (toutiao.com's "article-sub", thepaper.cn's "news_about")."""
+    for heading in h1s[:1]:
+        for sibling in itertools.islice(heading.itersiblings(), STAMP_SIBLINGS):
+            small = len(list(itertools.islice(sibling.iter(), STAMP_ELEMENTS))) < STAMP_ELEMENTS
+            if isinstance(sibling.tag, str) and small and (found := STAMP.search(text := _text(sibling))):
+                return text[max(0, found.end() - MAX_DATE_LINE):found.end()]
+    return None
 
 
 def _home(link: lxml.html.HtmlElement) -> bool:
@@ -621,6 +639,8 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
                           else 2 if rank == 3 and _under_a_headline(e) else rank) for e in dated
                          if 0 < len(line := _text(e)) < MAX_DATE_LINE and any(c.isdigit() for c in line)
                          and (rank := _time_rank(e)) is not None][:MAX_DATE_LINES]
+    if (stamp := _headline_stamp(h1s)) and not any(line == stamp for line, _ in out["date_lines"]):
+        out["date_lines"].insert(0, (stamp, 1))  # the header's, before lines found by class elsewhere
     # Visible blocks introduced by a heading ("Tags:", "Dossier:", "Lire aussi:").
     blocks: dict[str, list[tuple[str, str | None]]] = {"tags": [], "dossier": [], "related": []}
     for heading in _SHORT_TEXTS(tree):

@@ -856,6 +856,9 @@ def _page(head: str, byline: str, language: str = "en") -> str:
     ("https://www.example.com/5/", '<meta property="article:published_time" content="2019-09-09 18:13 GMT+8">', "",
      "2019-09-09T18:13:00+08:00"),
     ("https://www.example.com/6/", "", '<p class="date">Sep 9, 2019 6:13 PM UTC+5:30</p>', "2019-09-09T18:13:00+05:30"),
+    # a date and time under the headline in an element whose class says nothing of it (toutiao.com)
+    ("https://www.example.cn/8/", "", '<div class="article-sub"><span class="original">原创</span> <span>南方都市报'
+     "</span> <span>2019-09-09 16:01:46</span></div>", "2019-09-09T16:01:00+08:00"),
     # CNN Arabic's date line: the Levant's and Egypt's names of August, a worded update label, an offset from GMT
     ("https://arabic.example.com/7/", "", '<div class="cnn_strytmstmp">الأحد، 04 آب/اغسطس 2013، آخر تحديث 02:21 '
      "(GMT+0400)</div>", "2013-08-04T02:21:00+04:00"),
@@ -888,6 +891,9 @@ def test_chinese_news_times_are_beijing_times() -> None:
     assert xinhua["published_at"] == datetime(2023, 11, 17, 12, 52, tzinfo=UTC)
     qq = record("../corpus/pages/rd-qq.html", CORPUS_TRUTH["rd-qq"]["url"], timezone="UTC")
     assert qq["published_at_local"] == "2016-10-14T07:17:00+08:00"
+    # gmw.cn prints "2017-03-10 09:58" in an unclassed line under its headline
+    gmw = record("../corpus/pages/rd-gmw.html", CORPUS_TRUTH["rd-gmw"]["url"], timezone="UTC")
+    assert gmw["published_at_local"] == "2017-03-10T09:58:00+08:00"
 
 
 @pytest.mark.parametrize(("cards", "line", "local"), [
