@@ -194,7 +194,7 @@ SHORT_BYLINE_PREFIXES = ("di", "da", "av", "af", "przez", "tekst", "escrito por"
                          "rechtsanwalt", "rechtsanwältin", "fachanwalt", "fachanwältin", "steuerberater",
                          "steuerberaterin", "notar", "notarin")
 # CJK bylines: 文/王小明, 記者 王小明, 作者：…
-CJK_PREFIX = r"(?:文|撰文|记者|記者|作者|編集|编辑|기자)\s*[/／:：]?\s*"
+CJK_PREFIX = r"(?:本报记者|文|撰文|记者|記者|作者|編集|编辑|기자)\s*[/／:：]?\s*"
 # A credit for the text and the pictures together ("Text & Fotos:", "Texte et photos :", "Words and
 # pictures by"), and a German piece's kind before its writer ("Eine Kolumne von", "Ein Gastbeitrag von")
 BYLINE_PHRASES = (r"(?:(?:text|texte|tekst|testo|texto|words)\s*(?:&|\+|/|und|and|et|e|y|en|og|och|i)\s*"
@@ -204,6 +204,7 @@ AUTHOR_PREFIX = re.compile(rf"^(?:{BYLINE_PHRASES}|(?:{'|'.join(BYLINE_PREFIXES)
                            rf"(?:{'|'.join(SHORT_BYLINE_PREFIXES)})(?:\s*:\s*|\s+)(?=\S+\s+\S))", re.IGNORECASE)
 # A CJK byline's role after the name (송유민 기자, 王小明 记者, 田中太郎 特派員)
 CJK_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|객원기자|记者|記者|特派员|特派員|通讯员|編集委員)$")
+CJK_LABELLED = re.compile(r"^(?:本报记者|记者|記者|作者|著者|撰文|文)\s*[\s/／:：]\s*")
 CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af·・]{2,6}$")  # a name of one unspaced word
 # "A, B, and C": the serial comma goes with its conjunction
 AUTHOR_SPLIT = re.compile(r"\s*(?:,?\s+(?:et|and|und|и|y|e|avec|with|mit)\s+|[;,&|/•·、，،]|\s[-–—@]\s)\s*",
@@ -882,8 +883,13 @@ def visible_authors(lines: list[str], site_names: set[str]) -> tuple[list[str], 
         named, _, agencies = byline_parts([rest], site_names)
         people = [name for name in map(_without_weekday, named)
                   if (len(words := name.split()) >= 2 and words[0].casefold() not in NOT_NAME_START
-                      and all(_capital(w) for w in words))
-                  or (len(words) == 1 and (labelled or dated or rest != line) and _user_name(name))]
+                      and all(_capital(w) for w in words)
+                      and (not CJK.search(name) or all(CJK_NAME.match(w) for w in words)))
+                  or (len(words) == 1 and (labelled or dated or rest != line) and _user_name(name))
+                  # a Chinese or Japanese name alone after its label and a separator ("记者 贺梨萍",
+                  # "作者：山田太郎"; not "作者最新文章", the heading of the writer's other articles)
+                  or (CJK_NAME.match(name) is not None and (label := CJK_LABELLED.match(rest)) is not None
+                      and rest[label.end():].strip() == name)]
         if people:
             return people, agencies
         user = AUTHOR_PREFIX.sub("", rest).strip()

@@ -1469,6 +1469,25 @@ def test_an_author_tag_naming_the_site_leaves_no_room_for_a_guess() -> None:
     assert authors_and_agency(ex, {"网易版权所有", "www.163.com"}) == (["往事随风X"], None)
 
 
+@pytest.mark.parametrize(("line", "authors"), [
+    ("记者 贺梨萍", ["贺梨萍"]), ("作者：李在山", ["李在山"]), ("文/王小明", ["王小明"]),
+    ("記者 山田太郎", ["山田太郎"]),
+    # a label without a separator opens a phrase: the writer's other articles, what the reporter noticed
+    ("作者最新文章", []), ("记者注意到", []), ("作者：未知", []),
+    ("记者 余毅菁 向雪妮返回富达", []),  # a name run together with a link's text
+])
+def test_a_chinese_or_japanese_visible_byline(line: str, authors: list[str]) -> None:
+    assert visible_authors([line], {"证券时报网"})[0] == authors
+
+
+def test_a_chinese_byline_under_the_headline(tmp_path: Path) -> None:
+    """stcn.com: "作者：李在山" in a span beside the source and the time, under the headline."""
+    page = tmp_path / "page.html"
+    line = '<div class="info">2019-09-26 12:11<span>来源：证券时报网</span><span>作者：李在山</span></div>'
+    page.write_text(_page("", line), encoding="utf-8")
+    assert record(str(page), "https://company.example.cn/gsxw/1.shtml")["authors"] == ["李在山"]
+
+
 def test_a_site_named_by_its_host_beside_a_writer_is_not_one() -> None:
     """usatoday.com: "Jefferson Graham, USA TODAY"; alone, a name like the host is the writer's own blog."""
     assert split_byline(["Jefferson Graham, USA TODAY"], {"www.usatoday.com"}) == (["Jefferson Graham"], [])
