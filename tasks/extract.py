@@ -361,8 +361,10 @@ def _headline_stamp(h1s: list[lxml.html.HtmlElement]) -> str | None:
     a page whose date line no class names (toutiao.com's "article-sub", thepaper.cn's "news_about")."""
     for heading in h1s[:1]:
         for sibling in itertools.islice(heading.itersiblings(), STAMP_SIBLINGS):
-            small = len(list(itertools.islice(sibling.iter(), STAMP_ELEMENTS))) < STAMP_ELEMENTS
-            if isinstance(sibling.tag, str) and small and (found := STAMP.search(text := _text(sibling))):
+            elements = len(list(itertools.islice(sibling.iter(), STAMP_ELEMENTS)))
+            if not isinstance(sibling.tag, str) or elements == STAMP_ELEMENTS:
+                continue  # a comment, or a block of content rather than a line
+            if found := STAMP.search(text := _text(sibling)):
                 return text[max(0, found.end() - MAX_DATE_LINE):found.end()]
     return None
 
