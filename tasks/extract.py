@@ -78,6 +78,9 @@ MACHINE_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,3})
 _META = etree.XPath("//*[@content or (@title and self::abbr)][self::meta or @itemprop]")
 # Microdata properties whose item is another work than the article, and the class or id
 # words of reference lists: the dates and authors inside them are those works'.
+_ITEMS = etree.XPath("//*[@itemscope][@itemtype]")
+_ARTICLE_BODY = etree.XPath(".//*[@itemprop='articleBody']")
+MAX_NAME = 100  # characters of a microdata author's name: a longer text is a bio or a teaser
 OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart", "mentions", "workexample",
                          "subjectof", "relatedlink", "isbasedon", "about"))
 # The article's date line ("Publié le 07 mai 2019 à 13h59", "2023. 2. 5. 11:40"): a short text
@@ -528,6 +531,33 @@ def _of_another_work(element: lxml.html.HtmlElement) -> bool:
     return False
 
 
+def _microdata_authors(tree: lxml.html.HtmlElement, h1s: list[lxml.html.HtmlElement]) -> list[str]:
+    """The authors the microdata of the page's own article item names (``itemprop="author"``:
+    the ``itemprop="name"`` of a Person item, one or more, else its text), where no ``content`` attribute
+    gives them (those are read with the metas). The page's own item is the article item around
+    its first ``<h1>`` or holding an ``articleBody``: teaser cards are article items too, each
+    with its own author ("By Thor Olavsrud" under another story, on cio.com)."""
+    h1 = h1s[0] if h1s else None
+    own = next((item for item in _ITEMS(tree)
+                if any(ARTICLE_TYPES.fullmatch(kind.rsplit("/", 1)[-1]) for kind in item.get("itemtype", "").split())
+                and ((h1 is not None and item in h1.iterancestors()) or _ARTICLE_BODY(item))), None)
+    if own is None:
+        return []
+    names = []
+    for element in own.iterdescendants():
+        if not {"author", "creator"} & set(element.get("itemprop", "").lower().split()) or (
+                element.get("content") is not None):
+            continue
+        # a property belongs to the nearest item around it: not the author of a quoted work or a comment
+        if next((a for a in element.iterancestors() if a.get("itemscope") is not None), None) is not own:
+            continue
+        named = element.xpath(".//*[@itemprop='name']") if element.get("itemscope") is not None else []
+        for value in [name.get("content") or _text(name) for name in named] or [_text(element)]:
+            if 0 < len(value) < MAX_NAME:
+                names.append(value)
+    return list(dict.fromkeys(names))
+
+
 def _address_key(value: Any) -> str | None:
     """An address as compared with the page's: no scheme, "www.", query, fragment or final slash."""
     if isinstance(value, dict):
@@ -637,6 +667,7 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     out["times"] = _time_values(times)
     out["html_title"] = _HTML_TITLE(tree).strip() or None
     out["headlines"], out["site_logos"] = _headings(h1s)
+    out["microdata_authors"] = _microdata_authors(tree, h1s)
     dated = cast(list[lxml.html.HtmlElement], classes.dated)  # the page's elements are HtmlElements (_PARSER)
     # (line, where it sits: _time_rank; 2 for a line under a headline outside an <article>,
     # UPDATE_RANK for an update's line by its class)

@@ -210,6 +210,7 @@ CJK_NAME = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af·・]{2,6}$") 
 AUTHOR_SPLIT = re.compile(r"\s*(?:,?\s+(?:et|and|und|и|y|e|avec|with|mit)\s+|[;,&|/•·、，،]|\s[-–—@]\s)\s*",
                           re.IGNORECASE)
 PARENTHESES = re.compile(r"\(([^()]*)\)")
+MARKS = re.compile(r"[®™©]")  # a brand's marks in a byline ("RECEITA PARA A BIMBY ®")
 AGENCY_NAMES: dict[str, tuple[str, ...]] = {
     "AFP": ("AFP", "Agence France-Presse", "Agence France Presse"), "Reuters": ("Reuters",),
     "AP": ("AP", "Associated Press", "The Associated Press"), "dpa": ("dpa", "Deutsche Presse-Agentur"),
@@ -763,7 +764,7 @@ def _person(part: str, alone: bool, sites: set[str]) -> str | None:
         words = words[: len(words) // 2]  # "jesusfreak jesusfreak": a link text and its image alt
     name = " ".join(words)
     if (not words or len(words) > MAX_NAME_WORDS or len(name) > 60 or _is_site(name, sites)
-            or any(w.casefold() in NOT_PERSON_WORDS for w in words) or any(c in "@/:：" for c in name)
+            or any(w in NOT_PERSON_WORDS for w in _word_parts(words)) or any(c in "@/:：" for c in name)
             or DOMAIN_LIKE.search(name)):
         return None
     if (alone and len(words) == 1) or CJK_NAME.match(name):
@@ -774,6 +775,11 @@ def _person(part: str, alone: bool, sites: set[str]) -> str | None:
     if not (initial.isupper() or initial.lower() == initial.upper() or words[0].casefold() in NAME_PARTICLES):
         return None  # a name starts with a capital, in the scripts that have them (not Hebrew, Arabic, Bengali …)
     return name.title() if name.isupper() else name
+
+
+def _word_parts(words: list[str]) -> set[str]:
+    """Words, lower case, and the parts of hyphenated ones ("JuraForum.de-Redaktion": a desk)."""
+    return {part for word in words for part in (word.casefold(), *word.casefold().split("-"))}
 
 
 def _given_name(word: str) -> bool:
@@ -798,7 +804,7 @@ def _institution(part: str, sites: set[str]) -> str | None:
     the site ("Jewish Business News Correspondent"), or None."""
     words = part.split()
     if (not words or len(words) > MAX_NAME_WORDS or _is_site(part, sites) or any(c in "@/:：" for c in part)
-            or not (any(w.casefold() in INSTITUTION_WORDS for w in words)
+            or not (any(w in INSTITUTION_WORDS for w in _word_parts(words))
                     or (words[-1].casefold() in NOT_PERSON_WORDS and _is_site(" ".join(words[:-1]), sites)))):
         return None
     return part.title() if part.isupper() else part
@@ -820,7 +826,7 @@ def byline_parts(raw: list[str], site_names: set[str],
     desks: list[str] = []
     agencies: list[str] = []
     for value in raw:
-        value = " ".join(value.split())
+        value = " ".join(MARKS.sub(" ", value).split())
         if URL_LIKE.match(value):
             continue
         for inner in PARENTHESES.findall(value):
@@ -985,14 +991,14 @@ def _one_per_person(values: list[str]) -> list[str]:
 def authors_and_agency(ex: dict[str, Any], site_names: set[str],
                        byline_lines: Callable[[], list[str]] | None = None) -> tuple[list[str], str | None]:
     """Persons from the first byline source that names one (JSON-LD, scholarly author tags,
-    each author meta, trafilatura's byline), else the first desk named ("Redaktion"); agencies from all of
-    them. A JSON-LD Person may bear the site's name (a personal blog); any other byline
-    equal to the site name is the site. The persons the visible byline names ("Par …":
+    each author meta, the article's microdata item, trafilatura's byline), else the first desk
+    named ("Redaktion"); agencies from all of them. A JSON-LD Person may bear the site's name (a
+    personal blog); any other byline equal to the site name is the site. The persons the visible byline names ("Par …":
     visible_authors of ``byline_lines()``, only called then, as finding them scans the page's
     text) win over trafilatura's byline, a guess from class names that may be another
     article's teaser; on a page with no byline source, or only a desk's ("Us Weekly Staff" in
     the author tag, "By Megan French" shown), or one-word names, they name or spell out the
-    writers."""
+    writers (as the microdata's full names do too)."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
     guessed = [ex.get("author") or ""]  # trafilatura's byline ("A; B"): its heuristics may take a phrase
@@ -1013,6 +1019,7 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         # publisher in its plain author tag ("Condé Nast")
         *[(_one_per_person(meta.get(key, [])) if key == "dc.creator" else meta.get(key, []), site_names)
           for key in AUTHOR_META],
+        (microdata := ex["signals"].get("microdata_authors", []), site_names),  # the article item's byline
     ]
     # last, writers' profile addresses in the author tags, named by their slugs (an account's,
     # "l-horstmann", may stand for a byline the page shows as the desk's)
@@ -1049,7 +1056,8 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
         shown, shown_agencies = visible_authors(byline_lines(), site_names)  # one scan of the page's text
         if shown and (from_guess or not people):
             agencies += shown_agencies
-        people = shown if from_guess and shown else [_as_shown(name, shown) for name in people] if people else shown
+        spelt = shown + [name for name in microdata if " " in name]  # "Ann-Christine Hellerup Brandt"
+        people = shown if from_guess and shown else [_as_shown(name, spelt) for name in people] if people else shown
     return people or desks, ", ".join(dedupe(agencies)) or None
 
 

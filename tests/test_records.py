@@ -1494,6 +1494,50 @@ def test_a_site_named_by_its_host_beside_a_writer_is_not_one() -> None:
     assert split_byline(["Wolfgang Schmale"], {"wolfgangschmale.eu"}) == (["Wolfgang Schmale"], [])
 
 
+def _microdata_page(byline: str, head: str = "", cards: str = "") -> str:
+    story = " ".join([STORIES["en"]] * 4)
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Tram line approved</title>"
+            f"{head}</head><body><main><div itemscope itemtype='https://schema.org/Article'><h1>Tram line approved</h1>"
+            f"{byline}<p>{story}</p><p>{story}</p><div id='comments' itemprop='comment' itemscope "
+            "itemtype='https://schema.org/Comment'>"
+            "<span itemprop='author'>Larry Commenter</span> <span itemprop='text'>Great news.</span></div></div>"
+            f"</main><aside>{cards}</aside></body></html>")
+
+
+CARD = ("<div itemscope itemtype='https://schema.org/Article'><h3 itemprop='headline'>Bus fares</h3>"
+        "<div itemprop='author' itemscope itemtype='https://schema.org/Person'><span itemprop='name'>By Thor Olavsrud"
+        "</span></div></div>")
+PERSON = ("<div itemprop='author' itemscope itemtype='https://schema.org/Person'><span class='autor' itemprop='name'>"
+          "<a href='/periodista/antonio-barrero-f-'>{}</a></span></div>")
+
+
+@pytest.mark.parametrize(("byline", "head", "cards", "authors"), [
+    # energias-renovables.com: a Person item under the article item; its web agency in the creator tag
+    (PERSON.format("Antonio Barrero F."), '<meta name="DC.creator" content="Viaintermedia.com">', CARD,
+     ["Antonio Barrero F."]),
+    # investmentexecutive.com: one Person item, two names; a brand's mark ("RECEITA PARA A BIMBY ®")
+    ("<div class='hidden' itemprop='author' itemscope itemtype='http://schema.org/Person'><span itemprop='name'>"
+     "Paul Wiseman</span><span itemprop='name'>Fatima Hussein, The Associated Press</span></div>", "", "",
+     ["Paul Wiseman", "Fatima Hussein"]),
+    ("<span itemprop='author'>Receitas Da Avó ®</span>", "", "", ["Receitas Da Avó"]),
+    # valdemarsro.dk: JSON-LD's given name alone, spelt out by the microdata's full name
+    (PERSON.format("Ann-Christine Hellerup Brandt"), '<script type="application/ld+json">{"@type": "Recipe", '
+     '"author": {"@type": "Person", "name": "Ann-Christine"}}</script>', "", ["Ann-Christine Hellerup Brandt"]),
+    # juraforum.de: the microdata credits the desk, the text's end names the writer
+    ("<span itemprop='author' itemscope itemtype='https://schema.org/Person'><meta itemprop='name' "
+     "content='JuraForum.de-Redaktion'></span><p>Autor: Sebastian Einbock</p>", "", "", ["Sebastian Einbock"]),
+    # cio.com: a teaser card's item (an article item without the headline) and a comment's name other writers
+    ("<p>By Jane Doe</p>", "", CARD, ["Jane Doe"]),
+])
+def test_the_article_items_microdata_names_its_writer(tmp_path: Path, byline: str, head: str, cards: str,
+                                                       authors: list[str]) -> None:
+    """``itemprop="author"`` of the article item that holds the headline, not of a teaser's or a
+    comment's item, names the writer where no tag does."""
+    page = tmp_path / "page.html"
+    page.write_text(_microdata_page(byline, head, cards), encoding="utf-8")
+    assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
+
+
 def test_language_is_detected_and_checked_against_the_declarations() -> None:
     french = "Les préfectures appellent à une sobriété maximale et annoncent des contrôles renforcés en août."
     assert detect_language(french, declared="en", expected="en") == "fr"  # a confident detection wins
