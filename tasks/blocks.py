@@ -97,11 +97,38 @@ REGISTRATION_WALLS = ("please log in or create an account", "log in or create a 
                       "無料会員登録で続きを読む")
 
 
+# An error page's title is nothing but these words, numbers and punctuation, in one of its parts
+# ("404 Not Found", "Erreur 404 - page non trouvée | Site", "Oops! That page can’t be found. – Site"):
+# a headline holding one of them ("… Error Logging On iOS", "Fehler im System") is an article's.
+ERROR_TITLE_WORDS = (
+    "error", "erreur", "fehler", "errore", "erro", "fout", "błąd", "hata", "ошибка", "oops", "sorry", "whoops",
+    "page", "seite", "página", "pagina", "strona", "sayfa", "страница", "file", "http", "the", "this", "that",
+    "requested", "le", "la", "die", "de", "di", "not", "no", "non", "nie", "nicht", "не",
+    "found", "introuvable", "trouvée", "gefunden", "encontrada", "encontrado", "trovata", "gevonden", "znaleziono",
+    "bulunamadı", "найдена", "can't be found", "can’t be found", "cannot be found", "could not be found",
+    "does not exist", "doesn't exist", "n'existe pas", "existiert nicht", "no existe", "non esiste",
+    "ページが見つかりません", "页面不存在", "页面未找到", "找不到页面", "페이지를 찾을 수 없습니다",
+)
+ERROR_TITLE = re.compile(rf"(?:[\W\d_]*(?:{'|'.join(sorted(map(re.escape, ERROR_TITLE_WORDS), key=len, reverse=True))})"
+                         r"(?![^\W\d_]))+[\W\d_]*")
+ERROR_TITLE_MARK = re.compile(r"\b(?:404|410|not found|introuvable|non trouvée|nicht gefunden|не найдена|error|erreur|"
+                              r"fehler|can[’']t be found|cannot be found|could not be found|does not exist|"
+                              r"doesn't exist|n'existe pas|existiert nicht)\b|"
+                              r"ページが見つかりません|页面不存在|页面未找到|找不到页面|페이지를 찾을 수 없습니다")
+TITLE_PARTS = re.compile(r"\s+[|–—·:~-]+\s+|\s*[|｜]\s*")  # between a title's parts: "… | Site", "… - Site"
+
+
+def error_title(title: str) -> bool:
+    """Whether a (lower-cased) title names an error page: one of its parts is only error words
+    (ERROR_TITLE) and says which error (ERROR_TITLE_MARK: not "Sorry" or "The page" alone)."""
+    return any(ERROR_TITLE.fullmatch(part) and ERROR_TITLE_MARK.search(part) for part in TITLE_PARTS.split(title))
+
+
 @dataclass(frozen=True)
 class BlockRule:
     kind: str  # bot_challenge, consent_wall, error_page
     max_words: int  # only when the extracted text is this short: the page is little else
-    title: str | None = None  # regex on <title>
+    title: str | Callable[[str], bool] | None = None  # regex searched in <title> (lower-cased), or a test of it
     text: tuple[str, ...] = ()  # substrings of the extracted text, or of the title (lower-cased)
 
 
@@ -111,8 +138,7 @@ RULES: tuple[BlockRule, ...] = (
               r"interruption|you are being redirected\.{3}|one more step|security check|captcha)"),
     BlockRule("bot_challenge", 150, text=CHALLENGE_PHRASES),  # phrases only a challenge says
     BlockRule("consent_wall", 120, text=tuple(p for phrases in CONSENT_PHRASES.values() for p in phrases)),
-    BlockRule("error_page", 120, title=r"\b(404|410|not found|page introuvable|page non trouvée|seite nicht gefunden|"
-              r"страница не найдена|error|erreur|fehler)\b"),
+    BlockRule("error_page", 120, title=error_title),
 )
 
 TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -143,7 +169,7 @@ def classify(body: bytes, result: Extraction) -> str | None:
     for rule in RULES:
         if words > rule.max_words:
             continue
-        if rule.title and not re.search(rule.title, title):
+        if rule.title and not (rule.title(title) if callable(rule.title) else re.search(rule.title, title)):
             continue
         if rule.text and not any(t in text() or t in title for t in rule.text):
             continue

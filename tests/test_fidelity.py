@@ -16,7 +16,7 @@ import pytest
 from conftest import write_config
 
 from dossier_pipeline.flows.scrape import scrape_dossier
-from dossier_pipeline.tasks.blocks import declares_paywall
+from dossier_pipeline.tasks.blocks import classify, declares_paywall
 from dossier_pipeline.tasks.demo.server import LocalServer, Response
 from dossier_pipeline.tasks.encoding import decode_html
 from dossier_pipeline.tasks.textcount import count_words
@@ -284,6 +284,19 @@ def test_interstitials_are_recognised_by_what_they_are_and_paywalled_articles_ke
     ledger = pd.read_parquet(tmp_path / "out" / "open" / "urls").set_index("url")
     assert (ledger.loc[listed[1], "state"], ledger.loc[listed[1], "reason"]) == ("blocked", "consent_wall")
     assert (free["counts"]["written"], free["counts"]["skipped"]) == (1, 1)
+
+
+@pytest.mark.parametrize(("title", "kind"), [
+    ("404 Not Found", "error_page"), ("Erreur 404 - page non trouvée | Le Monde", "error_page"),
+    ("Oops! That page can’t be found. – Best Paths", "error_page"), ("Seite nicht gefunden - SPIEGEL", "error_page"),
+    ("404 页面未找到", "error_page"),
+    # a headline holding an error's word: a short article's (bestpaths.com's teaser of 57 words)
+    ("Twitter’s Fabric Announces Unity SDK Support, Error Logging On iOS And tvOS | Best Paths", None),
+    ("Fehler im System: Bahn stoppt Fernzüge | tagesschau.de", None), ("Not found: the lost city of Z | Site", None),
+])
+def test_an_error_page_is_titled_by_its_error_only(title: str, kind: str | None) -> None:
+    body = f"<html><head><title>{title}</title></head><body><p>Short text.</p></body></html>".encode()
+    assert classify(body, {"status": "ok", "record": {"word_count": 57, "text": "Short text."}}) == kind
 
 
 def test_a_paywall_is_read_where_the_page_declares_it() -> None:
