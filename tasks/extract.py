@@ -531,31 +531,47 @@ def _of_another_work(element: lxml.html.HtmlElement) -> bool:
     return False
 
 
-def _microdata_authors(tree: lxml.html.HtmlElement, h1s: list[lxml.html.HtmlElement]) -> list[str]:
-    """The authors the microdata of the page's own article item names (``itemprop="author"``:
-    the ``itemprop="name"`` of a Person item, one or more, else its text), where no ``content`` attribute
-    gives them (those are read with the metas). The page's own item is the article item around
-    its first ``<h1>`` or holding an ``articleBody``: teaser cards are article items too, each
-    with its own author ("By Thor Olavsrud" under another story, on cio.com)."""
+def _own_item(tree: lxml.html.HtmlElement, h1s: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement | None:
+    """The page's own article item in its microdata: the article item around its first ``<h1>``
+    or holding an ``articleBody``. Teaser cards are article items too, each with its own author
+    and date ("By Thor Olavsrud" under another story on cio.com, telegraph.co.uk's related times)."""
     h1 = h1s[0] if h1s else None
-    own = next((item for item in _ITEMS(tree)
-                if any(ARTICLE_TYPES.fullmatch(kind.rsplit("/", 1)[-1]) for kind in item.get("itemtype", "").split())
-                and ((h1 is not None and item in h1.iterancestors()) or _ARTICLE_BODY(item))), None)
-    if own is None:
-        return []
-    names = []
+    return next((item for item in _ITEMS(tree)
+                 if any(ARTICLE_TYPES.fullmatch(kind.rsplit("/", 1)[-1]) for kind in item.get("itemtype", "").split())
+                 and ((h1 is not None and item in h1.iterancestors()) or _ARTICLE_BODY(item))), None)
+
+
+def _own_properties(own: lxml.html.HtmlElement, names: set[str]) -> Iterator[tuple[str, lxml.html.HtmlElement]]:
+    """(name, element) of the properties ``names`` of the item ``own`` that no ``content``
+    attribute states (the metas read those): a property belongs to the nearest item around it,
+    so not a quoted work's, a comment's or a teaser's inside the article."""
     for element in own.iterdescendants():
-        if not {"author", "creator"} & set(element.get("itemprop", "").lower().split()) or (
-                element.get("content") is not None):
+        if element.get("content") is not None or not (found := names & set(element.get("itemprop", "").split())):
             continue
-        # a property belongs to the nearest item around it: not the author of a quoted work or a comment
-        if next((a for a in element.iterancestors() if a.get("itemscope") is not None), None) is not own:
+        if (next((a for a in element.iterancestors() if a.get("itemscope") is not None), None) is own
+                and not _of_another_work(element)):
+            yield from ((name, element) for name in sorted(found))  # itemprop="datePublished dateModified"
+
+
+def _microdata(own: lxml.html.HtmlElement | None) -> tuple[list[str], dict[str, list[str]]]:
+    """The authors the page's own article item names (``itemprop="author"`` or ``creator``: the
+    ``itemprop="name"`` of a Person item, one or more, else its text), and the dates it states in an
+    element's text or a ``<time>``'s datetime (``<span itemprop="datePublished">August 15, 2016</span>``),
+    keyed as the metas are ("datepublished")."""
+    names: list[str] = []
+    dates: dict[str, list[str]] = {}
+    if own is None:
+        return names, dates
+    for name, element in _own_properties(own, {"author", "creator", "datePublished", "dateModified"}):
+        if name.startswith("date"):
+            value = element.get("datetime") or (text if len(text := _text(element)) < MAX_DATE_LINE else "")
+            if value:
+                dates.setdefault(name.lower(), []).append(value)
             continue
         named = element.xpath(".//*[@itemprop='name']") if element.get("itemscope") is not None else []
-        for value in [name.get("content") or _text(name) for name in named] or [_text(element)]:
-            if 0 < len(value) < MAX_NAME:
-                names.append(value)
-    return list(dict.fromkeys(names))
+        names += [value for value in [n.get("content") or _text(n) for n in named] or [_text(element)]
+                  if 0 < len(value) < MAX_NAME]
+    return list(dict.fromkeys(names)), dates
 
 
 def _address_key(value: Any) -> str | None:
@@ -667,7 +683,9 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     out["times"] = _time_values(times)
     out["html_title"] = _HTML_TITLE(tree).strip() or None
     out["headlines"], out["site_logos"] = _headings(h1s)
-    out["microdata_authors"] = _microdata_authors(tree, h1s)
+    out["microdata_authors"], dates = _microdata(_own_item(tree, h1s))
+    for key, values in dates.items():
+        meta.setdefault(key, []).extend(value for value in values if value not in meta.get(key, []))
     dated = cast(list[lxml.html.HtmlElement], classes.dated)  # the page's elements are HtmlElements (_PARSER)
     # (line, where it sits: _time_rank; 2 for a line under a headline outside an <article>,
     # UPDATE_RANK for an update's line by its class)

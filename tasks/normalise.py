@@ -29,9 +29,9 @@ from dateutil import parser as dateparser
 from htmldate.extractors import try_date_expr
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from dossier_pipeline.tasks.dedup import simhash
+from dossier_pipeline.tasks.dedup import simhash, tokens
 from dossier_pipeline.tasks.furniture import MIN_HEADLINE_WORDS, related_article
-from dossier_pipeline.tasks.textcount import count_words
+from dossier_pipeline.tasks.textcount import ANY_UNSPACED, count_words
 from dossier_pipeline.tasks.urls import article_id, host_of, identifying_params, identity_url, in_domains
 
 # -- dates ------------------------------------------------------------------------------
@@ -211,6 +211,7 @@ AUTHOR_SPLIT = re.compile(r"\s*(?:,?\s+(?:et|and|und|и|y|e|avec|with|mit)\s+|[;
                           re.IGNORECASE)
 PARENTHESES = re.compile(r"\(([^()]*)\)")
 MARKS = re.compile(r"[®™©]")  # a brand's marks in a byline ("RECEITA PARA A BIMBY ®")
+MARKUP = re.compile(r"<[^<>]*>")  # a tag's markup in an author meta (techcrunch.com's sailthru.author: a link)
 AGENCY_NAMES: dict[str, tuple[str, ...]] = {
     "AFP": ("AFP", "Agence France-Presse", "Agence France Presse"), "Reuters": ("Reuters",),
     "AP": ("AP", "Associated Press", "The Associated Press"), "dpa": ("dpa", "Deutsche Presse-Agentur"),
@@ -252,7 +253,7 @@ NOT_PERSON_WORDS = frozenset((
     "verslaggever", "verslaggevers",
     "korrespondent", "korrespondentin", "redakteur", "redakteurin", "корреспондент", "редактор", "обозреватель",
     "text", "texte", "interview", "foto", "photo", "fotos", "photos", "datum", "date", "artikel", "article",
-    "e.v.", "e.v", "gmbh", "ag", "inc.", "inc", "ltd.", "ltd", "llc", "publisher", "editor", "webmaster",
+    "e.v.", "e.v", "gmbh", "ag", "kg", "inc.", "inc", "ltd.", "ltd", "llc", "publisher", "editor", "webmaster",
     "verlag", "herausgeber", "contributor", "contributors", "guest", "media", "group", "gruppe", "network",
     # "News" in a byline is a desk or a section (a JSON-LD Person named "חדשות", "Fox News")
     "news", "nachrichten", "actualités", "noticias", "notizie", "nieuws", "notícias", "wiadomości", "новости",
@@ -334,6 +335,7 @@ KICKER_END = re.compile(r"^.{0,60}\w\s?[:：]\s*$")  # "Klimaschutz: " before a 
 SECTION_BEFORE = re.compile(rf"^[^{TITLE_SEPARATOR_CHARS}]{{2,40}}\s+[-–—]\s+$")
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]")
 CJK_SITE_TAIL = re.compile(r"\s*[_\-–—|｜]\s*[^_\-–—|｜\s]{1,18}(?:网站|網站|官网|官網|网|網)\s*$")
+MIN_SHARED_WORD = 4  # letters of a word an SEO title shares with the headline ("Rackspace"; not "the")
 MIN_CJK_HEADLINE = 6  # characters of a headline left before a site's name is cut off
 CJK_SECTION_TAIL = re.compile(r"\s*_\s*[\u4e00-\u9fff]{2,6}\s*$")
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -414,17 +416,19 @@ def _full_offset(match: re.Match[str]) -> str:
 
 SLASHED_DAY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
 SPACED_DOTTED_DAY = re.compile(r"\b(\d{1,2})\.\s+(\d{1,2})\.\s+(\d{4})\b")
+DASH_BEFORE_TIME = re.compile(r"\s+[—–]\s+(?=\d{1,2}[:.h]\d\d)")  # "June 14, 2017 — 12:39 PM EDT" (philly.com)
 
 
 def gregorian(value: str) -> str:
     """A date of the Solar Hijri calendar (SOLAR_HIJRI) as ISO 8601 in the Gregorian one
     ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, its digits in ASCII
-    (DECIMAL_DIGITS), a dotted day with spaces written without them ("10. 4. 2011", as Czech,
-    Slovak and German pages print it, which htmldate's parser reads month first), an offset
+    (DECIMAL_DIGITS), a dash before the time as a space (DASH_BEFORE_TIME), a dotted day with
+    spaces written without them ("10. 4. 2011", as Czech, Slovak and German pages print it,
+    which htmldate's parser reads month first), an offset
     from GMT or UTC as ISO 8601's ("18:13 GMT+8" is "18:13+08:00": GMT_OFFSET), an Arabic
     month's name as dateparser knows it (ARABIC_MONTHS: "آب/أغسطس", "جويلية") and, in Thai, its
     years of the Buddhist era in the Common one (BUDDHIST_YEAR)."""
-    value = SPACED_DOTTED_DAY.sub(r"\1.\2.\3", value.translate(DECIMAL_DIGITS))
+    value = DASH_BEFORE_TIME.sub(" ", SPACED_DOTTED_DAY.sub(r"\1.\2.\3", value.translate(DECIMAL_DIGITS)))
     if "GMT" in value or "UTC" in value:
         value = GMT_OFFSET.sub(_iso_offset, value)
     if ARABIC_LETTER.search(value):
@@ -826,7 +830,7 @@ def byline_parts(raw: list[str], site_names: set[str],
     desks: list[str] = []
     agencies: list[str] = []
     for value in raw:
-        value = " ".join(MARKS.sub(" ", value).split())
+        value = " ".join(MARKS.sub(" ", MARKUP.sub(" ", value)).split())
         if URL_LIKE.match(value):
             continue
         for inner in PARENTHESES.findall(value):
@@ -1134,7 +1138,9 @@ def choose_title(candidates: list[str | None], site_names: set[str], headlines: 
     <title> may hold it: "Opinion | Headline"). Else the page's one <h1> that is a headline
     (MIN_HEADLINE_WORDS; others are labels), when no candidate is a part of it (not "Local
     News | <og:title>"): the candidates then say something else (an SEO title, a title for
-    sharing), nor holds one of its labels ("Opinion | …"). Otherwise the first candidate that
+    sharing), nor holds one of its labels ("Opinion | …"), but tell the same story: one has a
+    word of it (_shares_a_word; not of a search box's "No matches for your search" nor of a
+    section's "Biz & Tech"). Otherwise the first candidate that
     is not the site's name (a logo's <h1> that trafilatura took) nor a one-word label,
     trimmed (_trimmed). The <h1> comes first because it is what the reader sees: meta titles
     are often written for search engines or social sharing, and the <title> tag adds site
@@ -1152,14 +1158,23 @@ def choose_title(candidates: list[str | None], site_names: set[str], headlines: 
     own = [h for h in headlines or [] if not _is_site(h, folded)]
     long = [h for h in own if len(h.split()) >= MIN_HEADLINE_WORDS]
     labels = [_loose(h) for h in own if h not in long]
-    if len(long) == 1 and not any(_loose(t) in _loose(long[0]) or any(label in _loose(t) for label in labels)
-                                  for t in titles):
+    if len(long) == 1 and _shares_a_word(long[0], titles) and not any(
+            _loose(t) in _loose(long[0]) or any(label in _loose(t) for label in labels) for t in titles):
         return long[0]
     # a one-word candidate that no other one holds is a label ("Medienmitteilungen", "Kontakt")
     titles = [t for t in titles if len(t.split()) > 1 or any(_loose(t) in _loose(o) for o in titles if o != t)
               ] or titles
     sites = declared | {" ".join(s.split()) for s in site_names if s and s.strip()}
     return _trimmed(titles[0], sites, titles[1:]) if titles else None
+
+
+def _shares_a_word(headline: str, titles: list[str]) -> bool:
+    """Whether a title candidate, if any, shares a word with the headline (of MIN_SHARED_WORD
+    characters or more, or a character of a script written without spaces), or a compound's
+    part ("Finanzierung Ihres Autos", "Autofinanzierung – …")."""
+    words = {w for w in tokens(headline) if len(w) >= MIN_SHARED_WORD or ANY_UNSPACED.match(w)}
+    return not titles or any(w in t or (len(t) >= MIN_SHARED_WORD and t in w)
+                             for title in titles for t in set(tokens(title)) for w in words)
 
 
 def clean_tags(values: list[str]) -> list[str]:

@@ -387,6 +387,17 @@ def _titled(head: str, header: str) -> str | None:
     ("<title>Autoconsumo - Cómo montar paso a paso una comunidad energética - Energías Renovables</title>",
      "<h1>autoconsumo</h1><h1>Cómo montar paso a paso una comunidad energética</h1>",
      "Cómo montar paso a paso una comunidad energética"),
+    # the one <h1> says another thing than an SEO title of the same story (fortune.com), or a
+    # compound's part (comparis.ch); not a search box's or a section's <h1> (coolhunting.com, sfchronicle.com)
+    ("<title>Will Rackspace support Google's or Amazon's clouds?</title>",
+     "<h1>Does Rackspace’s future lie in supporting someone else’s cloud?</h1>",
+     "Does Rackspace’s future lie in supporting someone else’s cloud?"),
+    ("<title>Autofinanzierung – Autokredit oder doch besser Leasing?</title>", "<h1>Finanzierung Ihres Autos</h1>",
+     "Finanzierung Ihres Autos"),
+    ("<meta property='og:title' content='Otherworldy Images of a Glass Recycling Factory'>",
+     "<h1>No matches for your search</h1>", "Otherworldy Images of a Glass Recycling Factory"),
+    ("<meta property='og:title' content='Odd-jobs matchmaker Thumbtack gets big funds, joins unicorn club'>",
+     "<h1>Biz &amp; Tech</h1>", "Odd-jobs matchmaker Thumbtack gets big funds, joins unicorn club"),
 ])
 def test_the_title_is_the_headline_the_page_shows(head: str, header: str, title: str) -> None:
     assert _titled(head, header) == title

@@ -561,6 +561,7 @@ def test_dates_to_utc(value: str, expected: datetime, precision: str) -> None:
     ("2024-03-31T01:30:00", "2024-03-31T01:30:00+01:00"),  # no offset: the zone it is read in (Paris, CET)
     ("2024-04-01 12:00", "2024-04-01T12:00:00+02:00"),  # CEST
     ("2022-05-03", "2022-05-03"),  # no time: a date alone
+    ("June 14, 2017 — 12:39 PM EDT", "2017-06-14T12:39:00-04:00"),  # a dash between the day and the time
     ("3 mai 2022", None),  # not a date dateutil reads: refused, not guessed
 ])
 def test_dates_keep_the_publishers_own_statement(value: str, local: str | None) -> None:
@@ -1414,6 +1415,10 @@ def test_a_badge_or_a_script_beside_a_short_free_article_is_no_wall(tmp_path: Pa
     ("Nga Arben Hoxha", ["Arben Hoxha"], []), ("Autorius: Jonas Jonaitis", ["Jonas Jonaitis"], []),
     ("Autors: Jānis Bērziņš", ["Jānis Bērziņš"], []), ("Avtor: Janez Novak", ["Janez Novak"], []),
     ("โดย สมชาย ใจดี", ["สมชาย ใจดี"], []), ("লেখক: রহিম উদ্দিন", ["রহিম উদ্দিন"], []),
+    # a link's markup in an author tag (techcrunch.com's sailthru.author); a company's legal form
+    ('<a href="/author/mg-siegler/" rel="author">MG Siegler</a> <span>(<a href="https://twitter.com/x">@parislemon'
+     '</a>)</span>', ["MG Siegler"], []),
+    ("Vogel Business Media GmbH & Co. KG", [], []),
 ])
 def test_bylines_split_into_people_and_agencies(byline: str, people: list[str], agencies: list[str]) -> None:
     assert split_byline([byline], {"The Local Sweden"}) == (people, agencies)
@@ -1536,6 +1541,21 @@ def test_the_article_items_microdata_names_its_writer(tmp_path: Path, byline: st
     page = tmp_path / "page.html"
     page.write_text(_microdata_page(byline, head, cards), encoding="utf-8")
     assert record(str(page), "https://www.example.com/news/tram-line/")["authors"] == authors
+
+
+def test_the_article_items_microdata_dates_it(tmp_path: Path) -> None:
+    """bulldogreporter.com: the date its article item states in a span's text (no other tag dates
+    it); telegraph.co.uk: the related stories' dates are their own items', which would otherwise
+    have made the publication tag look like a list's (more values than MAX_OWN_DATES)."""
+    teaser = ("<div itemscope itemtype='https://schema.org/NewsArticle'><h3>Bus fares</h3>"
+              "<span itemprop='datePublished'>2{} Apr 2017</span></div>")
+    byline = ("<p>By Jane Doe, <span class='thetime updated' itemprop='datePublished dateModified'>August 15, 2016"
+              "</span></p>")
+    page = tmp_path / "page.html"
+    page.write_text(_microdata_page(byline, cards="".join(teaser.format(n) for n in range(1, 4))), encoding="utf-8")
+    rec = record(str(page), "https://www.example.com/news/tram-line/")
+    assert (rec["published_at_local"], rec["modified_at_local"]) == ("2016-08-15", "2016-08-15")
+    assert rec["date_source"] == "meta"
 
 
 def test_language_is_detected_and_checked_against_the_declarations() -> None:
