@@ -73,13 +73,13 @@ MAX_TIMES = 5  # <time> values kept as date evidence
 # HTML's valid date and date-time strings, the value a <time> without a datetime attribute states in its text
 MACHINE_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:?\d\d)?)?")
 # Metadata: <meta> content and microdata on any element (<span itemprop="datePublished" content="…">).
-# one walk of the tree: metas, microdata, and microdata whose value is an <abbr>'s title
-# (Blogger's <abbr class="published" itemprop="datePublished" title="2024-02-03T20:38:00Z">)
-_META = etree.XPath("//*[@content or (@title and self::abbr)][self::meta or @itemprop]")
+# one walk of the tree: metas, microdata, microdata whose value is an <abbr>'s title (Blogger's
+# <abbr class="published" itemprop="datePublished" title="2024-02-03T20:38:00Z">), and the
+# microdata's article bodies (whose item is the article's: _own_item). Elements with an itemprop
+# first, then its value: 0.4 ms a page where testing the value first cost 0.6.
+_META = etree.XPath("//meta[@content] | //*[@itemprop][@content or @itemprop='articleBody' or (@title and self::abbr)]")
 # Microdata properties whose item is another work than the article, and the class or id
 # words of reference lists: the dates and authors inside them are those works'.
-_ITEMS = etree.XPath("//*[@itemscope][@itemtype]")
-_ARTICLE_BODY = etree.XPath(".//*[@itemprop='articleBody']")
 MAX_NAME = 100  # characters of a microdata author's name: a longer text is a bio or a teaser
 OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart", "mentions", "workexample",
                          "subjectof", "relatedlink", "isbasedon", "about"))
@@ -531,14 +531,17 @@ def _of_another_work(element: lxml.html.HtmlElement) -> bool:
     return False
 
 
-def _own_item(tree: lxml.html.HtmlElement, h1s: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement | None:
-    """The page's own article item in its microdata: the article item around its first ``<h1>``
-    or holding an ``articleBody``. Teaser cards are article items too, each with its own author
-    and date ("By Thor Olavsrud" under another story on cio.com, telegraph.co.uk's related times)."""
-    h1 = h1s[0] if h1s else None
-    return next((item for item in _ITEMS(tree)
-                 if any(ARTICLE_TYPES.fullmatch(kind.rsplit("/", 1)[-1]) for kind in item.get("itemtype", "").split())
-                 and ((h1 is not None and item in h1.iterancestors()) or _ARTICLE_BODY(item))), None)
+def _own_item(h1s: list[lxml.html.HtmlElement], bodies: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement | None:
+    """The page's own article item in its microdata: the article item around its first ``<h1>``,
+    else around an ``articleBody`` (``bodies``). Teaser cards are article items too, each with
+    its own author and date ("By Thor Olavsrud" under another story on cio.com, telegraph.co.uk's
+    related times)."""
+    for element in [*h1s[:1], *bodies]:
+        for item in element.iterancestors():
+            kinds = item.get("itemtype", "").split() if item.get("itemscope") is not None else []
+            if any(ARTICLE_TYPES.fullmatch(kind.rsplit("/", 1)[-1]) for kind in kinds):
+                return item
+    return None
 
 
 def _own_properties(own: lxml.html.HtmlElement, names: set[str]) -> Iterator[tuple[str, lxml.html.HtmlElement]]:
@@ -630,7 +633,11 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     """Metadata candidates from the page's own markup, each kept with its origin
     (``classes``: what the class-name rules found on it)."""
     meta: dict[str, list[str]] = {}
+    bodies: list[lxml.html.HtmlElement] = []
     for element in _META(tree):
+        if element.get("itemprop") == "articleBody" and element.get("content") is None:
+            bodies.append(element)
+            continue
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
         if key and not (element.get("itemprop") and _of_another_work(element)):
             meta.setdefault(key, []).append(element.get("content", element.get("title", "")).strip())
@@ -683,7 +690,7 @@ def page_signals(tree: lxml.html.HtmlElement, rules: CompiledRules, classes: Cla
     out["times"] = _time_values(times)
     out["html_title"] = _HTML_TITLE(tree).strip() or None
     out["headlines"], out["site_logos"] = _headings(h1s)
-    out["microdata_authors"], dates = _microdata(_own_item(tree, h1s))
+    out["microdata_authors"], dates = _microdata(_own_item(h1s, bodies))
     for key, values in dates.items():
         meta.setdefault(key, []).extend(value for value in values if value not in meta.get(key, []))
     dated = cast(list[lxml.html.HtmlElement], classes.dated)  # the page's elements are HtmlElements (_PARSER)
