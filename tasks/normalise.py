@@ -424,10 +424,10 @@ def gregorian(value: str) -> str:
     ("۱۳۹۶/۰۲/۲۸ - ۲۲:۵۷" is "2017-05-18T22:57"); any other value as it is, its digits in ASCII
     (DECIMAL_DIGITS), a dash before the time as a space (DASH_BEFORE_TIME), a dotted day with
     spaces written without them ("10. 4. 2011", as Czech, Slovak and German pages print it,
-    which htmldate's parser reads month first), an offset
-    from GMT or UTC as ISO 8601's ("18:13 GMT+8" is "18:13+08:00": GMT_OFFSET), an Arabic
-    month's name as dateparser knows it (ARABIC_MONTHS: "آب/أغسطس", "جويلية") and, in Thai, its
-    years of the Buddhist era in the Common one (BUDDHIST_YEAR)."""
+    which htmldate's parser reads month first), an offset from GMT or UTC as ISO 8601's ("18:13
+    GMT+8" is "18:13+08:00": GMT_OFFSET), an Arabic month's name as dateparser knows it
+    (ARABIC_MONTHS: "آب/أغسطس", "جويلية") and, in Thai, its years of the Buddhist era in the
+    Common one (BUDDHIST_YEAR)."""
     value = DASH_BEFORE_TIME.sub(" ", SPACED_DOTTED_DAY.sub(r"\1.\2.\3", value.translate(DECIMAL_DIGITS)))
     if "GMT" in value or "UTC" in value:
         value = GMT_OFFSET.sub(_iso_offset, value)
@@ -997,12 +997,12 @@ def authors_and_agency(ex: dict[str, Any], site_names: set[str],
     """Persons from the first byline source that names one (JSON-LD, scholarly author tags,
     each author meta, the article's microdata item, trafilatura's byline), else the first desk
     named ("Redaktion"); agencies from all of them. A JSON-LD Person may bear the site's name (a
-    personal blog); any other byline equal to the site name is the site. The persons the visible byline names ("Par …":
-    visible_authors of ``byline_lines()``, only called then, as finding them scans the page's
-    text) win over trafilatura's byline, a guess from class names that may be another
-    article's teaser; on a page with no byline source, or only a desk's ("Us Weekly Staff" in
-    the author tag, "By Megan French" shown), or one-word names, they name or spell out the
-    writers (as the microdata's full names do too)."""
+    personal blog); any other byline equal to the site name is the site. The persons the
+    visible byline names ("Par …": visible_authors of ``byline_lines()``, only called then, as
+    finding them scans the page's text) win over trafilatura's byline, a guess from class names
+    that may be another article's teaser; on a page with no byline source, or only a desk's
+    ("Us Weekly Staff" in the author tag, "By Megan French" shown), or one-word names, they name
+    or spell out the writers (as the microdata's full names do too)."""
     meta, ld = ex["signals"]["meta"], ex["signals"]["jsonld"]
     ld_authors = ld.get("authors", [])
     guessed = [ex.get("author") or ""]  # trafilatura's byline ("A; B"): its heuristics may take a phrase

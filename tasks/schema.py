@@ -63,10 +63,10 @@ ARTICLE_FIELDS: list[pa.Field] = [
     _f("text_markdown", pa.string(), "The same text as Markdown: headings, lists, quotes, tables, code.",
        "trafilatura's body tree + furniture rules", "rows written before schema 2"),
     _f("authors", _STRINGS, "Person names: bylines split ('Par A et B', 'By A and B', 'А и Б'), prefixes and "
-       "roles dropped; never a site name, an agency or a date.", "JSON-LD author, article:author/author meta "
-       "(first that yields a name), else the page's visible byline line ('Von …', 'Autor: …', "
-       "'11.12.2019 - …'), else trafilatura's byline; the visible line also spells out a one-word name (a "
-       "user name, a given name alone)", "never (empty list when no person is named)"),
+       "roles dropped; never a site name, an agency or a date.", "JSON-LD author, article:author/author meta, "
+       "the article item's microdata author (first that yields a name), else the page's visible byline line "
+       "('Von …', 'Autor: …', '11.12.2019 - …'), else trafilatura's byline; the visible line also spells out a "
+       "one-word name (a user name, a given name alone)", "never (empty list when no person is named)"),
     _f("agency", pa.string(), "News agency credited in the byline (AFP, Reuters, dpa, ТАСС …), several "
        "joined by ', '.", "the same byline sources", "no agency is credited"),
     _f("published_at", _TS, "Publication time in UTC, never later than fetched_at; a date-only value is "
