@@ -80,6 +80,7 @@ MACHINE_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,3})
 _META = etree.XPath("//meta[@content] | //*[@itemprop][@content or @itemprop='articleBody' or (@title and self::abbr)]")
 # Microdata properties whose item is another work than the article, and the class or id
 # words of reference lists: the dates and authors inside them are those works'.
+_PROPERTIES = etree.XPath(".//*[@itemprop][not(@content)]")
 MAX_NAME = 100  # characters of a microdata author's name: a longer text is a bio or a teaser
 OTHER_WORKS = frozenset(("citation", "comment", "review", "ispartof", "haspart", "mentions", "workexample",
                          "subjectof", "relatedlink", "isbasedon", "about"))
@@ -548,8 +549,8 @@ def _own_properties(own: lxml.html.HtmlElement, names: set[str]) -> Iterator[tup
     """(name, element) of the properties ``names`` of the item ``own`` that no ``content``
     attribute states (the metas read those): a property belongs to the nearest item around it,
     so not a quoted work's, a comment's or a teaser's inside the article."""
-    for element in own.iterdescendants():
-        if element.get("content") is not None or not (found := names & set(element.get("itemprop", "").split())):
+    for element in _PROPERTIES(own):
+        if not (found := names & set(element.get("itemprop", "").split())):
             continue
         if (next((a for a in element.iterancestors() if a.get("itemscope") is not None), None) is own
                 and not _of_another_work(element)):
