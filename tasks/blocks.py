@@ -101,7 +101,8 @@ REGISTRATION_WALLS = ("please log in or create an account", "log in or create a 
 # ("404 Not Found", "Erreur 404 - page non trouvée | Site", "Oops! That page can’t be found. – Site"):
 # a headline holding one of them ("… Error Logging On iOS", "Fehler im System") is an article's.
 ERROR_TITLE_WORDS = (
-    "error", "erreur", "fehler", "errore", "erro", "fout", "błąd", "hata", "ошибка", "oops", "sorry", "whoops",
+    "404", "410", "error", "erreur", "fehler", "errore", "erro", "fout", "błąd", "hata", "ошибка", "oops", "sorry",
+    "whoops", "gone",
     "page", "seite", "página", "pagina", "strona", "sayfa", "страница", "file", "http", "the", "this", "that",
     "requested", "le", "la", "die", "de", "di", "not", "no", "non", "nie", "nicht", "не",
     "found", "introuvable", "trouvée", "gefunden", "encontrada", "encontrado", "trovata", "gevonden", "znaleziono",

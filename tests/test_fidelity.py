@@ -289,7 +289,7 @@ def test_interstitials_are_recognised_by_what_they_are_and_paywalled_articles_ke
 @pytest.mark.parametrize(("title", "kind"), [
     ("404 Not Found", "error_page"), ("Erreur 404 - page non trouvée | Le Monde", "error_page"),
     ("Oops! That page can’t be found. – Best Paths", "error_page"), ("Seite nicht gefunden - SPIEGEL", "error_page"),
-    ("404 页面未找到", "error_page"),
+    ("404 页面未找到", "error_page"), ("404", "error_page"), ("Page 404 | Site", "error_page"),
     # a headline holding an error's word: a short article's (bestpaths.com's teaser of 57 words)
     ("Twitter’s Fabric Announces Unity SDK Support, Error Logging On iOS And tvOS | Best Paths", None),
     ("Fehler im System: Bahn stoppt Fernzüge | tagesschau.de", None), ("Not found: the lost city of Z | Site", None),
