@@ -129,14 +129,15 @@ def error_title(title: str) -> bool:
 class BlockRule:
     kind: str  # bot_challenge, consent_wall, error_page
     max_words: int  # only when the extracted text is this short: the page is little else
-    title: str | Callable[[str], bool] | None = None  # regex searched in <title> (lower-cased), or a test of it
+    title: Callable[[str], object] | None = None  # a test of the <title> (lower-cased): a regex's search
     text: tuple[str, ...] = ()  # substrings of the extracted text, or of the title (lower-cased)
 
 
 RULES: tuple[BlockRule, ...] = (
-    BlockRule("bot_challenge", 60, title=r"^(just a moment\.{3}|attention required! \| cloudflare|please wait\.{3} \| "
-              r"cloudflare|ddos-guard|checking your browser|access denied|are you a robot\??|pardon our "
-              r"interruption|you are being redirected\.{3}|one more step|security check|captcha)"),
+    BlockRule("bot_challenge", 60, title=re.compile(
+        r"^(just a moment\.{3}|attention required! \| cloudflare|please wait\.{3} \| cloudflare|ddos-guard|checking "
+        r"your browser|access denied|are you a robot\??|pardon our interruption|you are being redirected\.{3}|"
+        r"one more step|security check|captcha)").search),
     BlockRule("bot_challenge", 150, text=CHALLENGE_PHRASES),  # phrases only a challenge says
     BlockRule("consent_wall", 120, text=tuple(p for phrases in CONSENT_PHRASES.values() for p in phrases)),
     BlockRule("error_page", 120, title=error_title),
@@ -170,7 +171,7 @@ def classify(body: bytes, result: Extraction) -> str | None:
     for rule in RULES:
         if words > rule.max_words:
             continue
-        if rule.title and not (rule.title(title) if callable(rule.title) else re.search(rule.title, title)):
+        if rule.title and not rule.title(title):
             continue
         if rule.text and not any(t in text() or t in title for t in rule.text):
             continue
